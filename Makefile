@@ -1,0 +1,46 @@
+# Gatehouse. `make run` starts the desktop app; `make test` runs every test.
+GO      ?= go
+BIN     ?= gatehouse
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run serve build test test-unit test-integration bench deps package screenshots clean
+
+## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
+run: deps build
+	./$(BIN)
+
+## serve: the headless proxy on 127.0.0.1:8765
+serve: build
+	./$(BIN) serve
+
+## build: the one binary
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+deps:
+	@.ci/deps
+
+## test: go vet + go test -race ./..., then the integration tests that need a
+## D-Bus session (real keychain, real window and tray under Xvfb)
+test: test-unit test-integration
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-integration:
+	@.ci/integration
+
+## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m ./proxy/ ./store/ ./proxy/codec/
+
+package:
+	@.ci/package
+
+screenshots:
+	@.ci/screenshots
+
+clean:
+	rm -f $(BIN)

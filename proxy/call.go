@@ -1,0 +1,121 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/codec"
+	"github.com/oklog/ulid/v2"
+)
+
+// Outcome is how a call ended, as the client saw it.
+type Outcome string
+
+// The outcomes of a call.
+const (
+	OutcomeOK              Outcome = "ok"               // a complete, successful response
+	OutcomeError           Outcome = "error"            // an error response (no stream started)
+	OutcomePartial         Outcome = "partial"          // a stream that broke after bytes reached the client
+	OutcomeClientCancelled Outcome = "client_cancelled" // the client hung up first
+)
+
+// ErrorClass says what went wrong where, for one attempt. The list is fixed; the
+// desktop app's diagnosis and the history filters rely on it.
+type ErrorClass string
+
+// The error classes of an attempt.
+const (
+	ClassNone             ErrorClass = ""
+	ClassDNS              ErrorClass = "dns"                // the upstream host name did not resolve
+	ClassRefused          ErrorClass = "refused"            // connection refused: nothing listens there
+	ClassReset            ErrorClass = "reset"              // connection reset or closed before the response headers
+	ClassTLS              ErrorClass = "tls"                // TLS handshake or certificate failure
+	ClassFirstByteTimeout ErrorClass = "first_byte_timeout" // no response byte within first_byte_timeout
+	ClassIdleTimeout      ErrorClass = "idle_timeout"       // a body or stream went silent for idle_timeout
+	ClassUpstream5xx      ErrorClass = "upstream_5xx"       // 500, 502, 504 and other 5xx from the upstream
+	ClassOverloaded       ErrorClass = "overloaded"         // 503, 529 or an overloaded_error event
+	ClassRateLimited      ErrorClass = "rate_limited"       // 429
+	ClassAuth             ErrorClass = "auth"               // 401 or 403: the key was rejected
+	ClassBadRequest       ErrorClass = "bad_request"        // other 4xx: the request itself was refused
+	ClassNotFound         ErrorClass = "not_found"          // 404: unknown model or endpoint upstream
+	ClassMidStream        ErrorClass = "mid_stream"         // the stream broke after bytes reached the client
+	ClassClientCancelled  ErrorClass = "client_cancelled"   // the client hung up
+	ClassCircuitOpen      ErrorClass = "circuit_open"       // skipped: the provider's circuit is open
+	ClassProxy            ErrorClass = "proxy"              // a fault of Gatehouse itself (translation, config, ...)
+)
+
+// ErrorClasses lists every error class, for documentation and filters.
+var ErrorClasses = []ErrorClass{
+	ClassDNS, ClassRefused, ClassReset, ClassTLS, ClassFirstByteTimeout, ClassIdleTimeout,
+	ClassUpstream5xx, ClassOverloaded, ClassRateLimited, ClassAuth, ClassBadRequest, ClassNotFound,
+	ClassMidStream, ClassClientCancelled, ClassCircuitOpen, ClassProxy,
+}
+
+// Attempt is one try of one target.
+type Attempt struct {
+	Provider string
+	Model    string // the upstream model name
+	URL      string // the upstream URL, secrets redacted
+	Status   int    // the upstream status, 0 when no response came
+	Error    string // what went wrong, "" on success
+	Class    ErrorClass
+	Start    time.Time
+	Duration time.Duration // until the attempt's outcome was known (headers, error or stream end)
+	Delay    time.Duration // backoff waited before this attempt
+}
+
+// Usage is token usage; a negative count means unknown (the upstream never said).
+type Usage = codec.Usage
+
+// Header is one HTTP header line.
+type Header struct{ Name, Value string }
+
+// Message is one side of a call as captured: headers (secrets removed) and body.
+type Message struct {
+	Headers   []Header
+	Body      []byte
+	Truncated bool // Body was cut at the capture cap
+}
+
+// Call is the record of one client request, handed to the Recorder when it ends.
+type Call struct {
+	ID            string    // time-ordered ULID, also sent as X-Gatehouse-Call
+	Start         time.Time // when the request arrived
+	ClientUA      string    // the client's User-Agent
+	InboundFormat string    // openai, anthropic or gemini
+	Method        string
+	Path          string // request path, ?key= removed
+	Model         string // the model the client asked for
+	Provider      string // the provider of the last attempt ("" if none was made)
+	UpstreamModel string // the model sent to that provider
+	Stream        bool
+	Outcome       Outcome
+	Status        int           // the status the client got
+	Duration      time.Duration // request arrival → last byte sent
+	TTFB          time.Duration // request arrival → first response byte sent to the client (0: none)
+	Attempts      []Attempt
+	Usage         Usage
+	Error         string // the error message the client got, "" on success
+
+	Request  Message // the client's request
+	Response Message // the client's response; for streams, the reassembled message
+	// Events holds a stream's raw events as the client received them (capped).
+	Events          []byte
+	EventsTruncated bool
+}
+
+// Recorder receives each finished call. Record must not block: implementations
+// queue and write elsewhere. The Recorder owns c afterwards.
+type Recorder interface {
+	Record(c *Call)
+}
+
+// KeySource gives the secrets kept in the OS keychain. It is consulted on the
+// request path, so it must answer from memory and be safe for concurrent use.
+type KeySource interface {
+	// Secret returns the provider's secret for field ("" is the main key; "secret"
+	// and "password" are parts of multi-part credentials) and whether one is set.
+	Secret(provider, field string) (string, bool)
+}
+
+// NewCallID returns a new time-ordered call id (a ULID: sorts by creation time).
+func NewCallID() string { return ulid.Make().String() }

@@ -1,0 +1,96 @@
+// Package codec translates between the wire formats Gatehouse speaks: OpenAI Chat
+// Completions, Anthropic Messages and Gemini generateContent. Translation goes
+// through one canonical model; every function here is pure (bytes in, bytes out,
+// explicit per-stream state) so that the I/O stays in package proxy.
+package codec
+
+import (
+	"errors"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/sse"
+)
+
+// ErrNotImplemented is returned for a format pair that has no translation yet.
+// The proxy answers 501 in the client's format, naming the pair.
+var ErrNotImplemented = errors.New("translation not implemented")
+
+// ErrUnsupported wraps a request feature the target format cannot express (n > 1
+// to Anthropic, ...). The proxy answers 400 in the client's format with the message.
+var ErrUnsupported = errors.New("unsupported by the target format")
+
+// ErrInvalid wraps a request the translator cannot read (malformed JSON, a wrong
+// type). The proxy answers 400 in the client's format with the message.
+var ErrInvalid = errors.New("invalid request")
+
+// Usage is token usage. A negative count means unknown: the upstream never said.
+type Usage struct {
+	InputTokens      int64
+	OutputTokens     int64
+	CacheReadTokens  int64
+	CacheWriteTokens int64
+	ReasoningTokens  int64
+}
+
+// UnknownUsage is a Usage with every count unknown.
+func UnknownUsage() Usage { return Usage{-1, -1, -1, -1, -1} }
+
+// RequestOptions is what a request translation needs beyond the body.
+type RequestOptions struct {
+	// Model is the upstream model name to put in the body (not used for Gemini,
+	// whose model is in the URL).
+	Model string
+	// Stream is true when the client asked for a stream (for Gemini the inbound
+	// URL says so, not the body).
+	Stream bool
+	// DefaultMaxTokens is sent when the target requires max_tokens and the client
+	// gave none.
+	DefaultMaxTokens int
+}
+
+// RequestInfo carries what the response side must know about the request.
+type RequestInfo struct {
+	// ClientModel is the model name the client asked for, echoed in responses.
+	ClientModel string
+	// IncludeUsage is true when an OpenAI client asked for
+	// stream_options.include_usage: the usage chunk reaches it only then.
+	IncludeUsage bool
+}
+
+// Request translates a request body from the client's format to the target's.
+// Errors wrap ErrNotImplemented, ErrUnsupported or ErrInvalid.
+func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, RequestInfo, error) {
+	return nil, RequestInfo{}, ErrNotImplemented
+}
+
+// Response translates a non-streaming success body from the upstream's format to
+// the client's, and returns the usage it carried.
+func Response(from, to config.Format, body []byte, info RequestInfo) ([]byte, Usage, error) {
+	return nil, UnknownUsage(), ErrNotImplemented
+}
+
+// Stream translates one response stream, event by event. It is not safe for
+// concurrent use; make one per call.
+type Stream struct {
+	from, to config.Format
+	info     RequestInfo
+	usage    Usage
+}
+
+// NewStream returns a translator of a from-format stream into a to-format stream.
+func NewStream(from, to config.Format, info RequestInfo) *Stream {
+	return &Stream{from: from, to: to, info: info, usage: UnknownUsage()}
+}
+
+// Event appends the client-format bytes for one upstream event to dst. An
+// upstream error event is translated into the client's in-band error.
+func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
+	return dst, ErrNotImplemented
+}
+
+// End appends what properly closes the client's stream after the upstream stream
+// ended cleanly (closing blocks, final message_delta/message_stop, [DONE]).
+func (s *Stream) End(dst []byte) []byte { return dst }
+
+// Usage returns the usage seen so far.
+func (s *Stream) Usage() Usage { return s.usage }

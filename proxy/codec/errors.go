@@ -1,0 +1,176 @@
+package codec
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/tidwall/gjson"
+)
+
+// ErrorBody returns an error response body in format f for an HTTP status and a
+// message, with the error type that format's SDKs expect for that status.
+// code, when not "", is set as OpenAI's error.code.
+func ErrorBody(f config.Format, status int, msg, code string) []byte {
+	m, _ := json.Marshal(msg)
+	var b []byte
+	switch f {
+	case config.FormatAnthropic:
+		b = append(b, `{"type":"error","error":{"type":"`...)
+		b = append(b, anthropicErrorType(status)...)
+		b = append(b, `","message":`...)
+		b = append(b, m...)
+		b = append(b, `}}`...)
+	case config.FormatGemini:
+		b = append(b, `{"error":{"code":`...)
+		b = strconv.AppendInt(b, int64(status), 10)
+		b = append(b, `,"message":`...)
+		b = append(b, m...)
+		b = append(b, `,"status":"`...)
+		b = append(b, geminiErrorStatus(status)...)
+		b = append(b, `"}}`...)
+	default:
+		b = append(b, `{"error":{"message":`...)
+		b = append(b, m...)
+		b = append(b, `,"type":"`...)
+		b = append(b, openAIErrorType(status)...)
+		b = append(b, `","param":null,"code":`...)
+		if code == "" {
+			b = append(b, "null"...)
+		} else {
+			c, _ := json.Marshal(code)
+			b = append(b, c...)
+		}
+		b = append(b, `}}`...)
+	}
+	return b
+}
+
+// StreamErrorEvent returns the in-band error event that ends a stream in format f,
+// for when the response status has already been sent: Anthropic "event: error",
+// OpenAI a final data line with an error object (and no [DONE]), Gemini a data
+// frame with a google.rpc.Status error.
+func StreamErrorEvent(f config.Format, status int, msg string) []byte {
+	body := ErrorBody(f, status, msg, "")
+	var b []byte
+	switch f {
+	case config.FormatAnthropic:
+		b = append(b, "event: error\ndata: "...)
+		b = append(b, body...)
+		b = append(b, "\n\n"...)
+	case config.FormatGemini:
+		b = append(b, "data: "...)
+		b = append(b, body...)
+		b = append(b, "\r\n\r\n"...)
+	default:
+		b = append(b, "data: "...)
+		b = append(b, body...)
+		b = append(b, "\n\n"...)
+	}
+	return b
+}
+
+func openAIErrorType(status int) string {
+	switch {
+	case status == 401:
+		return "authentication_error"
+	case status == 403:
+		return "permission_error"
+	case status == 404:
+		return "not_found_error"
+	case status == 429:
+		return "rate_limit_error"
+	case status == 503 || status == 529:
+		return "service_unavailable_error"
+	case status == 504:
+		return "timeout_error"
+	case status >= 500:
+		return "server_error"
+	}
+	return "invalid_request_error"
+}
+
+func anthropicErrorType(status int) string {
+	switch status {
+	case 401:
+		return "authentication_error"
+	case 402:
+		return "billing_error"
+	case 403:
+		return "permission_error"
+	case 404:
+		return "not_found_error"
+	case 413:
+		return "request_too_large"
+	case 429:
+		return "rate_limit_error"
+	case 503, 529:
+		return "overloaded_error"
+	case 504:
+		return "timeout_error"
+	}
+	if status >= 500 {
+		return "api_error"
+	}
+	return "invalid_request_error"
+}
+
+func geminiErrorStatus(status int) string {
+	switch status {
+	case 400, 413, 422:
+		return "INVALID_ARGUMENT"
+	case 401:
+		return "UNAUTHENTICATED"
+	case 403:
+		return "PERMISSION_DENIED"
+	case 404:
+		return "NOT_FOUND"
+	case 409:
+		return "ABORTED"
+	case 429:
+		return "RESOURCE_EXHAUSTED"
+	case 501:
+		return "UNIMPLEMENTED"
+	case 502, 503, 529:
+		return "UNAVAILABLE"
+	case 504:
+		return "DEADLINE_EXCEEDED"
+	}
+	if status >= 500 {
+		return "INTERNAL"
+	}
+	return "FAILED_PRECONDITION"
+}
+
+// ErrorMessage extracts the human message from an error body of any provider
+// shape (OpenAI, Anthropic, Gemini, Mistral, Ollama, OpenRouter), or returns a
+// short excerpt of the body when it has none.
+func ErrorMessage(body []byte) string {
+	if gjson.ValidBytes(body) {
+		for _, path := range []string{"error.message", "message", "error", "detail.0.msg", "detail"} {
+			r := gjson.GetBytes(body, path)
+			if r.Type == gjson.String && r.Str != "" {
+				return r.Str
+			}
+		}
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// TranslateError turns an upstream error body in format from into the client's
+// format to, keeping the status. Same format: the body is returned untouched.
+func TranslateError(from, to config.Format, status int, body []byte) (int, []byte) {
+	if from == to && gjson.ValidBytes(body) {
+		return status, body
+	}
+	msg := ErrorMessage(body)
+	if msg == "" {
+		msg = "upstream returned HTTP " + strconv.Itoa(status)
+	}
+	return status, ErrorBody(to, status, msg, "")
+}

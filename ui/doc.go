@@ -1,0 +1,4 @@
+// Package ui is Gatehouse's desktop app: the tray menu and the window (overview,
+// providers, history, settings), built with Fyne on small interfaces that main
+// plugs the proxy and the store into.
+package ui
