@@ -79,6 +79,10 @@ func (s *services) onCircuit(provider string, open bool) {
 	s.appCircuit(provider, open)
 }
 
+// secretValues returns every provider secret Gatehouse knows (keychain and key_env
+// values): history redacts their literal values wherever they appear.
+func (s *services) secretValues() []string { return s.keySecretValues() }
+
 // configChanged tells every part about a new config.
 func (s *services) configChanged(cfg *config.Config) {
 	s.keysConfigChanged(cfg)

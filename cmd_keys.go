@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -16,6 +17,19 @@ type keyServices struct{}
 // only key_env variables and client keys are used.
 func (s *services) openKeys(cfg *config.Config) (proxy.KeySource, error) {
 	return nil, nil
+}
+
+// keySecretValues returns the secret values in use (keychain and key_env).
+func (s *services) keySecretValues() []string {
+	var out []string
+	if cfg := s.cfg.Load(); cfg != nil {
+		for _, p := range cfg.Providers {
+			if v := os.Getenv(p.KeyEnv); p.KeyEnv != "" && v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // keysConfigChanged reacts to a new provider list.
