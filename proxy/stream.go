@@ -27,13 +27,13 @@ type streamState struct {
 	reader   *sse.Reader
 	pending  []pendingEvent // events read before commit (pings, comments, the first data event)
 	same     bool
-	tr       *codec.Stream        // translator (cross-format)
-	usage    *codec.UsageTracker  // same-format usage
-	acc      *codec.Accumulator   // reassembles what the client received
-	parse    *sse.Reader          // re-parses translated output for acc
-	outBuf   bytes.Buffer         // feeds parse
-	events   []byte               // raw client-format events for the record
-	sawEnd   bool                 // the upstream sent its format's end marker
+	tr       *codec.Stream       // translator (cross-format)
+	usage    *codec.UsageTracker // same-format usage
+	acc      *codec.Accumulator  // reassembles what the client received
+	parse    *sse.Reader         // re-parses translated output for acc
+	outBuf   bytes.Buffer        // feeds parse
+	events   []byte              // raw client-format events for the record
+	sawEnd   bool                // the upstream sent its format's end marker
 	upFormat config.Format
 }
 
