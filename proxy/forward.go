@@ -38,6 +38,8 @@ type call struct {
 type attemptResult struct {
 	// done: the client has its response (success, or an error that ends the call).
 	done bool
+	// stream: done, and a stream writer now owns the response and the record.
+	stream bool
 	// retryable: the same target may be tried again.
 	retryable bool
 	// nextTarget: skip the remaining tries of this target, go to the next one.
@@ -144,16 +146,12 @@ func (c *call) attempt(t target, delay time.Duration) attemptResult {
 	c.rec.Provider, c.rec.UpstreamModel = p.Name, t.model
 	res := c.tryTarget(t, &att)
 	att.Duration = time.Since(att.Start)
-	if !res.done || res.class != ClassNone {
-		att.Class = res.class
-		att.Error = res.msg
-		att.Status = res.status
-	}
+	att.Class, att.Error, att.Status = res.class, res.msg, res.status
 	if att.URL == "" {
 		att.URL = upstreamURL(p, c.ep.kind, t.model, c.rec.Stream)
 	}
 	// A stream's attempt is appended when the stream ends (stream.go).
-	if !res.streaming() {
+	if !res.stream {
 		c.rec.Attempts = append(c.rec.Attempts, att)
 	}
 	switch {
@@ -170,9 +168,6 @@ func (c *call) attempt(t target, delay time.Duration) attemptResult {
 	}
 	return res
 }
-
-// streaming is true for a result that handed the response to a stream writer.
-func (r attemptResult) streaming() bool { return r.done && r.status == -1 }
 
 // tryTarget builds and sends the upstream request and handles the response.
 func (c *call) tryTarget(t target, att *Attempt) attemptResult {
@@ -299,7 +294,7 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
 	c.finish()
-	return attemptResult{done: true}
+	return attemptResult{done: true, status: status}
 }
 
 // finalError answers the client with an error that ends the call (not retried).

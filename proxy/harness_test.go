@@ -372,3 +372,38 @@ func jsonField(t testing.TB, b []byte, path ...string) any {
 	}
 	return v
 }
+
+type fasthttpResponseHeader = fasthttp.ResponseHeader
+
+// deadAddr is a loopback address where nothing listens (connections are refused).
+func deadAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// newTestProxyWith is newTestProxy with an OnCircuit hook.
+func newTestProxyWith(t testing.TB, cfg *config.Config, k keys, onCircuit func(string, bool)) *testProxy {
+	t.Helper()
+	rec := newRecorder()
+	s, err := New(cfg, Options{Keys: k, Recorder: rec, Version: "test", Logger: discardLogger(), OnCircuit: onCircuit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln) //nolint:errcheck
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	return &testProxy{Server: s, url: "http://" + ln.Addr().String(), rec: rec}
+}

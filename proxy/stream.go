@@ -86,7 +86,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 	}
 	st.att = *att
 	c.commitStream(st)
-	return attemptResult{done: true, status: -1}
+	return attemptResult{done: true, stream: true, status: st.resp.StatusCode()}
 }
 
 // errorBodyFromEvent returns an error event's JSON payload (the upstream's error

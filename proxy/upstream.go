@@ -83,17 +83,16 @@ func apiVersion(p *config.Provider) string {
 // timedConn, because fasthttp's own ReadTimeout would cap a whole stream.
 func (s *Server) newUpstreamClient() *fasthttp.Client {
 	return &fasthttp.Client{
-		Dial:                          s.dial,
-		StreamResponseBody:            true,
-		MaxConnsPerHost:               4096, // each open stream holds a connection
-		MaxIdleConnDuration:           90 * time.Second,
-		MaxConnWaitTimeout:            5 * time.Second,
-		ReadBufferSize:                64 << 10,
-		WriteBufferSize:               16 << 10,
-		NoDefaultUserAgentHeader:      true,
-		DisableHeaderNamesNormalizing: true,
-		DisablePathNormalizing:        true,
-		RetryIfErr:                    func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		Dial:                     s.dial,
+		StreamResponseBody:       true,
+		MaxConnsPerHost:          4096, // each open stream holds a connection
+		MaxIdleConnDuration:      90 * time.Second,
+		MaxConnWaitTimeout:       5 * time.Second,
+		ReadBufferSize:           64 << 10,
+		WriteBufferSize:          16 << 10,
+		NoDefaultUserAgentHeader: true,
+		DisablePathNormalizing:   true,
+		RetryIfErr:               func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 	}
 }
 
