@@ -255,3 +255,25 @@ func geminiError(status string) func(*testing.T, []byte) {
 		}
 	}
 }
+
+func TestRecordCarriesHeadersWithoutCredentials(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`),
+		"Authorization", "Bearer sk-client-secret", "X-Trace", "t-1")
+	c := p.rec.next(t)
+	hs := c.Request.Headers()
+	found := map[string]string{}
+	for _, h := range hs {
+		found[strings.ToLower(h.Name)] = h.Value
+	}
+	if found["x-trace"] != "t-1" || found["authorization"] != "[REDACTED]" {
+		t.Errorf("recorded request headers %v: want X-Trace kept and Authorization redacted", hs)
+	}
+	if bytes.Contains(c.Request.HeaderBlock, []byte("sk-client-secret")) || bytes.Contains(c.Response.HeaderBlock, []byte("sk-oai-secret")) {
+		t.Errorf("a key reached the call record")
+	}
+	if len(c.Response.Headers()) == 0 {
+		t.Errorf("no response headers recorded")
+	}
+}
