@@ -281,6 +281,11 @@ func (d *geminiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
 		d.respID = r.Get("responseId").String()
 		out = append(out, event{kind: evStart, id: d.respID, name: r.Get("modelVersion").String()})
 	}
+	// Usage first: every chunk carries it, and the input count belongs in an
+	// Anthropic client's message_start.
+	if u := r.Get("usageMetadata"); u.IsObject() {
+		out = append(out, event{kind: evUsage, usage: usageFromGemini(u)})
+	}
 	cand := r.Get("candidates.0")
 	for _, p := range cand.Get("content.parts").Array() {
 		out = d.part(out, p)
@@ -289,9 +294,6 @@ func (d *geminiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
 		out = append(out, event{kind: evFinish, stop: stopFromGemini(fr.Str, d.hasCalls)})
 	} else if !cand.Exists() && r.Get("promptFeedback.blockReason").Exists() {
 		out = append(out, event{kind: evFinish, stop: StopFilter})
-	}
-	if u := r.Get("usageMetadata"); u.IsObject() {
-		out = append(out, event{kind: evUsage, usage: usageFromGemini(u)})
 	}
 	return out, nil
 }

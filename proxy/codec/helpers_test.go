@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -70,4 +71,16 @@ func formatOfFixture(path string) config.Format {
 		return config.FormatGemini
 	}
 	return config.FormatOpenAI
+}
+
+// indentJSON pretty-prints a JSON body for readable golden files; it fails the
+// test when the body is not valid JSON.
+func indentJSON(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		tb.Fatalf("invalid JSON %v: %s", err, b)
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
 }
