@@ -14,7 +14,7 @@ type anthropicEncoder struct {
 	started  bool
 	id       string
 	model    string
-	open     bool   // a content block is open
+	open     bool // a content block is open
 	openKind PartKind
 	openKey  int // the upstream key of an open tool block
 	next     int // index of the next block
