@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/tidwall/gjson"
 )
 
 // ErrNotImplemented is returned for a format pair that has no translation yet.
@@ -59,9 +60,49 @@ type RequestInfo struct {
 }
 
 // Request translates a request body from the client's format to the target's.
-// Errors wrap ErrNotImplemented, ErrUnsupported or ErrInvalid.
+// Errors wrap ErrUnsupported or ErrInvalid.
 func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, RequestInfo, error) {
-	return nil, RequestInfo{}, ErrNotImplemented
+	if !gjson.ValidBytes(body) {
+		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not valid JSON"))
+	}
+	r := gjson.ParseBytes(body)
+	if !r.IsObject() {
+		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not a JSON object"))
+	}
+	var req *chatRequest
+	var err error
+	switch from {
+	case config.FormatAnthropic:
+		req, err = decodeAnthropicRequest(r)
+	case config.FormatGemini:
+		req, err = decodeGeminiRequest(r, opt.Stream)
+	default:
+		req, err = decodeOpenAIRequest(r)
+	}
+	if err != nil {
+		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, err)
+	}
+	info := RequestInfo{ClientModel: req.Model, IncludeUsage: req.IncludeUsage}
+	if from == config.FormatGemini {
+		info.IncludeUsage = true // Gemini streams always carry usageMetadata
+	}
+	if from == to {
+		return body, info, nil
+	}
+	if req.N > 1 {
+		return nil, info, unsupported("n = %d: only one choice can be translated to %s", req.N, to)
+	}
+	if opt.Stream && from != config.FormatGemini {
+		req.Stream = true
+	}
+	fillToolNames(req)
+	switch to {
+	case config.FormatAnthropic:
+		return encodeAnthropicRequest(req, opt), info, nil
+	case config.FormatGemini:
+		return encodeGeminiRequest(req), info, nil
+	}
+	return encodeOpenAIRequest(req, opt), info, nil
 }
 
 // Response translates a non-streaming success body from the upstream's format to

@@ -99,3 +99,27 @@ func TestGoldenResponses(t *testing.T) {
 		}
 	}
 }
+
+func TestGoldenRequests(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/request_*.json")
+	if len(files) < 10 {
+		t.Fatalf("found %d request fixtures", len(files))
+	}
+	for _, path := range files {
+		from := formatOfFixture(path)
+		for _, to := range formats {
+			if to == from {
+				continue
+			}
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".json")
+			t.Run(name+"_to_"+string(to), func(t *testing.T) {
+				opt := RequestOptions{Model: "upstream-model", DefaultMaxTokens: 4096, Stream: strings.Contains(name, "stream")}
+				out, _, err := Request(from, to, readFile(t, path), opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, "request/"+strings.ReplaceAll(name, "/", "_")+".to_"+string(to)+".json", indentJSON(t, out))
+			})
+		}
+	}
+}

@@ -121,3 +121,5 @@ func ugly(raw string) string {
 	}
 	return string(out)
 }
+
+func jsonValid(s string) bool { return gjson.Valid(s) }
