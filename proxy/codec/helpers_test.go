@@ -84,3 +84,12 @@ func indentJSON(tb testing.TB, b []byte) []byte {
 	out.WriteByte('\n')
 	return out.Bytes()
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return bytes.Clone(b)
+}
