@@ -31,7 +31,7 @@ func Presets() []Provider {
 		{Name: "fireworks", Format: FormatOpenAI, BaseURL: "https://api.fireworks.ai/inference/v1",
 			Models: []string{"accounts/fireworks/*"}, KeyEnv: "FIREWORKS_API_KEY", KeyCheck: "/models"},
 		// Azure OpenAI: set resource and deployment (and api_version to pin another
-		// one); EndpointURL builds the URL from them, and the key goes in "api-key".
+		// one); the proxy builds deployment URLs from them, and the key goes in "api-key".
 		{Name: "azure", Format: FormatOpenAI, BaseURL: "https://RESOURCE.openai.azure.com/openai", Auth: "api-key",
 			KeyEnv: "AZURE_OPENAI_API_KEY", APIVersion: "2024-10-21", KeyCheck: "/models"},
 		{Name: "ollama", Format: FormatOpenAI, BaseURL: "http://127.0.0.1:11434/v1", NoKey: true, KeyCheck: "/models"},
@@ -41,18 +41,6 @@ func Presets() []Provider {
 		ps[i].Preset = true
 	}
 	return ps
-}
-
-// EndpointURL is the URL of endpoint (a path such as "/chat/completions") at p.
-// For Azure (Resource set) the base is https://RESOURCE.openai.azure.com/openai,
-// then /deployments/DEPLOYMENT when Deployment is set; with APIVersion set the
-// URL carries ?api-version=APIVERSION. Otherwise it is BaseURL + endpoint.
-func (p *Provider) EndpointURL(endpoint string) string {
-	u := strings.TrimSuffix(p.resourceBase(), "/")
-	if p.Deployment != "" {
-		u += "/deployments/" + p.Deployment
-	}
-	return p.withVersion(u + endpoint)
 }
 
 // KeyCheckURL is the URL of the cheap authenticated GET that checks p's key

@@ -40,7 +40,7 @@ func TestPresetsComplete(t *testing.T) {
 	}
 }
 
-func TestEndpointURL(t *testing.T) {
+func TestKeyCheckURL(t *testing.T) {
 	src := `
 [[provider]]
 name = "azure"
@@ -60,11 +60,9 @@ api_version = "2025-01-01-preview"
 		t.Fatal(err)
 	}
 	tests := []struct{ provider, got, want string }{
-		{"azure", "chat", "https://contoso.openai.azure.com/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"},
 		{"azure", "check", "https://contoso.openai.azure.com/openai/models?api-version=2024-10-21"},
-		{"azure-eu", "chat", "https://contoso-eu.openai.azure.com/openai/deployments/mini/chat/completions?api-version=2025-01-01-preview"},
 		{"azure-eu", "auth", "api-key"},
-		{"openai", "chat", "https://api.openai.com/v1/chat/completions"},
+		{"azure-eu", "check", "https://contoso-eu.openai.azure.com/openai/models?api-version=2025-01-01-preview"},
 		{"openrouter", "check", "https://openrouter.ai/api/v1/key"},
 		{"gemini", "check", "https://generativelanguage.googleapis.com/v1beta/models"},
 	}
@@ -72,8 +70,6 @@ api_version = "2025-01-01-preview"
 		p, _ := c.Provider(tt.provider)
 		var got string
 		switch tt.got {
-		case "chat":
-			got = p.EndpointURL("/chat/completions")
 		case "check":
 			got = p.KeyCheckURL()
 		case "auth":
