@@ -266,6 +266,9 @@ func keysSet(dataDir string, p *config.Provider, field string, stdin io.Reader, 
 	keys := store.NewKeys()
 	if err := keys.Set(p.Name, field, secret); err != nil {
 		fmt.Fprintf(stderr, "gatehouse keys set: %v\n", err)
+		if errors.Is(err, store.ErrKeychainUnavailable) {
+			fmt.Fprintln(stderr, "nothing was stored: Gatehouse keeps keys only in the OS keychain")
+		}
 		return 1
 	}
 	what := "key"

@@ -269,11 +269,17 @@ func startInstance(t *testing.T, dir string) *stack {
 // chat sends one chat completion through the proxy and returns its status.
 func chat(t *testing.T, st *stack, model string) int {
 	t.Helper()
+	return chatAt(t, st.server.Addr(), model)
+}
+
+// chatAt sends one chat completion to the proxy at addr and returns its status.
+func chatAt(t *testing.T, addr, model string) int {
+	t.Helper()
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("http://" + st.server.Addr() + "/v1/chat/completions")
+	req.SetRequestURI("http://" + addr + "/v1/chat/completions")
 	req.Header.SetMethod("POST")
 	req.Header.SetContentType("application/json")
 	req.SetBodyString(`{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`)

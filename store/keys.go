@@ -178,7 +178,7 @@ func (k *Keys) Set(provider, field, secret string) error {
 	}
 	if err != nil {
 		k.unavail = explainKeychain(err)
-		return fmt.Errorf("store %q: %w", account, k.unavail)
+		return fmt.Errorf("store %s in the keychain: %w", account, k.unavail)
 	}
 	k.unavail = nil
 	k.secrets[account] = secret
