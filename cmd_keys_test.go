@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -257,7 +256,13 @@ func TestKeysWithoutKeychain(t *testing.T) {
 // its data folder, as a running instance the commands can find.
 func startInstance(t *testing.T, dir string) *stack {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("instance log:\n%s", logs.String())
+		}
+	})
 	st, err := startStack(commonFlags{data: dir, listen: "127.0.0.1:0"}, false, log)
 	if err != nil {
 		t.Fatal(err)
@@ -385,4 +390,22 @@ func TestKeysTest(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "unreachable") {
 		t.Fatalf("keys test (dead upstream): exit %d, %q", code, errOut)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
