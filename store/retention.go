@@ -47,7 +47,7 @@ func (h *History) Prune() (Pruned, error) {
 	if p.MaxAge > 0 {
 		cutoff := timeKey(h.now().Add(-p.MaxAge))
 		for {
-			n, err := h.deleteOldest(func(k []byte) bool { return bytes.Compare(k, cutoff) < 0 })
+			n, err := h.deleteOldest(func(k []byte) bool { return bytes.Compare(k, cutoff) < 0 }, 0)
 			res.Calls += n
 			if err != nil {
 				return res, err
@@ -66,7 +66,7 @@ func (h *History) Prune() (Pruned, error) {
 			if used <= p.MaxSize {
 				break
 			}
-			n, err := h.deleteOldest(func([]byte) bool { return true })
+			n, err := h.deleteOldest(func([]byte) bool { return true }, used-p.MaxSize)
 			res.Calls += n
 			if err != nil {
 				return res, err
@@ -84,16 +84,23 @@ func (h *History) Prune() (Pruned, error) {
 }
 
 // deleteOldest deletes up to pruneChunk of the oldest calls for which del is true
-// (stopping at the first false) and returns how many it deleted.
-func (h *History) deleteOldest(del func(k []byte) bool) (int, error) {
+// (stopping at the first false), and once their stored bytes reach budget when
+// budget > 0. It returns how many it deleted.
+func (h *History) deleteOldest(del func(k []byte) bool, budget int64) (int, error) {
 	n := 0
 	err := h.update(func(tx *bolt.Tx) error {
 		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
 		byProvider := tx.Bucket(bucketByProvider)
 		var keys [][]byte
+		var freed int64
 		c := calls.Cursor()
-		for k, _ := c.First(); k != nil && len(keys) < pruneChunk && del(k); k, _ = c.Next() {
+		for k, v := c.First(); k != nil && len(keys) < pruneChunk && del(k); k, v = c.Next() {
+			if budget > 0 && freed >= budget {
+				break
+			}
 			keys = append(keys, bytes.Clone(k))
+			// Key and value bytes plus bbolt's per-element overhead, in each bucket.
+			freed += int64(len(k)+len(v)+len(bodies.Get(k))) + 3*32
 		}
 		for _, k := range keys {
 			if v := calls.Get(k); v != nil {
