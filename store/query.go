@@ -27,6 +27,8 @@ type Query struct {
 	Until      time.Time // exclusive
 	// Search is text looked for in request and response bodies (any case).
 	Search string
+	// Bodies also loads each call's headers and bodies (export).
+	Bodies bool
 }
 
 // Page is one page of calls, newest first.
@@ -105,6 +107,11 @@ func (h *History) List(q Query) (Page, error) {
 			}
 			if len(search) > 0 && !bodiesContain(bodies.Get(k), search) {
 				continue
+			}
+			if q.Bodies {
+				if err := loadBodies(&c, bodies.Get(k)); err != nil {
+					return err
+				}
 			}
 			page.Calls = append(page.Calls, c)
 		}
@@ -204,14 +211,20 @@ func (h *History) Get(id string) (Call, error) {
 		if c, err = decodeSummary(v); err != nil {
 			return err
 		}
-		if bv := tx.Bucket(bucketBodies).Get(key); bv != nil {
-			sb, err := decodeBodies(bv)
-			if err != nil {
-				return fmt.Errorf("call %s: %w", id, err)
-			}
-			c.Request, c.Response, c.Events, c.EventsTruncated = sb.Request, sb.Response, sb.Events, sb.EventsTruncated
-		}
-		return nil
+		return loadBodies(&c, tx.Bucket(bucketBodies).Get(key))
 	})
 	return c, err
+}
+
+// loadBodies fills c's headers and bodies from a bodies value (nil: none stored).
+func loadBodies(c *Call, v []byte) error {
+	if v == nil {
+		return nil
+	}
+	sb, err := decodeBodies(v)
+	if err != nil {
+		return fmt.Errorf("call %s: %w", c.ID, err)
+	}
+	c.Request, c.Response, c.Events, c.EventsTruncated = sb.Request, sb.Response, sb.Events, sb.EventsTruncated
+	return nil
 }
