@@ -173,16 +173,13 @@ func (q *Query) matches(c *Call, client string) bool {
 	return true
 }
 
-// bodiesContain reports whether a bodies value contains the lowercase text.
+// bodiesContain reports whether the request or response body in a bodies value
+// contains the lowercase text.
 func bodiesContain(v []byte, lower []byte) bool {
 	if v == nil {
 		return false
 	}
-	js, err := decodeBodiesJSON(v)
-	if err != nil {
-		return false
-	}
-	sb, err := decodeBodies(append([]byte{bodyPlain}, js...))
+	sb, err := decodeBodies(v)
 	if err != nil {
 		return false
 	}
