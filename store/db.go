@@ -123,6 +123,7 @@ type History struct {
 	queue                       chan *pending
 	queuedBytes                 atomic.Int64
 	flushReq                    chan chan struct{}
+	kick                        chan struct{} // the queue is filling: commit now
 	droppedCalls, droppedBodies atomic.Uint64
 
 	feed feed
@@ -157,6 +158,7 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 		db:       db,
 		queue:    make(chan *pending, opts.QueueSize),
 		flushReq: make(chan chan struct{}),
+		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
 	h.policy.Store(&Policy{BodyCap: opts.BodyCap, MaxAge: opts.MaxAge, MaxSize: opts.MaxSize})
