@@ -50,9 +50,12 @@ type Options struct {
 	// FlushInterval is the longest a recorded call waits before its batch is
 	// committed. Default 200 ms.
 	FlushInterval time.Duration
-	// RetentionInterval is how often retention runs in the background.
-	// Default 1 minute.
+	// RetentionInterval is how often retention runs in the background, the first
+	// time right after opening. Default 1 minute.
 	RetentionInterval time.Duration
+	// NoRetention turns background retention off: short-lived opens (the history
+	// command) prune only when asked, through Prune.
+	NoRetention bool
 	// Secrets returns the provider secrets whose literal values are redacted. It
 	// is called from the writer goroutine (never on the request path) at most once
 	// per SecretsRefresh. Nil: header and URL redaction only.
@@ -162,9 +165,12 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 		stop:     make(chan struct{}),
 	}
 	h.policy.Store(&Policy{BodyCap: opts.BodyCap, MaxAge: opts.MaxAge, MaxSize: opts.MaxSize})
-	h.done.Add(2)
+	h.done.Add(1)
 	go h.writeLoop()
-	go h.retentionLoop()
+	if !opts.NoRetention {
+		h.done.Add(1)
+		go h.retentionLoop()
+	}
 	return h, nil
 }
 
