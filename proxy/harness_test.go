@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -407,3 +408,5 @@ func newTestProxyWith(t testing.TB, cfg *config.Config, k keys, onCircuit func(s
 	})
 	return &testProxy{Server: s, url: "http://" + ln.Addr().String(), rec: rec}
 }
+
+func asError[T error](err error, target *T) bool { return errors.As(err, target) }
