@@ -234,14 +234,21 @@ func (h *History) update(fn func(*bolt.Tx) error) error {
 	return h.db.Update(fn)
 }
 
-// Check runs bbolt's consistency check over the whole file.
+// Check runs bbolt's consistency check over the whole file. It holds the write
+// lock meanwhile: bbolt's check reads the freelist unguarded, so a concurrent
+// commit would make it report false errors (and race).
 func (h *History) Check() error {
-	return h.view(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return fmt.Errorf("history %q is inconsistent: %w", h.path, err)
-		}
-		return nil
-	})
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	tx, err := h.db.Begin(true)
+	if err != nil {
+		return fmt.Errorf("check history %q: %w", h.path, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for err := range tx.Check() {
+		return fmt.Errorf("history %q is inconsistent: %w", h.path, err)
+	}
+	return nil
 }
 
 // migration brings the file from schema to-1 to schema to. Migrations run in
