@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
-	"runtime"
 	"testing"
 	"time"
 
