@@ -39,7 +39,11 @@ func Diagnose(c *proxy.Call, keySource func(provider string) KeySource) string {
 		return ""
 	}
 	s := strings.Join(parts, "; ")
-	return strings.ToUpper(s[:1]) + s[1:] + "."
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
 }
 
 func failedAttempts(as []proxy.Attempt) []proxy.Attempt {
