@@ -1,14 +1,18 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse/gatehouse/proxy/codec"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/valyala/fasthttp"
 )
@@ -35,12 +39,20 @@ type Options struct {
 
 // Server is the proxy. Create it with New; it is safe for concurrent use.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	cfg    atomic.Pointer[config.Config]
-	paused atomic.Bool
-	srv    *fasthttp.Server
-	ln     net.Listener
+	opts     Options
+	log      *slog.Logger
+	cfg      atomic.Pointer[config.Config]
+	paused   atomic.Bool
+	srv      *fasthttp.Server
+	client   *fasthttp.Client
+	circuits circuits
+	models   modelCache
+
+	ln       net.Listener
+	baseCtx  context.Context // cancelled when shutdown's grace period is over
+	cancel   context.CancelFunc
+	streamMu sync.Mutex
+	streams  map[*streamState]struct{}
 }
 
 // New returns a server for cfg. cfg must have passed validation.
@@ -48,24 +60,28 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil config")
 	}
-	s := &Server{opts: opts, log: opts.Logger}
+	s := &Server{opts: opts, log: opts.Logger, streams: make(map[*streamState]struct{})}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	s.cfg.Store(cfg)
+	s.client = s.newUpstreamClient()
 	s.srv = &fasthttp.Server{
-		Handler:                       s.handle,
-		Name:                          "gatehouse",
-		NoDefaultServerHeader:         true,
-		NoDefaultContentType:          true,
-		DisablePreParseMultipartForm:  true,
-		ReadTimeout:                   0,
-		WriteTimeout:                  0, // streams have no total limit
-		IdleTimeout:                   2 * time.Minute,
-		MaxRequestBodySize:            int(cfg.MaxBodyBytes) + 1,
-		DisableHeaderNamesNormalizing: false,
-		CloseOnShutdown:               true,
-		Logger:                        fasthttpLogger{s.log},
+		Handler:                      s.handle,
+		ErrorHandler:                 s.handleParseError,
+		Name:                         "gatehouse",
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		WriteTimeout:                 0, // streams have no total limit
+		IdleTimeout:                  2 * time.Minute,
+		ReadBufferSize:               16 << 10,
+		// The handler answers oversized bodies in the client's format; this is
+		// only the hard stop for bodies far beyond the configured limit.
+		MaxRequestBodySize: int(max(cfg.MaxBodyBytes, 32<<20)) * 2,
+		CloseOnShutdown:    true,
+		Logger:             fasthttpLogger{s.log},
 	}
 	return s, nil
 }
@@ -100,17 +116,176 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// Shutdown stops accepting connections and waits for calls in flight to finish
-// until ctx is done.
+// Shutdown stops accepting connections and lets calls in flight finish until
+// ctx is done; streams still running then are ended with an error event.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if err := s.srv.ShutdownWithContext(ctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown() }()
+	select {
+	case err := <-done:
+		s.cancel()
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	s.cancel()
+	s.streamMu.Lock()
+	for st := range s.streams {
+		if st.body != nil {
+			_ = st.body.CloseWithError(errShutdown)
+		}
+	}
+	s.streamMu.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+	case <-time.After(2 * time.Second):
 	}
 	return nil
 }
 
+func (s *Server) track(st *streamState) {
+	s.streamMu.Lock()
+	s.streams[st] = struct{}{}
+	s.streamMu.Unlock()
+}
+
+func (s *Server) untrack(st *streamState) {
+	s.streamMu.Lock()
+	delete(s.streams, st)
+	s.streamMu.Unlock()
+}
+
+var (
+	pathHealth   = []byte("/_gatehouse/health")
+	prefixAdmin  = []byte("/_gatehouse/api/")
+	headerOrigin = []byte("Origin")
+)
+
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
-	ctx.SetStatusCode(fasthttp.StatusNotImplemented)
+	cfg := s.cfg.Load()
+	path := ctx.Path()
+	ep, known := parseEndpoint(ctx.Method(), path)
+	format := config.FormatOpenAI
+	if known {
+		format = ep.format
+	}
+	if !cfg.AllowRemote && !loopbackHost(ctx.Host()) {
+		// DNS rebinding: a web page may resolve its own name to 127.0.0.1.
+		s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("Host %q is not allowed: Gatehouse answers only localhost, 127.0.0.1 and [::1]", ctx.Host()))
+		return
+	}
+	if origin := ctx.Request.Header.PeekBytes(headerOrigin); len(origin) > 0 {
+		if !originAllowed(cfg, origin) {
+			s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("browser origin %q is not allowed: add it to allow_origins in config.toml", origin))
+			return
+		}
+		ctx.Response.Header.Set("Access-Control-Allow-Origin", string(origin))
+		ctx.Response.Header.Set("Vary", "Origin")
+		if ctx.IsOptions() {
+			ctx.Response.Header.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			ctx.Response.Header.Set("Access-Control-Allow-Headers", "*")
+			ctx.Response.Header.Set("Access-Control-Max-Age", "600")
+			ctx.SetStatusCode(fasthttp.StatusNoContent)
+			return
+		}
+	}
+	switch {
+	case bytes.Equal(path, pathHealth):
+		s.health(ctx)
+		return
+	case bytes.HasPrefix(path, prefixAdmin):
+		s.admin(ctx)
+		return
+	case !known:
+		s.reject(ctx, format, fasthttp.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (Gatehouse serves /v1/chat/completions, /v1/messages, /v1beta/models/{model}:generateContent and friends)", ctx.Method(), path))
+		return
+	case s.paused.Load():
+		s.reject(ctx, format, fasthttp.StatusServiceUnavailable, "Gatehouse is paused: resume it from the tray menu")
+		return
+	case ep.kind == kindModels:
+		s.serveModels(ctx, ep, cfg)
+		return
+	}
+	s.serveCall(ctx, ep, cfg)
+}
+
+// reject answers a request refused before routing, in the client's format.
+func (s *Server) reject(ctx *fasthttp.RequestCtx, f config.Format, status int, msg string) {
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.SetStatusCode(status)
+	ctx.Response.SetBodyRaw(codec.ErrorBody(f, status, msg, ""))
+}
+
+// handleParseError answers requests fasthttp could not read (oversized bodies,
+// broken framing) in the format their path implies.
+func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
+	format := config.FormatOpenAI
+	if ep, ok := parseEndpoint(ctx.Method(), ctx.Path()); ok {
+		format = ep.format
+	}
+	status := fasthttp.StatusBadRequest
+	msg := "cannot read the request: " + err.Error()
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		status = fasthttp.StatusRequestEntityTooLarge
+		msg = fmt.Sprintf("request body is over the limit of %d bytes (max_body_bytes in config.toml)", s.cfg.Load().MaxBodyBytes)
+	}
+	s.reject(ctx, format, status, msg)
+}
+
+func (s *Server) health(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("application/json")
+	status := "ok"
+	if s.paused.Load() {
+		status = "paused"
+	}
+	fmt.Fprintf(ctx, `{"status":%q,"version":%q}`, status, s.opts.Version)
+}
+
+func (s *Server) admin(ctx *fasthttp.RequestCtx) {
+	tok := ctx.Request.Header.Peek("X-Gatehouse-Token")
+	if s.opts.AdminToken == "" || s.opts.Admin == nil ||
+		subtle.ConstantTimeCompare(tok, []byte(s.opts.AdminToken)) != 1 {
+		ctx.SetContentType("application/json")
+		ctx.SetStatusCode(fasthttp.StatusUnauthorized)
+		ctx.SetBodyString(`{"error":"the admin API needs the token in the data folder's admin.token (header X-Gatehouse-Token)"}`)
+		return
+	}
+	s.opts.Admin(ctx)
+}
+
+// loopbackHost reports whether a Host header names this machine by loopback.
+func loopbackHost(host []byte) bool {
+	h := string(host)
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	h = trimBrackets(h)
+	if h == "localhost" || h == "" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func trimBrackets(h string) string {
+	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+		return h[1 : len(h)-1]
+	}
+	return h
+}
+
+func originAllowed(cfg *config.Config, origin []byte) bool {
+	for _, o := range cfg.AllowOrigins {
+		if o == "*" || o == string(origin) {
+			return true
+		}
+	}
+	return false
 }
 
 // fasthttpLogger routes fasthttp's own messages to slog.

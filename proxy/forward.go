@@ -1,0 +1,532 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/codec"
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fasthttp"
+)
+
+// maxErrorBody bounds how much of an upstream error body is read.
+const maxErrorBody = 1 << 20
+
+// maxResponseBody bounds a non-streaming upstream response.
+const maxResponseBody = 256 << 20
+
+// call is the state of one client request while it is served.
+type call struct {
+	s         *Server
+	cfg       *config.Config
+	ctx       *fasthttp.RequestCtx
+	ep        endpoint
+	rec       *Call
+	body      []byte // the client's body; valid until the handler returns
+	clientKey string
+	tries     int // upstream attempts made so far
+}
+
+// attemptResult is how one attempt ended when it did not answer the client.
+type attemptResult struct {
+	// done: the client has its response (success, or an error that ends the call).
+	done bool
+	// stream: done, and a stream writer now owns the response and the record.
+	stream bool
+	// retryable: the same target may be tried again.
+	retryable bool
+	// nextTarget: skip the remaining tries of this target, go to the next one.
+	nextTarget bool
+	class      ErrorClass
+	status     int    // upstream status, 0 when there was no response
+	body       []byte // upstream error body
+	format     config.Format
+	msg        string // what went wrong, for the client and the record
+	retryAfter time.Duration
+}
+
+// serveCall routes, forwards and records one model call.
+func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Config) {
+	start := time.Now()
+	rec := &Call{
+		ID:            NewCallID(),
+		Start:         start,
+		ClientUA:      string(ctx.Request.Header.UserAgent()),
+		InboundFormat: string(ep.format),
+		Method:        string(ctx.Method()),
+		Path:          string(ctx.Path()),
+		Usage:         codec.UnknownUsage(),
+	}
+	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
+	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), clientKey: clientKey(&ctx.Request)}
+	limit := cfg.History.BodyCapBytes
+	rec.Request.Headers = captureHeaders(ctx.Request.Header.All())
+	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
+
+	if int64(len(c.body)) > cfg.MaxBodyBytes {
+		c.fail(fasthttp.StatusRequestEntityTooLarge, ClassBadRequest,
+			fmt.Sprintf("request body is %d bytes; the limit is %d (max_body_bytes in config.toml)", len(c.body), cfg.MaxBodyBytes))
+		return
+	}
+	if !gjson.ValidBytes(c.body) || !isObject(c.body) {
+		c.fail(fasthttp.StatusBadRequest, ClassBadRequest, "malformed JSON in request body: "+jsonProblem(c.body))
+		return
+	}
+	rec.Model = ep.model
+	if rec.Model == "" {
+		rec.Model = gjson.GetBytes(c.body, "model").String()
+	}
+	rec.Stream = ep.stream || (ep.format != config.FormatGemini && gjson.GetBytes(c.body, "stream").Bool())
+
+	targets, err := resolve(cfg, rec.Model)
+	if err != nil {
+		c.fail(fasthttp.StatusNotFound, ClassNotFound, err.Error())
+		return
+	}
+	c.run(targets)
+}
+
+// run tries each target in order, each up to retry.attempts times.
+func (c *call) run(targets []target) {
+	r := &c.cfg.Retry
+	var last attemptResult
+	for _, t := range targets {
+		name := t.provider.Name
+		if ok, wait := c.s.circuits.allow(name, time.Now()); !ok {
+			msg := fmt.Sprintf("%s is failing (circuit open after %d failures in a row); skipped", name, r.CircuitFailures)
+			if wait > 0 {
+				msg += fmt.Sprintf(" for another %s", wait.Round(time.Second))
+			}
+			c.rec.Attempts = append(c.rec.Attempts, Attempt{Provider: name, Model: t.model, Class: ClassCircuitOpen, Error: msg, Start: time.Now()})
+			last = attemptResult{class: ClassCircuitOpen, msg: msg, status: 0}
+			continue
+		}
+		for n := 1; n <= r.Attempts; n++ {
+			var delay time.Duration
+			if n > 1 {
+				delay = backoff(r, n-1)
+				if last.retryAfter > 0 {
+					delay = last.retryAfter
+				}
+				if !sleep(c.s.baseCtx, delay) {
+					c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is shutting down")
+					return
+				}
+			}
+			res := c.attempt(t, delay)
+			if res.done {
+				return
+			}
+			last = res
+			if !res.retryable && !res.nextTarget {
+				c.failWith(res, false)
+				return
+			}
+			if res.nextTarget || (res.retryAfter > r.MaxDelay.Duration) || c.s.circuits.isOpen(name, time.Now()) {
+				break
+			}
+		}
+	}
+	c.failWith(last, true)
+}
+
+// attempt makes one try of target t. delay is the backoff waited before it.
+func (c *call) attempt(t target, delay time.Duration) attemptResult {
+	p := t.provider
+	s := c.s
+	att := Attempt{Provider: p.Name, Model: t.model, Start: time.Now(), Delay: delay}
+	c.tries++
+	c.rec.Provider, c.rec.UpstreamModel = p.Name, t.model
+	res := c.tryTarget(t, &att)
+	att.Duration = time.Since(att.Start)
+	att.Class, att.Error, att.Status = res.class, res.msg, res.status
+	if att.URL == "" {
+		att.URL = upstreamURL(p, c.ep.kind, t.model, c.rec.Stream)
+	}
+	// A stream's attempt is appended when the stream ends (stream.go).
+	if !res.stream {
+		c.rec.Attempts = append(c.rec.Attempts, att)
+	}
+	switch {
+	case res.done && res.class == ClassNone:
+		if s.circuits.success(p.Name) && s.opts.OnCircuit != nil {
+			s.opts.OnCircuit(p.Name, false)
+		}
+	case res.retryable:
+		if s.circuits.failure(p.Name, &c.cfg.Retry, time.Now()) && s.opts.OnCircuit != nil {
+			s.opts.OnCircuit(p.Name, true)
+		}
+	default:
+		s.circuits.release(p.Name)
+	}
+	return res
+}
+
+// tryTarget builds and sends the upstream request and handles the response.
+func (c *call) tryTarget(t target, att *Attempt) attemptResult {
+	p, ep := t.provider, c.ep
+	same := p.Format == ep.format
+	if ep.kind != kindChat && !same {
+		return c.finalError(fasthttp.StatusNotImplemented, ClassProxy, fmt.Sprintf(
+			"%s is only forwarded to %s-format providers; %s speaks %s", c.rec.Path, ep.format, p.Name, p.Format))
+	}
+	var upBody []byte
+	var info codec.RequestInfo
+	if same {
+		upBody = c.body
+		if p.Format != config.FormatGemini {
+			upBody = setModel(c.body, t.model)
+		}
+	} else {
+		var err error
+		upBody, info, err = codec.Request(ep.format, p.Format, c.body, codec.RequestOptions{
+			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens,
+		})
+		switch {
+		case errors.Is(err, codec.ErrNotImplemented):
+			return c.finalError(fasthttp.StatusNotImplemented, ClassProxy, fmt.Sprintf(
+				"translating %s requests to %s (provider %s) is not implemented yet", ep.format, p.Format, p.Name))
+		case errors.Is(err, codec.ErrUnsupported), errors.Is(err, codec.ErrInvalid):
+			return c.finalError(fasthttp.StatusBadRequest, ClassBadRequest, err.Error())
+		case err != nil:
+			return c.finalError(fasthttp.StatusInternalServerError, ClassProxy, "translating the request: "+err.Error())
+		}
+	}
+	if info.ClientModel == "" {
+		info.ClientModel = c.rec.Model
+	}
+
+	key, src := c.s.resolveKey(p, c.clientKey)
+	if key == "" && !p.NoKey && p.DefaultAuth() != "none" {
+		msg := fmt.Sprintf("no API key for provider %s: run `gatehouse keys set %s`", p.Name, p.Name)
+		if p.KeyEnv != "" {
+			msg += fmt.Sprintf(", or set %s", p.KeyEnv)
+		}
+		return attemptResult{nextTarget: true, class: ClassAuth, status: 0, msg: msg + ", or send the key as the client would"}
+	}
+	_ = src
+
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	url := upstreamURL(p, ep.kind, t.model, c.rec.Stream)
+	att.URL = url
+	req.SetRequestURI(url)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	copyRequestHeaders(&req.Header, &c.ctx.Request.Header)
+	if !same {
+		dropVendorHeaders(&req.Header, p.Format)
+	}
+	req.Header.SetContentType("application/json")
+	if p.Format == config.FormatAnthropic && len(req.Header.Peek("anthropic-version")) == 0 {
+		req.Header.Set("anthropic-version", "2023-06-01")
+	}
+	for k, v := range p.Headers {
+		req.Header.Set(k, v)
+	}
+	req.SetBodyRaw(upBody)
+	if err := c.s.applyAuth(req, p, key, upBody); err != nil {
+		return attemptResult{nextTarget: true, class: ClassAuth, msg: fmt.Sprintf("authenticating to %s: %v", p.Name, err)}
+	}
+
+	resp := fasthttp.AcquireResponse()
+	if err := c.s.client.Do(req, resp); err != nil {
+		fasthttp.ReleaseResponse(resp)
+		class := classifyError(err, false)
+		return attemptResult{retryable: true, class: class, msg: describeNetError(p, url, class, err)}
+	}
+	status := resp.StatusCode()
+	if status < 200 || status > 299 {
+		defer fasthttp.ReleaseResponse(resp)
+		body, _ := readBody(resp, maxErrorBody)
+		res := attemptResult{
+			status: status, body: body, format: p.Format, class: classifyStatus(status),
+			retryable:  containsInt(c.cfg.Retry.OnStatus, status),
+			retryAfter: retryAfter(&resp.Header, time.Now()),
+		}
+		res.msg = fmt.Sprintf("%s answered %d: %s", p.Name, status, codec.ErrorMessage(body))
+		return res
+	}
+	if c.rec.Stream && isEventStream(resp) {
+		return c.startStream(t, resp, info, att)
+	}
+	defer fasthttp.ReleaseResponse(resp)
+	return c.relayBody(t, resp, info, same)
+}
+
+// relayBody answers a non-streaming success.
+func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestInfo, same bool) attemptResult {
+	p := t.provider
+	body, err := readBody(resp, maxResponseBody)
+	if err != nil {
+		class := classifyError(err, true)
+		return attemptResult{retryable: true, class: class, status: resp.StatusCode(),
+			msg: fmt.Sprintf("%s: reading the response: %v", p.Name, err)}
+	}
+	out := body
+	if same {
+		c.rec.Usage = codec.UsageFromResponse(p.Format, body)
+	} else {
+		out, c.rec.Usage, err = codec.Response(p.Format, c.ep.format, body, info)
+		if err != nil {
+			return c.finalError(fasthttp.StatusBadGateway, ClassProxy,
+				fmt.Sprintf("translating %s's response to %s: %v", p.Name, c.ep.format, err))
+		}
+	}
+	ctx := c.ctx
+	status := resp.StatusCode()
+	if same {
+		copyResponseHeaders(&ctx.Response.Header, &resp.Header)
+	} else {
+		ctx.Response.Header.SetContentType("application/json")
+	}
+	ctx.SetStatusCode(status)
+	c.setAttemptsHeader()
+	ctx.Response.SetBodyRaw(out)
+	c.rec.Status = status
+	c.rec.Outcome = OutcomeOK
+	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
+	c.finish()
+	return attemptResult{done: true, status: status}
+}
+
+// finalError answers the client with an error that ends the call (not retried).
+func (c *call) finalError(status int, class ErrorClass, msg string) attemptResult {
+	c.fail(status, class, msg)
+	return attemptResult{done: true, class: class, msg: msg}
+}
+
+// failWith answers the client with the last attempt's error. exhausted marks a
+// retryable failure that ran out of tries: SDKs are told not to retry it again.
+func (c *call) failWith(res attemptResult, exhausted bool) {
+	ctx := c.ctx
+	if exhausted {
+		ctx.Response.Header.Set("x-should-retry", "false")
+	}
+	if res.status > 0 && res.body != nil {
+		status, body := codec.TranslateError(res.format, c.ep.format, res.status, res.body)
+		c.respondError(status, body, res.msg)
+		return
+	}
+	status := failStatus(res.class)
+	switch res.class {
+	case ClassAuth:
+		status = fasthttp.StatusUnauthorized
+	case ClassCircuitOpen:
+		status = fasthttp.StatusServiceUnavailable
+	case ClassNone:
+		status = fasthttp.StatusBadGateway
+	}
+	msg := res.msg
+	if msg == "" {
+		msg = "no provider could answer"
+	}
+	c.respondError(status, codec.ErrorBody(c.ep.format, status, msg, "gatehouse_"+string(res.class)), msg)
+}
+
+// fail answers with a Gatehouse error in the client's format.
+func (c *call) fail(status int, class ErrorClass, msg string) {
+	c.respondError(status, codec.ErrorBody(c.ep.format, status, msg, gatehouseCode(class)), msg)
+}
+
+func gatehouseCode(class ErrorClass) string {
+	if class == ClassNone {
+		return ""
+	}
+	return "gatehouse_" + string(class)
+}
+
+func (c *call) respondError(status int, body []byte, msg string) {
+	ctx := c.ctx
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.SetStatusCode(status)
+	c.setAttemptsHeader()
+	ctx.Response.SetBodyRaw(body)
+	c.rec.Status = status
+	c.rec.Outcome = OutcomeError
+	c.rec.Error = msg
+	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
+	c.finish()
+}
+
+func (c *call) setAttemptsHeader() {
+	c.ctx.Response.Header.Set("X-Gatehouse-Attempts", strconv.Itoa(c.tries))
+}
+
+// finish completes the record and hands it to the recorder.
+func (c *call) finish() {
+	now := time.Now()
+	c.rec.Duration = now.Sub(c.rec.Start)
+	if c.rec.TTFB == 0 && c.rec.Outcome != OutcomeClientCancelled {
+		c.rec.TTFB = c.rec.Duration
+	}
+	if r := c.s.opts.Recorder; r != nil && c.cfg.History.RecordingEnabled() {
+		r.Record(c.rec)
+	}
+}
+
+func isObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{'
+}
+
+// setModel returns body with its top-level "model" set to model (the body
+// itself when it already is).
+func setModel(body []byte, model string) []byte {
+	r := gjson.GetBytes(body, "model")
+	if r.Type == gjson.String && r.Str == model {
+		return body
+	}
+	q := strconv.AppendQuote(nil, model)
+	if !r.Exists() || r.Index == 0 {
+		// No model field (or not addressable): add one after the opening brace.
+		i := bytes.IndexByte(body, '{')
+		if i < 0 {
+			return body
+		}
+		out := make([]byte, 0, len(body)+len(q)+10)
+		out = append(out, body[:i+1]...)
+		out = append(out, `"model":`...)
+		out = append(out, q...)
+		if rest := bytes.TrimSpace(body[i+1:]); len(rest) > 0 && rest[0] != '}' {
+			out = append(out, ',')
+		}
+		return append(out, body[i+1:]...)
+	}
+	out := make([]byte, 0, len(body)-len(r.Raw)+len(q))
+	out = append(out, body[:r.Index]...)
+	out = append(out, q...)
+	return append(out, body[r.Index+len(r.Raw):]...)
+}
+
+// dropVendorHeaders removes the client vendor's headers when the target speaks
+// another format.
+func dropVendorHeaders(h *fasthttp.RequestHeader, target config.Format) {
+	var drop []string
+	for k := range h.All() {
+		name := lowerASCII(k)
+		if (strings.HasPrefix(name, "anthropic-") && target != config.FormatAnthropic) ||
+			(strings.HasPrefix(name, "openai-") && target != config.FormatOpenAI) ||
+			(strings.HasPrefix(name, "x-goog-") && target != config.FormatGemini) {
+			drop = append(drop, string(k))
+		}
+	}
+	for _, k := range drop {
+		h.Del(k)
+	}
+}
+
+func isEventStream(resp *fasthttp.Response) bool {
+	return bytes.HasPrefix(resp.Header.ContentType(), []byte("text/event-stream"))
+}
+
+// readBody reads a streamed response body up to limit bytes.
+func readBody(resp *fasthttp.Response, limit int) ([]byte, error) {
+	bs := resp.BodyStream()
+	if bs == nil {
+		return append([]byte(nil), resp.Body()...), nil
+	}
+	n := resp.Header.ContentLength()
+	if n < 0 || n > limit {
+		n = 4096
+	}
+	buf := make([]byte, 0, n+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := bs.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if len(buf) > limit {
+			return buf[:limit], fmt.Errorf("response body over %d bytes", limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// describeNetError explains a transport failure in plain words.
+func describeNetError(p *config.Provider, url string, class ErrorClass, err error) string {
+	where := p.Name + " (" + redactURL(url) + ")"
+	switch class {
+	case ClassRefused:
+		return "connection refused at " + where + ": is the server running?"
+	case ClassDNS:
+		return "cannot resolve the host of " + where + ": " + err.Error()
+	case ClassTLS:
+		return "TLS failure talking to " + where + ": " + err.Error()
+	case ClassFirstByteTimeout:
+		return "no response from " + where + " within first_byte_timeout"
+	case ClassIdleTimeout:
+		return where + " went silent for idle_timeout"
+	}
+	return "connection to " + where + " failed: " + err.Error()
+}
+
+// redactURL removes a key=... query parameter.
+func redactURL(u string) string {
+	i := strings.Index(u, "key=")
+	if i < 0 {
+		return u
+	}
+	j := strings.IndexByte(u[i:], '&')
+	if j < 0 {
+		return u[:i] + "key=[REDACTED]"
+	}
+	return u[:i] + "key=[REDACTED]" + u[i+j:]
+}
+
+// capCopy copies at most limit bytes of b.
+func capCopy(b []byte, limit int) ([]byte, bool) {
+	if limit > 0 && len(b) > limit {
+		return append([]byte(nil), b[:limit]...), true
+	}
+	return append([]byte(nil), b...), false
+}
+
+// capSlice returns at most limit bytes of b without copying (b must not change).
+func capSlice(b []byte, limit int) ([]byte, bool) {
+	if limit > 0 && len(b) > limit {
+		return b[:limit:limit], true
+	}
+	return b, false
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonProblem describes the first syntax error in b for the 400 message.
+func jsonProblem(b []byte) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "the body is empty"
+	}
+	var v struct{}
+	err := json.Unmarshal(b, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(b[:se.Offset], []byte("\n"))
+		return fmt.Sprintf("%v (line %d, byte %d)", se, line, se.Offset)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "not a JSON object"
+}

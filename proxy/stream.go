@@ -1,0 +1,300 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/codec"
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/valyala/fasthttp"
+)
+
+// errShutdown ends streams still running when the shutdown grace period is over.
+var errShutdown = errors.New("gatehouse is shutting down")
+
+// streamState is one relayed stream, from commit to its end.
+type streamState struct {
+	c        *call
+	t        target
+	att      Attempt
+	resp     *fasthttp.Response
+	body     fasthttp.ReadCloserWithError
+	reader   *sse.Reader
+	pending  []pendingEvent // events read before commit (pings, comments, the first data event)
+	same     bool
+	tr       *codec.Stream       // translator (cross-format)
+	usage    *codec.UsageTracker // same-format usage
+	acc      *codec.Accumulator  // reassembles what the client received
+	parse    *sse.Reader         // re-parses translated output for acc
+	outBuf   bytes.Buffer        // feeds parse
+	events   []byte              // raw client-format events for the record
+	sawEnd   bool                // the upstream sent its format's end marker
+	upFormat config.Format
+}
+
+type pendingEvent struct{ ev sse.Event }
+
+// startStream reads the upstream stream up to its first data event. An error
+// event there is retryable (nothing reached the client yet); otherwise the
+// response is committed and handed to a stream writer.
+func (c *call) startStream(t target, resp *fasthttp.Response, info codec.RequestInfo, att *Attempt) attemptResult {
+	p := t.provider
+	st := &streamState{
+		c: c, t: t, resp: resp, same: p.Format == c.ep.format, upFormat: p.Format,
+		reader: sse.NewReader(resp.BodyStream(), sse.DefaultMaxEvent),
+		acc:    codec.NewAccumulator(c.ep.format),
+	}
+	st.body, _ = resp.BodyStream().(fasthttp.ReadCloserWithError)
+	if st.same {
+		st.usage = codec.NewUsageTracker(p.Format)
+	} else {
+		st.tr = codec.NewStream(p.Format, c.ep.format, info)
+		st.parse = sse.NewReader(&st.outBuf, sse.DefaultMaxEvent)
+	}
+	// Buffer keep-alives until the first data event: it decides retry or commit.
+	for i := 0; ; i++ {
+		ev, err := st.reader.Next()
+		if err != nil {
+			fasthttp.ReleaseResponse(resp)
+			class := ClassReset
+			if !errors.Is(err, io.EOF) {
+				class = classifyError(err, true)
+			}
+			return attemptResult{retryable: true, class: class, status: resp.StatusCode(),
+				msg: fmt.Sprintf("%s: the stream ended before its first event: %v", p.Name, err)}
+		}
+		st.pending = append(st.pending, pendingEvent{copyEvent(ev)})
+		if ev.Comment || bytes.Equal(ev.Name, []byte("ping")) || ev.Data == nil || i > 64 {
+			if i <= 64 {
+				continue
+			}
+		}
+		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
+			fasthttp.ReleaseResponse(resp)
+			return attemptResult{
+				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),
+				status: status, format: p.Format, body: errorBodyFromEvent(p.Format, ev),
+				msg: fmt.Sprintf("%s sent an error event before any data: %s", p.Name, msg),
+			}
+		}
+		break
+	}
+	st.att = *att
+	c.commitStream(st)
+	return attemptResult{done: true, stream: true, status: st.resp.StatusCode()}
+}
+
+// errorBodyFromEvent returns an error event's JSON payload (the upstream's error
+// body) for translation into the client's format.
+func errorBodyFromEvent(f config.Format, ev sse.Event) []byte {
+	return append([]byte(nil), ev.Data...)
+}
+
+func copyEvent(ev sse.Event) sse.Event {
+	return sse.Event{
+		Name:    append([]byte(nil), ev.Name...),
+		Data:    append([]byte(nil), ev.Data...),
+		ID:      append([]byte(nil), ev.ID...),
+		Raw:     append([]byte(nil), ev.Raw...),
+		Comment: ev.Comment,
+	}
+}
+
+// commitStream sends the status and headers and installs the writer that relays
+// the rest of the stream.
+func (c *call) commitStream(st *streamState) {
+	ctx := c.ctx
+	if st.same {
+		copyResponseHeaders(&ctx.Response.Header, &st.resp.Header)
+	}
+	ctx.Response.Header.SetContentType("text/event-stream")
+	if c.ep.format == config.FormatGemini && !st.same {
+		ctx.Response.Header.SetContentType("text/event-stream")
+	}
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	c.setAttemptsHeader()
+	c.rec.Status = fasthttp.StatusOK
+	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.s.track(st)
+	ctx.SetBodyStreamWriter(st.run)
+}
+
+// run is the stream writer: it runs after the handler returned, so it touches
+// no RequestCtx, only what was copied into the call record.
+func (st *streamState) run(w *bufio.Writer) {
+	c := st.c
+	defer c.s.untrack(st)
+	defer fasthttp.ReleaseResponse(st.resp)
+	var out []byte
+	first := true
+	emit := func(ev sse.Event) error {
+		out = out[:0]
+		var err error
+		if st.same {
+			st.usage.Observe(ev)
+			st.noteEnd(ev)
+			out = append(out, ev.Raw...)
+		} else {
+			st.noteEnd(ev)
+			if out, err = st.tr.Event(out, ev); err != nil {
+				return fmt.Errorf("translating a %s event: %w", st.upFormat, err)
+			}
+		}
+		return st.write(w, out, &first)
+	}
+	for _, pe := range st.pending {
+		if err := emit(pe.ev); err != nil {
+			st.end(w, err)
+			return
+		}
+	}
+	st.pending = nil
+	for {
+		ev, err := st.reader.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			st.end(w, err)
+			return
+		}
+		if err := emit(ev); err != nil {
+			st.end(w, err)
+			return
+		}
+	}
+}
+
+// errClientGone marks a failed flush: the client hung up.
+var errClientGone = errors.New("the client closed the connection")
+
+// write sends bytes to the client and flushes at once.
+func (st *streamState) write(w *bufio.Writer, b []byte, first *bool) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := w.Write(b); err != nil {
+		return errClientGone
+	}
+	if err := w.Flush(); err != nil {
+		return errClientGone
+	}
+	if *first {
+		*first = false
+		st.c.rec.TTFB = time.Since(st.c.rec.Start)
+	}
+	st.capture(b)
+	return nil
+}
+
+// capture keeps client-format bytes for the record: raw events (capped) and the
+// reassembled message.
+func (st *streamState) capture(b []byte) {
+	limit := st.c.cfg.History.BodyCapBytes
+	if room := limit - len(st.events); room > 0 {
+		if len(b) > room {
+			st.events = append(st.events, b[:room]...)
+			st.c.rec.EventsTruncated = true
+		} else {
+			st.events = append(st.events, b...)
+		}
+	} else if len(b) > 0 {
+		st.c.rec.EventsTruncated = true
+	}
+	if st.same {
+		return // same format: noteEnd fed the upstream event to the accumulator
+	}
+	st.outBuf.Write(b)
+	for {
+		ev, err := st.parse.Next()
+		if err != nil {
+			break
+		}
+		st.acc.Add(ev)
+	}
+}
+
+// noteEnd remembers whether the upstream sent its format's end marker, and feeds
+// same-format events to the accumulator.
+func (st *streamState) noteEnd(ev sse.Event) {
+	if st.same {
+		st.acc.Add(ev)
+	}
+	switch st.upFormat {
+	case config.FormatOpenAI:
+		if sse.IsDone(ev.Data) {
+			st.sawEnd = true
+		}
+	case config.FormatAnthropic:
+		if bytes.Equal(ev.Name, []byte("message_stop")) {
+			st.sawEnd = true
+		}
+	default:
+		st.sawEnd = true // Gemini streams end with the connection
+	}
+}
+
+// end closes the client's stream and records the call. err is nil for a clean
+// upstream end.
+func (st *streamState) end(w *bufio.Writer, err error) {
+	c := st.c
+	rec := c.rec
+	first := rec.TTFB == 0
+	switch {
+	case errors.Is(err, errClientGone):
+		if st.body != nil {
+			_ = st.body.CloseWithError(err) // cancel the upstream at once
+		}
+		rec.Outcome = OutcomeClientCancelled
+		st.att.Class = ClassClientCancelled
+		st.att.Error = err.Error()
+		rec.Error = err.Error()
+	case err == nil && (st.sawEnd || !st.same):
+		// A translator closes the client's stream properly even when the
+		// upstream ended without its marker.
+		if !st.same {
+			tail := st.tr.End(nil)
+			if werr := st.write(w, tail, &first); werr != nil {
+				st.end(w, werr)
+				return
+			}
+		}
+		rec.Outcome = OutcomeOK
+	default:
+		if err == nil {
+			err = errors.New("the upstream stream ended without its end marker")
+		}
+		class := ClassMidStream
+		if isTimeout(err) {
+			class = ClassIdleTimeout
+		}
+		if errors.Is(err, errShutdown) {
+			class = ClassProxy
+		}
+		status := failStatus(class)
+		msg := fmt.Sprintf("%s: the stream broke after it had started: %v", st.t.provider.Name, err)
+		_ = st.write(w, codec.StreamErrorEvent(c.ep.format, status, msg), &first)
+		rec.Outcome = OutcomePartial
+		rec.Error = msg
+		st.att.Class = class
+		st.att.Error = msg
+	}
+	st.att.Status = fasthttp.StatusOK
+	st.att.Duration = time.Since(st.att.Start)
+	rec.Attempts = append(rec.Attempts, st.att)
+	if st.same {
+		rec.Usage = st.usage.Usage()
+	} else {
+		rec.Usage = st.tr.Usage()
+	}
+	rec.Events = st.events
+	rec.Response.Body, rec.Response.Truncated = capSlice(st.acc.Body(), c.cfg.History.BodyCapBytes)
+	c.finish()
+}

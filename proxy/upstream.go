@@ -1,0 +1,142 @@
+package proxy
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/valyala/fasthttp"
+)
+
+// upstreamURL is the URL of an endpoint of provider p. A base_url includes the
+// API's version segment; the endpoint path is appended.
+func upstreamURL(p *config.Provider, kind endpointKind, model string, stream bool) string {
+	base := strings.TrimRight(p.BaseURL, "/")
+	switch p.Format {
+	case config.FormatAnthropic:
+		switch kind {
+		case kindCountTokens:
+			return base + "/messages/count_tokens"
+		case kindModels:
+			return base + "/models"
+		}
+		return base + "/messages"
+	case config.FormatGemini:
+		switch kind {
+		case kindModels:
+			return base + "/models"
+		case kindCountTokens:
+			return base + "/models/" + model + ":countTokens"
+		}
+		if stream {
+			return base + "/models/" + model + ":streamGenerateContent?alt=sse"
+		}
+		return base + "/models/" + model + ":generateContent"
+	}
+	var path string
+	switch kind {
+	case kindResponses:
+		path = "/responses"
+	case kindEmbeddings:
+		path = "/embeddings"
+	case kindModels:
+		path = "/models"
+	default:
+		path = "/chat/completions"
+	}
+	if p.Resource != "" || p.Deployment != "" {
+		return azureURL(p, path, model)
+	}
+	return base + path
+}
+
+// azureURL is an Azure OpenAI deployment URL:
+// https://{resource}.openai.azure.com/openai/deployments/{deployment}/chat/completions?api-version=V.
+// The deployment defaults to the model name.
+func azureURL(p *config.Provider, path, model string) string {
+	base := strings.TrimRight(p.BaseURL, "/")
+	if p.Resource != "" {
+		base = "https://" + p.Resource + ".openai.azure.com/openai"
+	}
+	if path == "/models" {
+		return base + "/models?api-version=" + url.QueryEscape(apiVersion(p))
+	}
+	dep := p.Deployment
+	if dep == "" {
+		dep = model
+	}
+	return base + "/deployments/" + url.PathEscape(dep) + path + "?api-version=" + url.QueryEscape(apiVersion(p))
+}
+
+func apiVersion(p *config.Provider) string {
+	if p.APIVersion != "" {
+		return p.APIVersion
+	}
+	return "2024-10-21"
+}
+
+// newUpstreamClient returns the client for all upstream calls. Bodies are
+// streamed (Do returns after the headers); timeouts are enforced per read by
+// timedConn, because fasthttp's own ReadTimeout would cap a whole stream.
+func (s *Server) newUpstreamClient() *fasthttp.Client {
+	return &fasthttp.Client{
+		Dial:                     s.dial,
+		StreamResponseBody:       true,
+		MaxConnsPerHost:          4096, // each open stream holds a connection
+		MaxIdleConnDuration:      90 * time.Second,
+		MaxConnWaitTimeout:       5 * time.Second,
+		ReadBufferSize:           64 << 10,
+		WriteBufferSize:          16 << 10,
+		NoDefaultUserAgentHeader: true,
+		DisablePathNormalizing:   true,
+		RetryIfErr:               func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+	}
+}
+
+// dialTimeout bounds connection setup (DNS + TCP); the TLS handshake falls under
+// the first-byte timeout.
+const dialTimeout = 10 * time.Second
+
+func (s *Server) dial(addr string) (net.Conn, error) {
+	c, err := fasthttp.DialTimeout(addr, dialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return &timedConn{Conn: c, s: s}, nil
+}
+
+// timedConn enforces the first-byte and idle timeouts on each read: after the
+// request is written, the next read may wait first_byte_timeout; every later read
+// may wait idle_timeout. Streams thus have no total limit, only a silence limit.
+type timedConn struct {
+	net.Conn
+	s             *Server
+	awaitingFirst atomic.Bool
+	gotFirst      atomic.Bool // a byte arrived since the last request was written
+}
+
+func (c *timedConn) Write(b []byte) (int, error) {
+	c.awaitingFirst.Store(true)
+	c.gotFirst.Store(false)
+	return c.Conn.Write(b)
+}
+
+func (c *timedConn) Read(b []byte) (int, error) {
+	r := &c.s.cfg.Load().Retry
+	d := r.IdleTimeout.Duration
+	if c.awaitingFirst.Load() {
+		d = r.FirstByteTimeout.Duration
+	}
+	if d > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(d))
+	}
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.awaitingFirst.Store(false)
+		c.gotFirst.Store(true)
+	}
+	return n, err
+}
