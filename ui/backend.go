@@ -56,8 +56,8 @@ type Query struct {
 	Provider   string        // "" for any
 	Model      string        // requested or upstream model; "" for any
 	Search     string        // text in request or response bodies; "" for none
-	// Before is the cursor: only calls with an ID lower than this one (older).
-	// "" starts at the newest call.
+	// Before is the cursor: Page.Next of the previous page. "" starts at the
+	// newest call.
 	Before string
 	// Limit is the page size; 0 means 100.
 	Limit int
@@ -67,8 +67,9 @@ type Query struct {
 // headers or events.
 type Page struct {
 	Calls []*proxy.Call
-	// More reports whether older calls match; pass the last call's ID as Before.
-	More bool
+	// Next is the cursor of the following page (Query.Before); "" when no older
+	// call matches. It may lie past the last call when the store stopped scanning.
+	Next string
 }
 
 // Stats sums the calls of a time range.

@@ -41,7 +41,7 @@ type historyScreen struct {
 
 	query    Query
 	calls    []*proxy.Call
-	more     bool
+	next     string // cursor of the next page; "" when there is none
 	loading  bool
 	opened   bool
 	gen      int    // bumps when the filters change: late pages of old filters are dropped
@@ -126,7 +126,7 @@ func (s *historyScreen) reload() {
 	s.opened = true
 	s.gen++
 	s.query = s.currentQuery()
-	s.calls, s.more, s.loading, s.err = nil, false, false, ""
+	s.calls, s.next, s.loading, s.err = nil, "", false, ""
 	s.list.UnselectAll()
 	s.list.ScrollToTop()
 	s.fetch()
@@ -139,9 +139,7 @@ func (s *historyScreen) fetch() {
 	}
 	s.loading = true
 	q, gen := s.query, s.gen
-	if n := len(s.calls); n > 0 {
-		q.Before = s.calls[n-1].ID
-	}
+	q.Before = s.next
 	s.showSummary()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -157,10 +155,13 @@ func (s *historyScreen) fetch() {
 				s.a.b.log().Warn("history page", "err", err)
 			} else {
 				s.calls = append(s.calls, p.Calls...)
-				s.more = p.More
+				s.next = p.Next
 			}
 			s.showSummary()
 			s.list.Refresh()
+			if err == nil && len(p.Calls) == 0 && p.Next != "" {
+				s.fetch() // the store stopped scanning before finding a match: go on
+			}
 		})
 	}()
 }
@@ -173,7 +174,7 @@ func (s *historyScreen) showSummary() {
 		s.summary.SetText("loading…")
 	case len(s.calls) == 0:
 		s.summary.SetText("no calls match")
-	case s.more:
+	case s.next != "":
 		s.summary.SetText(fmt.Sprintf("%s calls shown, newest first; scroll for older ones", thousands(int64(len(s.calls)))))
 	default:
 		s.summary.SetText(fmt.Sprintf("%s calls", thousands(int64(len(s.calls)))))
@@ -232,7 +233,7 @@ func (s *historyScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	if id >= len(s.calls) {
 		return
 	}
-	if s.more && id >= len(s.calls)-prefetch {
+	if s.next != "" && id >= len(s.calls)-prefetch {
 		s.fetch()
 	}
 	c := s.calls[id]

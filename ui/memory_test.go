@@ -89,7 +89,7 @@ func (h *memHistory) Page(_ context.Context, q Query) (Page, error) {
 			continue
 		}
 		if len(p.Calls) == q.limit() {
-			p.More = true
+			p.Next = p.Calls[len(p.Calls)-1].ID
 			break
 		}
 		p.Calls = append(p.Calls, summary(c))

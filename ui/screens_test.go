@@ -136,7 +136,7 @@ func TestHistoryPagesOnScroll(t *testing.T) {
 	a.ShowTab(TabHistory)
 	h := a.history
 	pump(t, "first page", func() bool { return len(h.calls) == historyPage && !h.loading })
-	if !h.more {
+	if h.next == "" {
 		t.Fatal("first page says there is nothing older")
 	}
 	for want := 2 * historyPage; want <= 3*historyPage; want += historyPage {
@@ -144,7 +144,7 @@ func TestHistoryPagesOnScroll(t *testing.T) {
 		pump(t, fmt.Sprintf("%d rows", want), func() bool { return len(h.calls) >= want && !h.loading })
 	}
 	h.list.ScrollToBottom()
-	pump(t, "every row", func() bool { return len(h.calls) == 3*historyPage+10 && !h.more })
+	pump(t, "every row", func() bool { return len(h.calls) == 3*historyPage+10 && h.next == "" })
 }
 
 func TestAddProvider(t *testing.T) {
