@@ -68,7 +68,7 @@ func newOverviewScreen(a *App) *overviewScreen {
 	pick.SetSelectedIndex(0)
 	copySnippet := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { a.copyText(s.snippet.Text) })
 	snippetCard := widget.NewCard("Set up a tool", "", container.NewBorder(
-		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(pick, where)), nil, nil, nil, s.snippet))
+		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(container.NewGridWrap(fyne.NewSize(230, pick.MinSize().Height), pick), where)), nil, nil, nil, s.snippet))
 
 	s.calls, s.failed, s.tokens = bigNumber(), bigNumber(), bigNumber()
 	today := widget.NewCard("Today", "", container.NewGridWithColumns(3,
