@@ -72,15 +72,20 @@ type Header struct{ Name, Value string }
 
 // Message is one side of a call as captured: headers (credentials removed) and body.
 type Message struct {
-	// HeaderBlock holds the headers as "Name: value\n" lines; Headers parses it.
-	// One block instead of a slice of pairs keeps the request path to one copy.
+	// HeaderBlock holds the headers as "Name: value\n" lines: the proxy fills it
+	// (one copy on the request path instead of a slice of pairs).
 	HeaderBlock []byte
-	Body        []byte
-	Truncated   bool // Body was cut at the capture cap
+	// Headers is the parsed form, filled by readers of stored calls.
+	Headers   []Header
+	Body      []byte
+	Truncated bool // Body was cut at the capture cap
 }
 
-// Headers returns the captured headers in order.
-func (m *Message) Headers() []Header {
+// AllHeaders returns Headers, or the parsed HeaderBlock when Headers is empty.
+func (m *Message) AllHeaders() []Header {
+	if len(m.Headers) > 0 {
+		return m.Headers
+	}
 	var out []Header
 	b := m.HeaderBlock
 	for len(b) > 0 {

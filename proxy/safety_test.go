@@ -262,7 +262,7 @@ func TestRecordCarriesHeadersWithoutCredentials(t *testing.T) {
 	p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`),
 		"Authorization", "Bearer sk-client-secret", "X-Trace", "t-1")
 	c := p.rec.next(t)
-	hs := c.Request.Headers()
+	hs := c.Request.AllHeaders()
 	found := map[string]string{}
 	for _, h := range hs {
 		found[strings.ToLower(h.Name)] = h.Value
@@ -273,7 +273,7 @@ func TestRecordCarriesHeadersWithoutCredentials(t *testing.T) {
 	if bytes.Contains(c.Request.HeaderBlock, []byte("sk-client-secret")) || bytes.Contains(c.Response.HeaderBlock, []byte("sk-oai-secret")) {
 		t.Errorf("a key reached the call record")
 	}
-	if len(c.Response.Headers()) == 0 {
+	if len(c.Response.AllHeaders()) == 0 {
 		t.Errorf("no response headers recorded")
 	}
 }
