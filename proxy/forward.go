@@ -70,6 +70,10 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
 	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
 
+	if s.paused.Load() {
+		c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is paused: resume it from the tray menu")
+		return
+	}
 	if int64(len(c.body)) > cfg.MaxBodyBytes {
 		c.fail(fasthttp.StatusRequestEntityTooLarge, ClassBadRequest,
 			fmt.Sprintf("request body is %d bytes; the limit is %d (max_body_bytes in config.toml)", len(c.body), cfg.MaxBodyBytes))

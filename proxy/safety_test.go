@@ -142,6 +142,9 @@ func TestBadInputAnswersInClientFormat(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode(), tc.status, body)
 			}
 			tc.check(t, body)
+			if len(resp.Header.Peek("X-Gatehouse-Call")) != 26 || string(resp.Header.Peek("X-Gatehouse-Attempts")) != "0" {
+				t.Errorf("X-Gatehouse-Call %q, X-Gatehouse-Attempts %q: every response carries them", resp.Header.Peek("X-Gatehouse-Call"), resp.Header.Peek("X-Gatehouse-Attempts"))
+			}
 		})
 	}
 	if n := len(up.requests()); n != 0 {
