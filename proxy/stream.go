@@ -85,8 +85,11 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		break
 	}
 	st.att = *att
+	// Read the status first: SetBodyStreamWriter starts the writer at once, and
+	// it releases st.resp when the stream ends.
+	status := st.resp.StatusCode()
 	c.commitStream(st)
-	return attemptResult{done: true, stream: true, status: st.resp.StatusCode()}
+	return attemptResult{done: true, stream: true, status: status}
 }
 
 // errorBodyFromEvent returns an error event's JSON payload (the upstream's error
