@@ -108,6 +108,8 @@ type chatRequest struct {
 	TopK              *int
 	Stop              []string
 	Seed              *int64
+	PresencePenalty   *float64
+	FrequencyPenalty  *float64
 	N                 int
 	User              string
 	Stream            bool

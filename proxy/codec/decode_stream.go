@@ -78,6 +78,9 @@ func (d *openaiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
 	if t := delta.Get("content"); t.Type == gjson.String && t.Str != "" {
 		out = append(out, event{kind: evText, text: t.Str})
 	}
+	if t := delta.Get("refusal"); t.Type == gjson.String && t.Str != "" {
+		out = append(out, event{kind: evText, text: t.Str})
+	}
 	if tcs := delta.Get("tool_calls"); tcs.IsArray() {
 		for i, tc := range tcs.Array() {
 			idx := int64(i)

@@ -214,6 +214,12 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 	if req.Seed != nil {
 		b = appendInt(append(b, `,"seed":`...), *req.Seed)
 	}
+	if req.PresencePenalty != nil {
+		b = appendFloat(append(b, `,"presence_penalty":`...), *req.PresencePenalty)
+	}
+	if req.FrequencyPenalty != nil {
+		b = appendFloat(append(b, `,"frequency_penalty":`...), *req.FrequencyPenalty)
+	}
 	if req.User != "" {
 		b = appendString(append(b, `,"user":`...), req.User)
 	}
@@ -327,6 +333,18 @@ func encodeAnthropicRequest(req *chatRequest, opt RequestOptions) []byte {
 			budget = effortBudget(req.Thinking.Effort)
 		}
 		budget = max(budget, 1024)
+		if unsignedToolTurn(req.Messages) {
+			// Anthropic refuses a tool loop with thinking on unless the last
+			// assistant turn starts with its signed thinking block, which
+			// OpenAI and Gemini clients cannot send back: answer without
+			// thinking rather than fail.
+			budget = 0
+		}
+		if req.ToolChoice.Mode == ToolChoiceRequired || req.ToolChoice.Mode == ToolChoiceNamed {
+			budget = 0 // with thinking Anthropic accepts only tool_choice auto or none
+		}
+	}
+	if budget > 0 {
 		if maxTokens <= budget { // Anthropic requires budget_tokens < max_tokens
 			maxTokens = budget + 1024
 		}
@@ -644,6 +662,14 @@ func encodeGeminiRequest(req *chatRequest) []byte {
 		field("seed")
 		g = appendInt(g, *req.Seed)
 	}
+	if req.PresencePenalty != nil {
+		field("presencePenalty")
+		g = appendFloat(g, *req.PresencePenalty)
+	}
+	if req.FrequencyPenalty != nil {
+		field("frequencyPenalty")
+		g = appendFloat(g, *req.FrequencyPenalty)
+	}
 	switch req.ResponseFormat.Type {
 	case "json_object":
 		field("responseMimeType")
@@ -751,4 +777,27 @@ func guessMedia(url string, k PartKind) string {
 		return "image/webp"
 	}
 	return "image/jpeg"
+}
+
+// unsignedToolTurn reports whether the last assistant turn calls tools without a
+// signed thinking block before them.
+func unsignedToolTurn(msgs []Message) bool {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role != RoleAssistant {
+			continue
+		}
+		signed, calls := false, false
+		for _, p := range msgs[i].Parts {
+			switch p.Kind {
+			case PartThinking:
+				signed = signed || p.Signature != ""
+			case PartRedactedThinking:
+				signed = true
+			case PartToolCall:
+				calls = true
+			}
+		}
+		return calls && !signed
+	}
+	return false
 }

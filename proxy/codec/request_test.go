@@ -233,6 +233,15 @@ func TestThinkingRequest(t *testing.T) {
 	if budget < 1024 || budget >= max || gjson.GetBytes(out, "temperature").Exists() {
 		t.Errorf("thinking budget %d, max_tokens %d, temperature kept: %s", budget, max, out)
 	}
+	// An OpenAI client cannot send the signed thinking back in a tool loop:
+	// thinking is left off rather than have Anthropic refuse the turn.
+	loop := `{"model":"o","reasoning_effort":"low","messages":[{"role":"user","content":"hi"},` +
+		`{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"call_1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f"}}]}`
+	out, _ = mustRequest(t, oai, ant, loop, RequestOptions{})
+	if gjson.GetBytes(out, "thinking").Exists() {
+		t.Errorf("thinking on in an unsigned tool loop: %s", out)
+	}
 	out, _ = mustRequest(t, ant, gem, string(readFile(t, "testdata/anthropic/request_thinking.json")), RequestOptions{})
 	expect(t, out, map[string]string{"generationConfig.thinkingConfig.includeThoughts": "true"})
 	if gjson.GetBytes(out, "generationConfig.thinkingConfig.thinkingBudget").Int() <= 0 {
