@@ -225,3 +225,40 @@ func TestOpenAISDKStreamsToolsFromGeminiUpstream(t *testing.T) {
 		t.Errorf("function responses do not name their function: %s", body)
 	}
 }
+
+func TestAnthropicSDKStreamsThinkingFromGeminiUpstream(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	up.then(step{events: splitEvents(readFixture(t, "translate/gemini_stream_thinking.sse"))})
+
+	client := anthropic.NewClient(aoption.WithBaseURL(p.url+"/"), aoption.WithAPIKey("client-key"), aoption.WithMaxRetries(0))
+	stream := client.Messages.NewStreaming(e2eContext(t), anthropic.MessageNewParams{
+		Model:     "gemini-2.5-flash",
+		MaxTokens: 4000,
+		Thinking:  anthropic.ThinkingConfigParamOfEnabled(2048),
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Is 1517 prime?"))},
+	})
+	var msg anthropic.Message
+	for stream.Next() {
+		if err := msg.Accumulate(stream.Current()); err != nil {
+			t.Fatalf("Accumulate: %v", err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[1].Type != "text" {
+		t.Fatalf("content got %+v, want a thinking then a text block", msg.Content)
+	}
+	if !strings.Contains(msg.Content[0].Thinking, "37 × 41 = 1517") || !strings.HasPrefix(msg.Content[1].Text, "No. 1517 = 37 × 41,") {
+		t.Errorf("blocks got thinking %q text %q", msg.Content[0].Thinking, msg.Content[1].Text)
+	}
+	if msg.StopReason != anthropic.StopReasonEndTurn || msg.Usage.InputTokens != 11 {
+		t.Errorf("stop %q usage %+v", msg.StopReason, msg.Usage)
+	}
+	body := up.last().body
+	if gjson.GetBytes(body, "generationConfig.thinkingConfig.thinkingBudget").Int() != 2048 ||
+		!gjson.GetBytes(body, "generationConfig.thinkingConfig.includeThoughts").Bool() {
+		t.Errorf("upstream request lacks the thinking config: %s", body)
+	}
+}
