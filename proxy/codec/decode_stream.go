@@ -86,6 +86,11 @@ func (d *openaiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
 			idx := int64(i)
 			if x := tc.Get("index"); x.Type == gjson.Number {
 				idx = x.Int()
+			} else if tc.Get("id").String() != "" {
+				// Some servers omit index; a call with an id is a new one.
+				idx = int64(len(d.tools))
+			} else if n := len(d.tools); n > 0 {
+				idx = int64(n - 1)
 			}
 			if !d.tools[idx] {
 				if d.tools == nil {

@@ -205,3 +205,20 @@ func TestGeminiCallIDsCarrySignatures(t *testing.T) {
 		t.Errorf("calls of responses without ids share id %q", a)
 	}
 }
+
+func TestToolCallsWithoutIndex(t *testing.T) {
+	up := oaChunk(`{"tool_calls":[{"id":"a1","type":"function","function":{"name":"f","arguments":"{\"x\":"}}]}`, "null") +
+		oaChunk(`{"tool_calls":[{"function":{"arguments":"1}"}}]}`, "null") +
+		oaChunk(`{"tool_calls":[{"id":"b2","type":"function","function":{"name":"g","arguments":"{}"}}]}`, "null") +
+		oaChunk(`{}`, `"tool_calls"`) + "data: [DONE]\n\n"
+	out := translateStream(t, oai, ant, []byte(up), RequestInfo{})
+	if err := validStream(ant, out); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	acc := NewAccumulator(ant)
+	for _, ev := range parseEvents(t, out) {
+		acc.Add(ev)
+	}
+	body := acc.Body()
+	expect(t, body, map[string]string{"content.#": "2", "content.0.id": "a1", "content.0.input.x": "1", "content.1.id": "b2", "content.1.name": "g", "stop_reason": "tool_use"})
+}
