@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // This file writes the canonical chatRequest in each request format. Only fields
@@ -761,7 +763,7 @@ func appendGeminiRequestPart(b []byte, p Part) ([]byte, bool) {
 
 func isJSONValue(s string) bool {
 	s = strings.TrimSpace(s)
-	return s != "" && (s[0] == '{' || s[0] == '[') && jsonValid(s)
+	return s != "" && (s[0] == '{' || s[0] == '[') && gjson.Valid(s)
 }
 
 func guessMedia(url string, k PartKind) string {
