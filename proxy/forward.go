@@ -194,7 +194,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	} else {
 		var err error
 		upBody, info, err = codec.Request(ep.format, p.Format, c.body, codec.RequestOptions{
-			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens,
+			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens, BaseURL: p.BaseURL,
 		})
 		switch {
 		case errors.Is(err, codec.ErrNotImplemented):

@@ -57,6 +57,10 @@ type RequestOptions struct {
 	// DefaultMaxTokens is sent when the target requires max_tokens and the client
 	// gave none.
 	DefaultMaxTokens int
+	// BaseURL is the upstream's base URL, "" when unknown. OpenAI-compatible
+	// servers differ in what they accept (Mistral: no stream_options, 9-character
+	// tool-call ids, ...); the translation adapts to the ones it recognises.
+	BaseURL string
 }
 
 // RequestInfo carries what the response side must know about the request.

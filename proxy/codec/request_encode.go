@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"crypto/sha256"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,7 +116,40 @@ func effortBudget(effort string) int {
 // most OpenAI-compatible servers know only max_tokens.
 var newTokenParam = regexp.MustCompile(`^(o\d|gpt-5|gpt-4\.1|gpt-4o)`)
 
+// isMistral reports whether the upstream is Mistral's API, which rejects unknown
+// fields with 422 and tool-call ids that are not 9 alphanumerics with 400
+// (compat/mistral/NOTES.md).
+func isMistral(baseURL string) bool { return strings.Contains(baseURL, "mistral.ai") }
+
+var mistralID = regexp.MustCompile(`^[a-zA-Z0-9]{9}$`)
+
+// mistralToolID maps any tool-call id to one Mistral accepts, the same way every
+// time, so that a call and its result still pair up and no state is kept. Ids
+// Mistral made itself are kept.
+func mistralToolID(id string) string {
+	if mistralID.MatchString(id) {
+		return id
+	}
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	sum := sha256.Sum256([]byte(id))
+	out := make([]byte, 9)
+	for i := range out {
+		out[i] = digits[int(sum[i])%len(digits)]
+	}
+	return string(out)
+}
+
 func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
+	mistral := isMistral(opt.BaseURL)
+	if mistral {
+		for _, m := range req.Messages {
+			for i := range m.Parts {
+				if k := m.Parts[i].Kind; k == PartToolCall || k == PartToolResult {
+					m.Parts[i].ToolID = mistralToolID(m.Parts[i].ToolID)
+				}
+			}
+		}
+	}
 	b := append([]byte(nil), `{"model":`...)
 	b = appendString(b, opt.Model)
 	b = append(b, `,"messages":[`...)
@@ -197,7 +231,7 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 		}
 	}
 	if req.MaxTokens != nil {
-		if newTokenParam.MatchString(opt.Model) {
+		if newTokenParam.MatchString(opt.Model) && !mistral {
 			b = append(b, `,"max_completion_tokens":`...)
 		} else {
 			b = append(b, `,"max_tokens":`...)
@@ -214,7 +248,12 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 		b = appendStrings(append(b, `,"stop":`...), req.Stop)
 	}
 	if req.Seed != nil {
-		b = appendInt(append(b, `,"seed":`...), *req.Seed)
+		if mistral {
+			b = append(b, `,"random_seed":`...)
+		} else {
+			b = append(b, `,"seed":`...)
+		}
+		b = appendInt(b, *req.Seed)
 	}
 	if req.PresencePenalty != nil {
 		b = appendFloat(append(b, `,"presence_penalty":`...), *req.PresencePenalty)
@@ -222,7 +261,7 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 	if req.FrequencyPenalty != nil {
 		b = appendFloat(append(b, `,"frequency_penalty":`...), *req.FrequencyPenalty)
 	}
-	if req.User != "" {
+	if req.User != "" && !mistral {
 		b = appendString(append(b, `,"user":`...), req.User)
 	}
 	switch req.ResponseFormat.Type {
@@ -245,7 +284,10 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 	if req.Stream {
 		// Always ask for usage: the call history needs it. The usage chunk
 		// reaches the client only if it asked (RequestInfo.IncludeUsage).
-		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
+		b = append(b, `,"stream":true`...)
+		if !mistral { // Mistral always sends usage, and refuses stream_options
+			b = append(b, `,"stream_options":{"include_usage":true}`...)
+		}
 	}
 	return append(b, '}')
 }

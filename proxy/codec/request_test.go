@@ -261,3 +261,40 @@ func TestResponseFormatJSONSchema(t *testing.T) {
 	back, _ := mustRequest(t, gem, oai, string(readFile(t, "testdata/gemini/request_json_schema.json")), RequestOptions{})
 	expect(t, back, map[string]string{"response_format.type": "json_schema"})
 }
+
+func TestMistralDialect(t *testing.T) {
+	body := string(readFile(t, "testdata/anthropic/request_tool_result.json"))
+	body = strings.Replace(body, `"max_tokens"`, `"stream":true,"metadata":{"user_id":"u1"},"max_tokens"`, 1)
+	out, _ := mustRequest(t, ant, oai, body, RequestOptions{Model: "mistral-large-latest", BaseURL: "https://api.mistral.ai/v1"})
+	for _, k := range []string{"stream_options", "user", "max_completion_tokens", "seed"} {
+		if gjson.GetBytes(out, k).Exists() {
+			t.Errorf("Mistral request has %s: %s", k, out)
+		}
+	}
+	var calls, results []string
+	for _, m := range gjson.GetBytes(out, "messages").Array() {
+		for _, tc := range m.Get("tool_calls").Array() {
+			calls = append(calls, tc.Get("id").String())
+		}
+		if id := m.Get("tool_call_id").String(); id != "" {
+			results = append(results, id)
+		}
+	}
+	if len(calls) == 0 || strings.Join(calls, ",") != strings.Join(results, ",") {
+		t.Fatalf("calls %v and results %v do not pair up: %s", calls, results, out)
+	}
+	for _, id := range calls {
+		if !mistralID.MatchString(id) {
+			t.Errorf("tool call id %q is not 9 alphanumerics", id)
+		}
+	}
+	if mistralToolID("D681PevKs") != "D681PevKs" {
+		t.Errorf("a Mistral id was changed")
+	}
+	// Elsewhere the same request keeps its ids and asks for usage.
+	out, _ = mustRequest(t, ant, oai, body, RequestOptions{Model: "gpt-4o", BaseURL: "https://api.openai.com/v1"})
+	expect(t, out, map[string]string{"stream_options.include_usage": "true", "user": "u1"})
+	if !strings.Contains(string(out), "toolu_") {
+		t.Errorf("ids changed for OpenAI: %s", out)
+	}
+}
