@@ -134,7 +134,7 @@ func startStack(cf commonFlags, allowRemote bool, log *slog.Logger) (*stack, err
 
 	ctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
-	go config.Watch(ctx, cfg.Path, time.Second, st.reload, func(err error) {
+	go config.Watch(ctx, cfg, time.Second, st.reload, func(err error) {
 		log.Error("config file not applied; keeping the last good config", "err", err)
 	})
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)

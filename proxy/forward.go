@@ -32,6 +32,9 @@ type call struct {
 	body      []byte // the client's body; valid until the handler returns
 	clientKey string
 	tries     int // upstream attempts made so far
+	// inAttempt defers recording until the attempt is in the record;
+	// finishPending says a response was sent meanwhile.
+	inAttempt, finishPending bool
 }
 
 // attemptResult is how one attempt ended when it did not answer the client.
@@ -157,6 +160,9 @@ func (c *call) attempt(t target, delay time.Duration) attemptResult {
 	// A stream's attempt is appended when the stream ends (stream.go).
 	if !res.stream {
 		c.rec.Attempts = append(c.rec.Attempts, att)
+		if c.finishPending {
+			c.finish()
+		}
 	}
 	switch {
 	case res.done && res.class == ClassNone:
@@ -194,7 +200,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	} else {
 		var err error
 		upBody, info, err = codec.Request(ep.format, p.Format, c.body, codec.RequestOptions{
-			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens,
+			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens, BaseURL: p.BaseURL,
 		})
 		switch {
 		case errors.Is(err, codec.ErrNotImplemented):
@@ -300,7 +306,7 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	c.rec.Outcome = OutcomeOK
 	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
-	c.finish()
+	c.complete()
 	return attemptResult{done: true, status: status}
 }
 
@@ -334,7 +340,7 @@ func (c *call) estimateTokens(p *config.Provider) attemptResult {
 	c.rec.Status, c.rec.Outcome = fasthttp.StatusOK, OutcomeOK
 	c.rec.Usage.InputTokens = tokens
 	c.rec.Response.Body = body
-	c.finish()
+	c.complete()
 	return attemptResult{done: true, status: fasthttp.StatusOK}
 }
 
@@ -395,12 +401,22 @@ func (c *call) respondError(status int, body []byte, msg string) {
 	c.rec.Error = msg
 	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
-	c.finish()
+	c.complete()
 }
 
 func (c *call) setAttemptsHeader() {
 	var buf [8]byte
 	c.ctx.Response.Header.SetBytesV("X-Gatehouse-Attempts", strconv.AppendInt(buf[:0], int64(c.tries), 10))
+}
+
+// complete records the call once the response is sent; inside an attempt it
+// waits for the attempt to be appended to the record.
+func (c *call) complete() {
+	if c.inAttempt {
+		c.finishPending = true
+		return
+	}
+	c.finish()
 }
 
 // finish completes the record and hands it to the recorder.

@@ -66,6 +66,9 @@ func TestPassThroughResponseBytesUntouched(t *testing.T) {
 	if !bytes.Equal(c.Response.Body, want) {
 		t.Errorf("recorded response body differs from what the client got")
 	}
+	if len(c.Attempts) != 1 || c.Attempts[0].Status != 200 || c.Attempts[0].Provider != "oai" || c.Attempts[0].URL == "" {
+		t.Errorf("recorded attempts %+v, want one 200 from oai", c.Attempts)
+	}
 }
 
 func TestGeminiPassThroughModelInURL(t *testing.T) {

@@ -70,6 +70,9 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 	if n := len(up.requests()); n != 1 {
 		t.Errorf("upstream saw %d requests, want 1 (no retry on 400)", n)
 	}
+	if c := p.rec.next(t); len(c.Attempts) != 1 || c.Attempts[0].Class != ClassBadRequest || c.Outcome != OutcomeError {
+		t.Errorf("record %s, attempts %+v: want one bad_request attempt", c.Outcome, c.Attempts)
+	}
 }
 
 func TestRetryAfterHonouredOrSkipsToFallback(t *testing.T) {

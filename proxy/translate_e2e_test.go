@@ -225,3 +225,84 @@ func TestOpenAISDKStreamsToolsFromGeminiUpstream(t *testing.T) {
 		t.Errorf("function responses do not name their function: %s", body)
 	}
 }
+
+func TestAnthropicSDKStreamsThinkingFromGeminiUpstream(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	up.then(step{events: splitEvents(readFixture(t, "translate/gemini_stream_thinking.sse"))})
+
+	client := anthropic.NewClient(aoption.WithBaseURL(p.url+"/"), aoption.WithAPIKey("client-key"), aoption.WithMaxRetries(0))
+	stream := client.Messages.NewStreaming(e2eContext(t), anthropic.MessageNewParams{
+		Model:     "gemini-2.5-flash",
+		MaxTokens: 4000,
+		Thinking:  anthropic.ThinkingConfigParamOfEnabled(2048),
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Is 1517 prime?"))},
+	})
+	var msg anthropic.Message
+	for stream.Next() {
+		if err := msg.Accumulate(stream.Current()); err != nil {
+			t.Fatalf("Accumulate: %v", err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[1].Type != "text" {
+		t.Fatalf("content got %+v, want a thinking then a text block", msg.Content)
+	}
+	if !strings.Contains(msg.Content[0].Thinking, "37 × 41 = 1517") || !strings.HasPrefix(msg.Content[1].Text, "No. 1517 = 37 × 41,") {
+		t.Errorf("blocks got thinking %q text %q", msg.Content[0].Thinking, msg.Content[1].Text)
+	}
+	if msg.StopReason != anthropic.StopReasonEndTurn || msg.Usage.InputTokens != 11 {
+		t.Errorf("stop %q usage %+v", msg.StopReason, msg.Usage)
+	}
+	body := up.last().body
+	if gjson.GetBytes(body, "generationConfig.thinkingConfig.thinkingBudget").Int() != 2048 ||
+		!gjson.GetBytes(body, "generationConfig.thinkingConfig.includeThoughts").Bool() {
+		t.Errorf("upstream request lacks the thinking config: %s", body)
+	}
+}
+
+func TestAnthropicSDKToolLoopThroughOpenAIUpstream(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	up.then(step{body: readFixture(t, "openai/chat/response_tool_calls.json")})
+
+	client := anthropic.NewClient(aoption.WithBaseURL(p.url+"/"), aoption.WithAPIKey("client-key"), aoption.WithMaxRetries(0))
+	ask := anthropic.NewUserMessage(anthropic.NewTextBlock("Weather in Paris and Tokyo?"))
+	params := anthropic.MessageNewParams{
+		Model: "gpt-4o", MaxTokens: 512, Messages: []anthropic.MessageParam{ask},
+		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{
+			Name: "get_weather", InputSchema: anthropic.ToolInputSchemaParam{Properties: weatherSchema["properties"]},
+		}}},
+	}
+	msg, err := client.Messages.New(e2eContext(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Content) != 2 || msg.Content[1].ID != "call_Mn7bVc4XzLkJhGf5DsApOi9U" || msg.StopReason != anthropic.StopReasonToolUse ||
+		msg.Usage.InputTokens != 92 || msg.Usage.OutputTokens != 54 {
+		t.Fatalf("message got %+v", msg)
+	}
+
+	// Second turn: the SDK sends the tool_use blocks back with one tool_result
+	// each; the OpenAI upstream must get tool messages right after its calls.
+	var results []anthropic.ContentBlockParamUnion
+	for _, b := range msg.Content {
+		results = append(results, anthropic.NewToolResultBlock(b.ID, `{"temp":14}`, false))
+	}
+	params.Messages = append(params.Messages, msg.ToParam(), anthropic.NewUserMessage(results...))
+	if _, err := client.Messages.New(e2eContext(t), params); err != nil {
+		t.Fatal(err)
+	}
+	body := up.last().body
+	roles := []string{}
+	for _, m := range gjson.GetBytes(body, "messages").Array() {
+		roles = append(roles, m.Get("role").String())
+	}
+	if strings.Join(roles, ",") != "user,assistant,tool,tool" ||
+		gjson.GetBytes(body, "messages.1.tool_calls.1.id").String() != "call_Mn7bVc4XzLkJhGf5DsApOi9U" ||
+		gjson.GetBytes(body, "messages.3.tool_call_id").String() != "call_Mn7bVc4XzLkJhGf5DsApOi9U" {
+		t.Errorf("second turn to the upstream: roles %v\n%s", roles, body)
+	}
+}

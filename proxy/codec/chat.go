@@ -31,8 +31,7 @@ type Part struct {
 	Args      string // the tool call's arguments as JSON text (an object)
 	Result    []Part // a tool result's content: text and images
 	IsError   bool
-	// Extra is raw JSON of the part's own fields that the target format may
-	// keep (cache_control), "" when none.
+	// CacheControl is Anthropic's cache_control object (raw JSON), "" when none.
 	CacheControl string
 }
 
@@ -108,6 +107,8 @@ type chatRequest struct {
 	TopK              *int
 	Stop              []string
 	Seed              *int64
+	PresencePenalty   *float64
+	FrequencyPenalty  *float64
 	N                 int
 	User              string
 	Stream            bool

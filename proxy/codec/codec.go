@@ -13,8 +13,9 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// ErrNotImplemented is returned for a format pair that has no translation yet.
-// The proxy answers 501 in the client's format, naming the pair.
+// ErrNotImplemented is returned for a format pair that has no translation yet
+// (today every pair of the three formats has one). The proxy answers 501 in the
+// client's format, naming the pair.
 var ErrNotImplemented = errors.New("translation not implemented")
 
 // ErrUnsupported wraps a request feature the target format cannot express (n > 1
@@ -26,6 +27,14 @@ var ErrUnsupported = errors.New("unsupported by the target format")
 var ErrInvalid = errors.New("invalid request")
 
 // Usage is token usage. A negative count means unknown: the upstream never said.
+//
+// The counts mean the same whatever the format (MAPPING.md §7): InputTokens is
+// every prompt token, cached ones included (OpenAI prompt_tokens, Gemini
+// promptTokenCount, Anthropic input_tokens + cache_creation_input_tokens +
+// cache_read_input_tokens); CacheReadTokens and CacheWriteTokens are the parts of
+// it read from and written to the cache; OutputTokens includes reasoning (Gemini
+// candidatesTokenCount + thoughtsTokenCount); ReasoningTokens is the part of it
+// spent thinking.
 type Usage struct {
 	InputTokens      int64
 	OutputTokens     int64
@@ -48,6 +57,10 @@ type RequestOptions struct {
 	// DefaultMaxTokens is sent when the target requires max_tokens and the client
 	// gave none.
 	DefaultMaxTokens int
+	// BaseURL is the upstream's base URL, "" when unknown. OpenAI-compatible
+	// servers differ in what they accept (Mistral: no stream_options, 9-character
+	// tool-call ids, ...); the translation adapts to the ones it recognises.
+	BaseURL string
 }
 
 // RequestInfo carries what the response side must know about the request.

@@ -60,49 +60,108 @@ func (d *openaiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
 	if err != nil {
 		return out, err
 	}
-	if e := r.Get("error"); e.Exists() {
-		return append(out, openaiError(e)), nil
+	// One pass over the chunk's keys: chunks arrive by the hundred, and each
+	// gjson Get would scan the whole object again.
+	var id, model, created, choice, usage, errObj gjson.Result
+	r.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "id":
+			id = v
+		case "model":
+			model = v
+		case "created":
+			created = v
+		case "choices":
+			v.ForEach(func(_, c gjson.Result) bool { choice = c; return false })
+		case "usage":
+			usage = v
+		case "error":
+			errObj = v
+		}
+		return true
+	})
+	if errObj.Exists() {
+		return append(out, openaiError(errObj)), nil
 	}
 	if !d.started {
 		d.started = true
-		out = append(out, event{kind: evStart, id: r.Get("id").String(), name: r.Get("model").String(), created: r.Get("created").Int()})
+		out = append(out, event{kind: evStart, id: id.String(), name: model.String(), created: created.Int()})
 	}
-	choice := r.Get("choices.0")
-	delta := choice.Get("delta")
-	for _, k := range [...]string{"reasoning_content", "reasoning"} {
-		if t := delta.Get(k); t.Type == gjson.String && t.Str != "" {
-			out = append(out, event{kind: evThinking, text: t.Str})
-			break
+	var delta, finish gjson.Result
+	choice.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "delta":
+			delta = v
+		case "finish_reason":
+			finish = v
 		}
-	}
-	if t := delta.Get("content"); t.Type == gjson.String && t.Str != "" {
-		out = append(out, event{kind: evText, text: t.Str})
-	}
-	if tcs := delta.Get("tool_calls"); tcs.IsArray() {
-		for i, tc := range tcs.Array() {
-			idx := int64(i)
-			if x := tc.Get("index"); x.Type == gjson.Number {
-				idx = x.Int()
+		return true
+	})
+	var content, reasoning, refusal, toolCalls gjson.Result
+	delta.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "content":
+			content = v
+		case "reasoning_content":
+			reasoning = v
+		case "reasoning":
+			if reasoning.Type != gjson.String || reasoning.Str == "" {
+				reasoning = v
 			}
-			if !d.tools[idx] {
-				if d.tools == nil {
-					d.tools = map[int64]bool{}
-				}
-				d.tools[idx] = true
-				out = append(out, event{kind: evToolStart, key: int(idx), id: tc.Get("id").String(), name: tc.Get("function.name").String()})
-			}
-			if a := tc.Get("function.arguments"); a.Type == gjson.String && a.Str != "" {
-				out = append(out, event{kind: evToolArgs, key: int(idx), text: a.Str})
-			}
+		case "refusal":
+			refusal = v
+		case "tool_calls":
+			toolCalls = v
 		}
+		return true
+	})
+	if reasoning.Type == gjson.String && reasoning.Str != "" {
+		out = append(out, event{kind: evThinking, text: reasoning.Str})
 	}
-	if fr := choice.Get("finish_reason"); fr.Type == gjson.String && fr.Str != "" {
-		out = append(out, event{kind: evFinish, stop: stopFromOpenAI(fr.Str)})
+	if content.Type == gjson.String && content.Str != "" {
+		out = append(out, event{kind: evText, text: content.Str})
 	}
-	if u := r.Get("usage"); u.IsObject() {
-		out = append(out, event{kind: evUsage, usage: usageFromOpenAI(u)})
+	if refusal.Type == gjson.String && refusal.Str != "" {
+		out = append(out, event{kind: evText, text: refusal.Str})
+	}
+	if toolCalls.IsArray() {
+		i := 0
+		toolCalls.ForEach(func(_, tc gjson.Result) bool {
+			out = d.toolCall(out, i, tc)
+			i++
+			return true
+		})
+	}
+	if finish.Type == gjson.String && finish.Str != "" {
+		out = append(out, event{kind: evFinish, stop: stopFromOpenAI(finish.Str)})
+	}
+	if usage.IsObject() {
+		out = append(out, event{kind: evUsage, usage: usageFromOpenAI(usage)})
 	}
 	return out, nil
+}
+
+func (d *openaiDecoder) toolCall(out []event, i int, tc gjson.Result) []event {
+	idx := int64(i)
+	if x := tc.Get("index"); x.Type == gjson.Number {
+		idx = x.Int()
+	} else if tc.Get("id").String() != "" {
+		// Some servers omit index; a call with an id is a new one.
+		idx = int64(len(d.tools))
+	} else if n := len(d.tools); n > 0 {
+		idx = int64(n - 1)
+	}
+	if !d.tools[idx] {
+		if d.tools == nil {
+			d.tools = map[int64]bool{}
+		}
+		d.tools[idx] = true
+		out = append(out, event{kind: evToolStart, key: int(idx), id: tc.Get("id").String(), name: tc.Get("function.name").String()})
+	}
+	if a := tc.Get("function.arguments"); a.Type == gjson.String && a.Str != "" {
+		out = append(out, event{kind: evToolArgs, key: int(idx), text: a.Str})
+	}
+	return out
 }
 
 func openaiError(e gjson.Result) event {

@@ -62,16 +62,6 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendKey appends "key": (with a leading comma unless first).
-func appendKey(dst []byte, first bool, key string) []byte {
-	if !first {
-		dst = append(dst, ',')
-	}
-	dst = append(dst, '"')
-	dst = append(dst, key...)
-	return append(dst, '"', ':')
-}
-
 // appendInt appends n.
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
 
@@ -96,6 +86,7 @@ func compactJSON(raw string) string {
 	return raw
 }
 
+// ugly drops whitespace outside strings.
 func ugly(raw string) string {
 	out := make([]byte, 0, len(raw))
 	inStr := false
@@ -121,5 +112,3 @@ func ugly(raw string) string {
 	}
 	return string(out)
 }
-
-func jsonValid(s string) bool { return gjson.Valid(s) }

@@ -131,6 +131,8 @@ func decodeOpenAIRequest(r gjson.Result) (*chatRequest, error) {
 	if n := r.Get("n"); n.Type == gjson.Number {
 		req.N = int(n.Int())
 	}
+	req.PresencePenalty = optFloat(r.Get("presence_penalty"))
+	req.FrequencyPenalty = optFloat(r.Get("frequency_penalty"))
 	req.User = r.Get("user").String()
 	if req.User == "" {
 		req.User = r.Get("safety_identifier").String()
@@ -413,6 +415,8 @@ func decodeGeminiRequest(r gjson.Result, stream bool) (*chatRequest, error) {
 	for _, s := range g.Get("stopSequences").Array() {
 		req.Stop = append(req.Stop, s.String())
 	}
+	req.PresencePenalty = optFloat(g.Get("presencePenalty"))
+	req.FrequencyPenalty = optFloat(g.Get("frequencyPenalty"))
 	if n := g.Get("candidateCount"); n.Type == gjson.Number {
 		req.N = int(n.Int())
 	}

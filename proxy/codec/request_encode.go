@@ -1,9 +1,12 @@
 package codec
 
 import (
+	"crypto/sha256"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // This file writes the canonical chatRequest in each request format. Only fields
@@ -113,7 +116,40 @@ func effortBudget(effort string) int {
 // most OpenAI-compatible servers know only max_tokens.
 var newTokenParam = regexp.MustCompile(`^(o\d|gpt-5|gpt-4\.1|gpt-4o)`)
 
+// isMistral reports whether the upstream is Mistral's API, which rejects unknown
+// fields with 422 and tool-call ids that are not 9 alphanumerics with 400
+// (compat/mistral/NOTES.md).
+func isMistral(baseURL string) bool { return strings.Contains(baseURL, "mistral.ai") }
+
+var mistralID = regexp.MustCompile(`^[a-zA-Z0-9]{9}$`)
+
+// mistralToolID maps any tool-call id to one Mistral accepts, the same way every
+// time, so that a call and its result still pair up and no state is kept. Ids
+// Mistral made itself are kept.
+func mistralToolID(id string) string {
+	if mistralID.MatchString(id) {
+		return id
+	}
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	sum := sha256.Sum256([]byte(id))
+	out := make([]byte, 9)
+	for i := range out {
+		out[i] = digits[int(sum[i])%len(digits)]
+	}
+	return string(out)
+}
+
 func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
+	mistral := isMistral(opt.BaseURL)
+	if mistral {
+		for _, m := range req.Messages {
+			for i := range m.Parts {
+				if k := m.Parts[i].Kind; k == PartToolCall || k == PartToolResult {
+					m.Parts[i].ToolID = mistralToolID(m.Parts[i].ToolID)
+				}
+			}
+		}
+	}
 	b := append([]byte(nil), `{"model":`...)
 	b = appendString(b, opt.Model)
 	b = append(b, `,"messages":[`...)
@@ -195,7 +231,7 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 		}
 	}
 	if req.MaxTokens != nil {
-		if newTokenParam.MatchString(opt.Model) {
+		if newTokenParam.MatchString(opt.Model) && !mistral {
 			b = append(b, `,"max_completion_tokens":`...)
 		} else {
 			b = append(b, `,"max_tokens":`...)
@@ -212,9 +248,20 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 		b = appendStrings(append(b, `,"stop":`...), req.Stop)
 	}
 	if req.Seed != nil {
-		b = appendInt(append(b, `,"seed":`...), *req.Seed)
+		if mistral {
+			b = append(b, `,"random_seed":`...)
+		} else {
+			b = append(b, `,"seed":`...)
+		}
+		b = appendInt(b, *req.Seed)
 	}
-	if req.User != "" {
+	if req.PresencePenalty != nil {
+		b = appendFloat(append(b, `,"presence_penalty":`...), *req.PresencePenalty)
+	}
+	if req.FrequencyPenalty != nil {
+		b = appendFloat(append(b, `,"frequency_penalty":`...), *req.FrequencyPenalty)
+	}
+	if req.User != "" && !mistral {
 		b = appendString(append(b, `,"user":`...), req.User)
 	}
 	switch req.ResponseFormat.Type {
@@ -237,7 +284,10 @@ func encodeOpenAIRequest(req *chatRequest, opt RequestOptions) []byte {
 	if req.Stream {
 		// Always ask for usage: the call history needs it. The usage chunk
 		// reaches the client only if it asked (RequestInfo.IncludeUsage).
-		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
+		b = append(b, `,"stream":true`...)
+		if !mistral { // Mistral always sends usage, and refuses stream_options
+			b = append(b, `,"stream_options":{"include_usage":true}`...)
+		}
 	}
 	return append(b, '}')
 }
@@ -327,6 +377,18 @@ func encodeAnthropicRequest(req *chatRequest, opt RequestOptions) []byte {
 			budget = effortBudget(req.Thinking.Effort)
 		}
 		budget = max(budget, 1024)
+		if unsignedToolTurn(req.Messages) {
+			// Anthropic refuses a tool loop with thinking on unless the last
+			// assistant turn starts with its signed thinking block, which
+			// OpenAI and Gemini clients cannot send back: answer without
+			// thinking rather than fail.
+			budget = 0
+		}
+		if req.ToolChoice.Mode == ToolChoiceRequired || req.ToolChoice.Mode == ToolChoiceNamed {
+			budget = 0 // with thinking Anthropic accepts only tool_choice auto or none
+		}
+	}
+	if budget > 0 {
 		if maxTokens <= budget { // Anthropic requires budget_tokens < max_tokens
 			maxTokens = budget + 1024
 		}
@@ -644,6 +706,14 @@ func encodeGeminiRequest(req *chatRequest) []byte {
 		field("seed")
 		g = appendInt(g, *req.Seed)
 	}
+	if req.PresencePenalty != nil {
+		field("presencePenalty")
+		g = appendFloat(g, *req.PresencePenalty)
+	}
+	if req.FrequencyPenalty != nil {
+		field("frequencyPenalty")
+		g = appendFloat(g, *req.FrequencyPenalty)
+	}
 	switch req.ResponseFormat.Type {
 	case "json_object":
 		field("responseMimeType")
@@ -735,7 +805,7 @@ func appendGeminiRequestPart(b []byte, p Part) ([]byte, bool) {
 
 func isJSONValue(s string) bool {
 	s = strings.TrimSpace(s)
-	return s != "" && (s[0] == '{' || s[0] == '[') && jsonValid(s)
+	return s != "" && (s[0] == '{' || s[0] == '[') && gjson.Valid(s)
 }
 
 func guessMedia(url string, k PartKind) string {
@@ -751,4 +821,27 @@ func guessMedia(url string, k PartKind) string {
 		return "image/webp"
 	}
 	return "image/jpeg"
+}
+
+// unsignedToolTurn reports whether the last assistant turn calls tools without a
+// signed thinking block before them.
+func unsignedToolTurn(msgs []Message) bool {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role != RoleAssistant {
+			continue
+		}
+		signed, calls := false, false
+		for _, p := range msgs[i].Parts {
+			switch p.Kind {
+			case PartThinking:
+				signed = signed || p.Signature != ""
+			case PartRedactedThinking:
+				signed = true
+			case PartToolCall:
+				calls = true
+			}
+		}
+		return calls && !signed
+	}
+	return false
 }

@@ -233,6 +233,15 @@ func TestThinkingRequest(t *testing.T) {
 	if budget < 1024 || budget >= max || gjson.GetBytes(out, "temperature").Exists() {
 		t.Errorf("thinking budget %d, max_tokens %d, temperature kept: %s", budget, max, out)
 	}
+	// An OpenAI client cannot send the signed thinking back in a tool loop:
+	// thinking is left off rather than have Anthropic refuse the turn.
+	loop := `{"model":"o","reasoning_effort":"low","messages":[{"role":"user","content":"hi"},` +
+		`{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"call_1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f"}}]}`
+	out, _ = mustRequest(t, oai, ant, loop, RequestOptions{})
+	if gjson.GetBytes(out, "thinking").Exists() {
+		t.Errorf("thinking on in an unsigned tool loop: %s", out)
+	}
 	out, _ = mustRequest(t, ant, gem, string(readFile(t, "testdata/anthropic/request_thinking.json")), RequestOptions{})
 	expect(t, out, map[string]string{"generationConfig.thinkingConfig.includeThoughts": "true"})
 	if gjson.GetBytes(out, "generationConfig.thinkingConfig.thinkingBudget").Int() <= 0 {
@@ -251,4 +260,41 @@ func TestResponseFormatJSONSchema(t *testing.T) {
 	expect(t, out, map[string]string{"output_config.format.type": "json_schema"})
 	back, _ := mustRequest(t, gem, oai, string(readFile(t, "testdata/gemini/request_json_schema.json")), RequestOptions{})
 	expect(t, back, map[string]string{"response_format.type": "json_schema"})
+}
+
+func TestMistralDialect(t *testing.T) {
+	body := string(readFile(t, "testdata/anthropic/request_tool_result.json"))
+	body = strings.Replace(body, `"max_tokens"`, `"stream":true,"metadata":{"user_id":"u1"},"max_tokens"`, 1)
+	out, _ := mustRequest(t, ant, oai, body, RequestOptions{Model: "mistral-large-latest", BaseURL: "https://api.mistral.ai/v1"})
+	for _, k := range []string{"stream_options", "user", "max_completion_tokens", "seed"} {
+		if gjson.GetBytes(out, k).Exists() {
+			t.Errorf("Mistral request has %s: %s", k, out)
+		}
+	}
+	var calls, results []string
+	for _, m := range gjson.GetBytes(out, "messages").Array() {
+		for _, tc := range m.Get("tool_calls").Array() {
+			calls = append(calls, tc.Get("id").String())
+		}
+		if id := m.Get("tool_call_id").String(); id != "" {
+			results = append(results, id)
+		}
+	}
+	if len(calls) == 0 || strings.Join(calls, ",") != strings.Join(results, ",") {
+		t.Fatalf("calls %v and results %v do not pair up: %s", calls, results, out)
+	}
+	for _, id := range calls {
+		if !mistralID.MatchString(id) {
+			t.Errorf("tool call id %q is not 9 alphanumerics", id)
+		}
+	}
+	if mistralToolID("D681PevKs") != "D681PevKs" {
+		t.Errorf("a Mistral id was changed")
+	}
+	// Elsewhere the same request keeps its ids and asks for usage.
+	out, _ = mustRequest(t, ant, oai, body, RequestOptions{Model: "gpt-4o", BaseURL: "https://api.openai.com/v1"})
+	expect(t, out, map[string]string{"stream_options.include_usage": "true", "user": "u1"})
+	if !strings.Contains(string(out), "toolu_") {
+		t.Errorf("ids changed for OpenAI: %s", out)
+	}
 }

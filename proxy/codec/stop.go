@@ -6,7 +6,7 @@ func stopFromOpenAI(s string) StopReason {
 	switch s {
 	case "":
 		return StopUnknown
-	case "length":
+	case "length", "model_length":
 		return StopLength
 	case "tool_calls", "function_call":
 		return StopTool

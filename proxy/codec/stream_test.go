@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -203,5 +204,37 @@ func TestGeminiCallIDsCarrySignatures(t *testing.T) {
 	}
 	if a, b := geminiCallID("", "", 0, ""), geminiCallID("", "", 0, ""); a == b {
 		t.Errorf("calls of responses without ids share id %q", a)
+	}
+}
+
+func TestToolCallsWithoutIndex(t *testing.T) {
+	up := oaChunk(`{"tool_calls":[{"id":"a1","type":"function","function":{"name":"f","arguments":"{\"x\":"}}]}`, "null") +
+		oaChunk(`{"tool_calls":[{"function":{"arguments":"1}"}}]}`, "null") +
+		oaChunk(`{"tool_calls":[{"id":"b2","type":"function","function":{"name":"g","arguments":"{}"}}]}`, "null") +
+		oaChunk(`{}`, `"tool_calls"`) + "data: [DONE]\n\n"
+	out := translateStream(t, oai, ant, []byte(up), RequestInfo{})
+	if err := validStream(ant, out); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	acc := NewAccumulator(ant)
+	for _, ev := range parseEvents(t, out) {
+		acc.Add(ev)
+	}
+	body := acc.Body()
+	expect(t, body, map[string]string{"content.#": "2", "content.0.id": "a1", "content.0.input.x": "1", "content.1.id": "b2", "content.1.name": "g", "stop_reason": "tool_use"})
+}
+
+func TestLargeEventTranslates(t *testing.T) {
+	big := strings.Repeat("日本語テキスト ", 8<<10) // ~180 KiB in one delta
+	data, _ := json.Marshal(big)
+	up := oaChunk(`{"content":`+string(data)+`}`, "null") + oaChunk(`{}`, `"stop"`) + "data: [DONE]\n\n"
+	out := translateStream(t, oai, ant, []byte(up), RequestInfo{})
+	if err := validStream(ant, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range parseEvents(t, out) {
+		if gjson.GetBytes(ev.Data, "delta.type").String() == "text_delta" && gjson.GetBytes(ev.Data, "delta.text").String() != big {
+			t.Errorf("the large text delta changed in translation")
+		}
 	}
 }

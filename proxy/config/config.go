@@ -83,6 +83,8 @@ type Config struct {
 
 	// Path is the file this configuration was read from ("" for pure defaults).
 	Path string `toml:"-"`
+	// source is the file content it was parsed from (nil: no file).
+	source []byte
 }
 
 // Retry is the retry, timeout and circuit-breaker policy.
@@ -333,6 +335,7 @@ func Parse(src []byte, name string) (*Config, error) {
 	c.Providers = mergePresets(c.Providers)
 	c.applyDefaults()
 	c.Path = name
+	c.source = src
 	if err := c.validate(); err != nil {
 		var fe *fieldError
 		if errors.As(err, &fe) {

@@ -95,8 +95,11 @@ func TestWatchAppliesGoodEditsAndKeepsLastGood(t *testing.T) {
 	defer cancel()
 	applied := make(chan *Config, 4)
 	failed := make(chan error, 4)
-	go Watch(ctx, path, 20*time.Millisecond, func(c *Config) { applied <- c }, func(err error) { failed <- err })
-	time.Sleep(50 * time.Millisecond)
+	from, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go Watch(ctx, from, 20*time.Millisecond, func(c *Config) { applied <- c }, func(err error) { failed <- err })
 	if err := os.WriteFile(path, []byte("[retry]\nattempts = \"x\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-// Watch polls the file at path every interval until ctx is done. When its content
-// changes it is loaded: a good file is passed to apply, a bad one to fail (the
-// caller keeps its last good config). Polling, not inotify, because editors
-// replace files by rename and watches on the old inode go quiet.
-func Watch(ctx context.Context, path string, interval time.Duration, apply func(*Config), fail func(error)) {
+// Watch polls from.Path every interval until ctx is done. When the file's
+// content differs from what from was parsed from, it is loaded: a good file is
+// passed to apply, a bad one to fail (the caller keeps its last good config).
+// Starting from the parsed bytes, not a fresh read, means an edit made between
+// Load and Watch is not missed. Polling, not inotify, because editors replace
+// files by rename and watches on the old inode go quiet.
+func Watch(ctx context.Context, from *Config, interval time.Duration, apply func(*Config), fail func(error)) {
+	path := from.Path
 	if path == "" {
 		return
 	}
-	last, _ := os.ReadFile(path)
+	last := from.source
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
