@@ -86,4 +86,5 @@ func (s *services) secretValues() []string { return s.keySecretValues() }
 // configChanged tells every part about a new config.
 func (s *services) configChanged(cfg *config.Config) {
 	s.keysConfigChanged(cfg)
+	s.historyConfigChanged(cfg)
 }

@@ -271,8 +271,8 @@ func startInstance(t *testing.T, dir string) *stack {
 	return st
 }
 
-// chat sends one chat completion through the proxy and returns its status.
-func chat(t *testing.T, st *stack, model string) int {
+// chatThrough sends one chat completion through the proxy and returns its status.
+func chatThrough(t *testing.T, st *stack, model string) int {
 	t.Helper()
 	return chatAt(t, st.server.Addr(), model)
 }
@@ -304,7 +304,7 @@ func TestKeysSetReachesRunningInstance(t *testing.T) {
 	if code, _, errOut := gatehouse(t, first+"\n", "keys", "set", "local", "--data", dir); code != 0 {
 		t.Fatalf("keys set: %s", errOut)
 	}
-	if status := chat(t, st, "local/m1"); status != 200 || up.lastKey() != first {
+	if status := chatThrough(t, st, "local/m1"); status != 200 || up.lastKey() != first {
 		t.Fatalf("call after keys set: status %d, upstream saw %q; want 200 with the new key", status, up.lastKey())
 	}
 	// Rotating the key: the instance must not keep serving the old one.
@@ -315,7 +315,7 @@ func TestKeysSetReachesRunningInstance(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "running Gatehouse uses the change now") {
 		t.Fatalf("keys set (rotate): exit %d, %q %q", code, out, errOut)
 	}
-	if status := chat(t, st, "local/m1"); status != 200 || up.lastKey() != second {
+	if status := chatThrough(t, st, "local/m1"); status != 200 || up.lastKey() != second {
 		t.Fatalf("call after rotation: status %d, upstream saw %q; want the rotated key", status, up.lastKey())
 	}
 	// Deleted: the proxy falls back to key_env.
@@ -323,7 +323,7 @@ func TestKeysSetReachesRunningInstance(t *testing.T) {
 	if code, _, errOut := gatehouse(t, "", "keys", "delete", "local", "--data", dir); code != 0 {
 		t.Fatalf("keys delete: %s", errOut)
 	}
-	chat(t, st, "local/m1")
+	chatThrough(t, st, "local/m1")
 	if up.lastKey() != "env-fallback-key-0000009" {
 		t.Fatalf("after keys delete the upstream saw %q, want the key_env key", up.lastKey())
 	}
@@ -390,24 +390,6 @@ func TestKeysTest(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "unreachable") {
 		t.Fatalf("keys test (dead upstream): exit %d, %q", code, errOut)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestKeysTestAnthropicFormat(t *testing.T) {

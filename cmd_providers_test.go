@@ -147,7 +147,7 @@ func TestProvidersAddReachesRunningInstance(t *testing.T) {
 	if code, _, errOut := gatehouse(t, key+"\n", "keys", "set", "late", "--data", dir); code != 0 {
 		t.Fatalf("keys set: %s", errOut)
 	}
-	if status := chat(t, st, "late/m1"); status != 200 || up.lastKey() != key {
+	if status := chatThrough(t, st, "late/m1"); status != 200 || up.lastKey() != key {
 		t.Fatalf("call to the added provider: status %d, upstream saw %q", status, up.lastKey())
 	}
 }

@@ -20,9 +20,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// authUpstream is a real fasthttp server on 127.0.0.1 that answers 200 when
+// verifyingUpstream is a real fasthttp server on 127.0.0.1 that answers 200 when
 // verify accepts the request and 401 with the reason otherwise.
-func authUpstream(t testing.TB, verify func(ctx *fasthttp.RequestCtx) string) string {
+func verifyingUpstream(t testing.TB, verify func(ctx *fasthttp.RequestCtx) string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,7 +43,7 @@ func authUpstream(t testing.TB, verify func(ctx *fasthttp.RequestCtx) string) st
 
 // send applies p's auth with creds to a POST of body to base+path and returns the
 // upstream's status and body.
-func sendAuth(t *testing.T, a *Authenticator, p *config.Provider, creds Credentials, base, path string, body []byte) (int, string) {
+func send(t *testing.T, a *Authenticator, p *config.Provider, creds Credentials, base, path string, body []byte) (int, string) {
 	t.Helper()
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
@@ -63,7 +63,7 @@ func sendAuth(t *testing.T, a *Authenticator, p *config.Provider, creds Credenti
 	return resp.StatusCode(), string(resp.Body())
 }
 
-func fieldMap(m map[string]string) func(string) (string, bool) {
+func fields(m map[string]string) func(string) (string, bool) {
 	return func(f string) (string, bool) { v, ok := m[f]; return v, ok }
 }
 
@@ -138,14 +138,14 @@ func TestAuthSchemes(t *testing.T) {
 			p: config.Provider{Name: "p", Format: config.FormatOpenAI, Auth: "basic",
 				AuthOptions: config.AuthOptions{User: "alice"}},
 			verify: func(ctx *fasthttp.RequestCtx) string {
-				user, pass, ok := parseBasicAuth(string(ctx.Request.Header.Peek("Authorization")))
+				user, pass, ok := parseBasic(string(ctx.Request.Header.Peek("Authorization")))
 				if !ok || user != "alice" || pass != "pa:ss word" {
 					return "bad basic"
 				}
 				return ""
 			},
-			good: Credentials{Field: fieldMap(map[string]string{"password": "pa:ss word"})},
-			bad:  Credentials{Field: fieldMap(map[string]string{"password": "nope"})},
+			good: Credentials{Field: fields(map[string]string{"password": "pa:ss word"})},
+			bad:  Credentials{Field: fields(map[string]string{"password": "nope"})},
 		},
 		{
 			name: "jwt HS256",
@@ -165,8 +165,8 @@ func TestAuthSchemes(t *testing.T) {
 			name:   "aksk default headers",
 			p:      config.Provider{Name: "p", Format: config.FormatOpenAI, Auth: "aksk"},
 			verify: verifyAKSK(t, "AKID123", "the-secret-key", "X-Access-Key", "X-Timestamp", "X-Signature", "X-Signed-Headers", body),
-			good:   Credentials{Key: "AKID123", Field: fieldMap(map[string]string{"secret": "the-secret-key"})},
-			bad:    Credentials{Key: "AKID123", Field: fieldMap(map[string]string{"secret": "wrong-secret-key"})},
+			good:   Credentials{Key: "AKID123", Field: fields(map[string]string{"secret": "the-secret-key"})},
+			bad:    Credentials{Key: "AKID123", Field: fields(map[string]string{"secret": "wrong-secret-key"})},
 		},
 		{
 			name: "aksk custom headers",
@@ -174,19 +174,19 @@ func TestAuthSchemes(t *testing.T) {
 				AccessKeyHeader: "X-Ca-Key", TimestampHeader: "X-Ca-Timestamp", SignatureHeader: "X-Ca-Signature",
 				SignedHeadersHeader: "X-Ca-Signature-Headers", SignedHeaders: []string{"Content-Type", "Host", "X-Custom"}}},
 			verify: verifyAKSK(t, "AKID123", "the-secret-key", "X-Ca-Key", "X-Ca-Timestamp", "X-Ca-Signature", "X-Ca-Signature-Headers", body),
-			good:   Credentials{Key: "AKID123", Field: fieldMap(map[string]string{"secret": "the-secret-key"})},
-			bad:    Credentials{Key: "AKID123", Field: fieldMap(map[string]string{"secret": "wrong-secret-key"})},
+			good:   Credentials{Key: "AKID123", Field: fields(map[string]string{"secret": "the-secret-key"})},
+			bad:    Credentials{Key: "AKID123", Field: fields(map[string]string{"secret": "wrong-secret-key"})},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base := authUpstream(t, tt.verify)
+			base := verifyingUpstream(t, tt.verify)
 			a := NewAuthenticator(nil)
 			path := "/v1/chat/completions?b=2&a=x%20y&a=0"
-			if status, msg := sendAuth(t, a, &tt.p, tt.good, base, path, body); status != 200 {
+			if status, msg := send(t, a, &tt.p, tt.good, base, path, body); status != 200 {
 				t.Fatalf("right credentials: upstream said %d %s", status, msg)
 			}
-			if status, _ := sendAuth(t, a, &tt.p, tt.bad, base, path, body); status != 401 {
+			if status, _ := send(t, a, &tt.p, tt.bad, base, path, body); status != 401 {
 				t.Fatalf("wrong credentials: upstream said %d, want 401", status)
 			}
 		})
@@ -196,14 +196,14 @@ func TestAuthSchemes(t *testing.T) {
 func TestAKSKTamperedBodyFails(t *testing.T) {
 	p := config.Provider{Name: "p", Format: config.FormatOpenAI, Auth: "aksk"}
 	signed := []byte(`{"a":1}`)
-	base := authUpstream(t, verifyAKSK(t, "AK", "SK", "X-Access-Key", "X-Timestamp", "X-Signature", "X-Signed-Headers", nil))
+	base := verifyingUpstream(t, verifyAKSK(t, "AK", "SK", "X-Access-Key", "X-Timestamp", "X-Signature", "X-Signed-Headers", nil))
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(base + "/v1/x")
 	req.Header.SetMethod("POST")
-	if err := NewAuthenticator(nil).Apply(req, &p, Credentials{Key: "AK", Field: fieldMap(map[string]string{"secret": "SK"})}, signed); err != nil {
+	if err := NewAuthenticator(nil).Apply(req, &p, Credentials{Key: "AK", Field: fields(map[string]string{"secret": "SK"})}, signed); err != nil {
 		t.Fatal(err)
 	}
 	req.SetBody([]byte(`{"a":2}`)) // not the body that was signed
@@ -224,7 +224,7 @@ func TestAuthMissingParts(t *testing.T) {
 		want  string // "" = no error and no header
 	}{
 		{"aksk without secret", config.Provider{Name: "gw", Auth: "aksk"}, Credentials{Key: "AK"}, "gatehouse keys set gw --field secret"},
-		{"aksk without access key", config.Provider{Name: "gw", Auth: "aksk"}, Credentials{Field: fieldMap(map[string]string{"secret": "SK"})}, "no access key"},
+		{"aksk without access key", config.Provider{Name: "gw", Auth: "aksk"}, Credentials{Field: fields(map[string]string{"secret": "SK"})}, "no access key"},
 		{"basic without user", config.Provider{Name: "gw", Auth: "basic"}, Credentials{Key: "pw"}, "auth_options.user"},
 		{"jwt bad algorithm", config.Provider{Name: "gw", Auth: "jwt", AuthOptions: config.AuthOptions{Algorithm: "RS256"}}, Credentials{Key: "k"}, "RS256"},
 		{"no key at all", config.Provider{Name: "gw"}, Credentials{}, ""},
@@ -269,7 +269,7 @@ func TestJWTCachedUntilNearExpiry(t *testing.T) {
 		return strings.TrimPrefix(string(req.Header.Peek("Authorization")), "Bearer ")
 	}
 	first := token()
-	claims := authJWTClaims(t, first)
+	claims := jwtClaims(t, first)
 	if claims["exp"].(float64)-claims["iat"].(float64) != 600 {
 		t.Fatalf("lifetime claims %v, want exp = iat + 600", claims)
 	}
@@ -282,7 +282,7 @@ func TestJWTCachedUntilNearExpiry(t *testing.T) {
 	if second == first {
 		t.Fatal("a token about to expire was reused")
 	}
-	if c := authJWTClaims(t, second); c["iat"].(float64) != float64(now.Unix()) {
+	if c := jwtClaims(t, second); c["iat"].(float64) != float64(now.Unix()) {
 		t.Fatalf("new token iat %v, want now", c["iat"])
 	}
 	// Another secret never gets the cached token.
@@ -305,7 +305,7 @@ func TestSecretFieldsAndEnv(t *testing.T) {
 	if got := FieldEnv(p, "secret"); got != "MYGW_KEY_SECRET" {
 		t.Fatalf("FieldEnv = %q", got)
 	}
-	lookup := FieldLookup(authKeys{"mygw:secret": "from-keychain"}, p)
+	lookup := FieldLookup(staticKeys{"mygw:secret": "from-keychain"}, p)
 	if v, _ := lookup("secret"); v != "from-keychain" {
 		t.Fatalf("keychain should win over env, got %q", v)
 	}
@@ -314,9 +314,9 @@ func TestSecretFieldsAndEnv(t *testing.T) {
 	}
 }
 
-type authKeys map[string]string
+type staticKeys map[string]string
 
-func (s authKeys) Secret(provider, field string) (string, bool) {
+func (s staticKeys) Secret(provider, field string) (string, bool) {
 	k := provider
 	if field != "" {
 		k += ":" + field
@@ -334,7 +334,7 @@ func BenchmarkApplyAuth(b *testing.B) {
 	} {
 		b.Run(p.Name, func(b *testing.B) {
 			a := NewAuthenticator(nil)
-			creds := Credentials{Key: "AK", Field: fieldMap(map[string]string{"secret": "SK"})}
+			creds := Credentials{Key: "AK", Field: fields(map[string]string{"secret": "SK"})}
 			req := fasthttp.AcquireRequest()
 			defer fasthttp.ReleaseRequest(req)
 			req.SetRequestURI("http://127.0.0.1:1/v1/chat/completions?x=1")
@@ -350,7 +350,7 @@ func BenchmarkApplyAuth(b *testing.B) {
 	}
 }
 
-func parseBasicAuth(h string) (user, pass string, ok bool) {
+func parseBasic(h string) (user, pass string, ok bool) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(h, "Basic "))
 	if err != nil || !strings.HasPrefix(h, "Basic ") {
 		return "", "", false
@@ -358,7 +358,7 @@ func parseBasicAuth(h string) (user, pass string, ok bool) {
 	return strings.Cut(string(raw), ":")
 }
 
-func authJWTClaims(t *testing.T, tok string) map[string]any {
+func jwtClaims(t *testing.T, tok string) map[string]any {
 	t.Helper()
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {

@@ -1,3 +1,23 @@
 // Package store keeps Gatehouse's durable state: the call history in bbolt and
 // provider keys in the OS keychain. It imports neither proxy nor ui.
+//
+// # Call history
+//
+// The history is one bbolt file, history.db in the data folder (mode 0600),
+// opened once by the running instance (OpenHistory). Every key below named KEY is
+// the 16 bytes of the call's ULID: big-endian, so byte order is time order and a
+// cursor or time range is a bbolt Seek.
+//
+//	history.db
+//	├── meta                  schema  → uint64 big-endian schema version
+//	├── calls                 KEY     → summary: JSON of Call without bodies (what lists read)
+//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + binary payload of the
+//	│                                   request, response and raw stream events (encode.go)
+//	├── failed                KEY     → empty: calls whose outcome is not "ok" (failed-only pages)
+//	└── by_provider           (schema 2)
+//	    └── PROVIDER          KEY     → empty: calls per provider (provider filter)
+//
+// Summaries and bodies live apart so that a page of 100 reads 100 small values and
+// never a body. Writes go through a bounded queue and one writer goroutine that
+// redacts, caps, compresses and commits in batches; see History.Record.
 package store

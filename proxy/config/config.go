@@ -316,7 +316,11 @@ func Parse(src []byte, name string) (*Config, error) {
 			}
 			return nil, &Error{File: name, Line: pe.Position.Line, Msg: msg}
 		}
-		return nil, &Error{File: name, Msg: err.Error()}
+		if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &Error{File: name, Line: line, Field: m[2], Msg: m[3]}
+		}
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		key := und[0]
@@ -332,7 +336,11 @@ func Parse(src []byte, name string) (*Config, error) {
 	if err := c.validate(); err != nil {
 		var fe *fieldError
 		if errors.As(err, &fe) {
-			return nil, &Error{File: name, Line: locateField(src, fe.table, fe.index, fe.key), Field: fe.path(), Msg: fe.msg}
+			idx := fe.index
+			if fe.table != "provider" && fe.table != "route" {
+				idx = -1
+			}
+			return nil, &Error{File: name, Line: locateField(src, fe.table, idx, fe.key), Field: fe.path(), Msg: fe.msg}
 		}
 		return nil, &Error{File: name, Msg: err.Error()}
 	}
@@ -446,6 +454,10 @@ func (e *fieldError) path() string {
 		return e.table + "." + e.key
 	}
 }
+
+// decodeErrRE reads the position out of BurntSushi/toml's type errors, which are
+// plain errors rather than toml.ParseError.
+var decodeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
 
 var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMissingFileGivesDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != DefaultListen || c.Retry.Attempts != 3 || c.Retry.BaseDelay.Duration != 250*time.Millisecond ||
+		c.Retry.MaxDelay.Duration != 8*time.Second || c.Retry.FirstByteTimeout.Duration != 60*time.Second ||
+		c.Retry.IdleTimeout.Duration != 120*time.Second || c.Path != path {
+		t.Errorf("defaults wrong: %+v", c)
+	}
+	for _, name := range []string{"openai", "anthropic", "gemini", "mistral", "groq", "openrouter", "deepseek", "ollama", "lmstudio"} {
+		if _, ok := c.Provider(name); !ok {
+			t.Errorf("preset %s missing", name)
+		}
+	}
+	o, _ := c.Provider("ollama")
+	if o.BaseURL != "http://127.0.0.1:11434/v1" || !o.NoKey {
+		t.Errorf("ollama preset %+v", o)
+	}
+}
+
+func TestFileOverridesPresetFields(t *testing.T) {
+	c, err := Parse([]byte(`
+[[provider]]
+name = "openai"
+base_url = "http://127.0.0.1:9999/v1"
+
+[[provider]]
+name = "corp"
+format = "anthropic"
+base_url = "https://llm.corp.example/v1"
+models = ["corp-*"]
+`), "c.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := c.Provider("openai")
+	if o.BaseURL != "http://127.0.0.1:9999/v1" || o.KeyEnv != "OPENAI_API_KEY" || len(o.Models) == 0 || !o.Preset {
+		t.Errorf("override lost preset fields: %+v", o)
+	}
+	corp, ok := c.Provider("corp")
+	if !ok || corp.Format != FormatAnthropic || corp.Preset {
+		t.Errorf("custom provider %+v", corp)
+	}
+}
+
+func TestBadFileNamesFileLineAndField(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"syntax", "listen = \"127.0.0.1:1\"\n[retry\nattempts = 3\n", []string{"c.toml:", "table name"}},
+		{"type", "[retry]\nattempts = \"three\"\n", []string{"c.toml:2", "attempts"}},
+		{"bad duration", "[retry]\nbase_delay = \"soon\"\n", []string{"c.toml:2", "base_delay", "invalid duration"}},
+		{"unknown field", "[retry]\nattempts = 3\nretries = 5\n", []string{"c.toml:3", "retry.retries", "unknown field"}},
+		{"bad format", "[[provider]]\nname = \"x\"\nformat = \"soap\"\nbase_url = \"http://127.0.0.1/v1\"\n", []string{"c.toml:3", "provider[0].format", "soap"}},
+		{"bad name", "[[provider]]\nname = \"My Provider\"\nformat = \"openai\"\nbase_url = \"http://127.0.0.1/v1\"\n", []string{"c.toml:2", "provider[0].name"}},
+		{"bad url", "[[provider]]\nname = \"x\"\nformat = \"openai\"\nbase_url = \"ftp://h/v1\"\n", []string{"c.toml:4", "base_url", "http"}},
+		{"second provider", "[[provider]]\nname = \"a\"\nformat = \"openai\"\nbase_url = \"http://h/v1\"\n[[provider]]\nname = \"b\"\nformat = \"openai\"\nbase_url = \"nope\"\n", []string{"c.toml:8", "provider[1].base_url"}},
+		{"route target", "[[route]]\nmodel = \"smart\"\ntargets = [\"nobody/m\"]\n", []string{"c.toml:3", "route[0].targets", "nobody"}},
+		{"attempts range", "[retry]\nattempts = -1\n", []string{"c.toml:2", "retry.attempts"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.src), "c.toml")
+			if err == nil {
+				t.Fatalf("Parse(%q) succeeded, want an error", tc.src)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestWatchAppliesGoodEditsAndKeepsLastGood(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applied := make(chan *Config, 4)
+	failed := make(chan error, 4)
+	go Watch(ctx, path, 20*time.Millisecond, func(c *Config) { applied <- c }, func(err error) { failed <- err })
+	time.Sleep(50 * time.Millisecond)
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-failed:
+		if !strings.Contains(err.Error(), "config.toml:2") {
+			t.Errorf("error %q does not locate the bad line", err)
+		}
+	case c := <-applied:
+		t.Fatalf("bad file applied: %+v", c.Retry)
+	case <-time.After(3 * time.Second):
+		t.Fatal("bad edit not reported")
+	}
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-applied:
+		if c.Retry.Attempts != 5 {
+			t.Errorf("applied attempts = %d, want 5", c.Retry.Attempts)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("good edit not applied")
+	}
+}

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Query selects calls for a page. Zero fields do not filter.
+type Query struct {
+	// Before is the cursor: only calls older than this id (Page.Next of the
+	// previous page). "" starts at the newest call.
+	Before string
+	// Limit is the page size. Default 100, at most 10,000.
+	Limit int
+
+	Outcome    string // ok, error, partial or client_cancelled
+	FailedOnly bool   // every outcome but ok
+	Status     int    // the status the client got
+	Provider   string // exact provider name
+	Model      string // matches the requested or the upstream model, exactly
+	Client     string // substring of the client's User-Agent, any case
+	Since      time.Time
+	Until      time.Time // exclusive
+	// Search is text looked for in request and response bodies (any case).
+	Search string
+	// Bodies also loads each call's headers and bodies (export).
+	Bodies bool
+}
+
+// Page is one page of calls, newest first.
+type Page struct {
+	Calls []Call `json:"calls"`
+	// Next is the cursor of the following page ("" when this is the last).
+	Next string `json:"next"`
+}
+
+// maxScan bounds the summaries one page may examine, so that a filter matching
+// almost nothing in a huge file answers (with a cursor) instead of reading it all.
+const maxScan = 200_000
+
+// List returns a page of calls (summaries, no bodies), newest first.
+func (h *History) List(q Query) (Page, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	q.Limit = min(q.Limit, 10_000)
+	page := Page{Calls: []Call{}}
+	err := h.view(func(tx *bolt.Tx) error {
+		calls, bodies := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies)
+		// Walk the smallest index that holds every match.
+		var keys *bolt.Cursor
+		switch {
+		case q.Provider != "":
+			b := tx.Bucket(bucketByProvider).Bucket([]byte(q.Provider))
+			if b == nil {
+				return nil
+			}
+			keys = b.Cursor()
+		case q.FailedOnly || (q.Outcome != "" && q.Outcome != OutcomeOK):
+			keys = tx.Bucket(bucketFailed).Cursor()
+		default:
+			keys = calls.Cursor()
+		}
+		// Start below the cursor and the end of the range, whichever is lower.
+		var upper []byte
+		if q.Before != "" {
+			before, ok := parseKey(q.Before)
+			if !ok {
+				return fmt.Errorf("list calls: cursor %q is not a call id", q.Before)
+			}
+			upper = before
+		}
+		if !q.Until.IsZero() {
+			if until := timeKey(q.Until); upper == nil || bytes.Compare(until, upper) < 0 {
+				upper = until
+			}
+		}
+		var k []byte
+		if upper != nil {
+			k = seekBefore(keys, upper)
+		} else {
+			k, _ = keys.Last()
+		}
+		var since []byte
+		if !q.Since.IsZero() {
+			since = timeKey(q.Since)
+		}
+		search := []byte(strings.ToLower(q.Search))
+		client := strings.ToLower(q.Client)
+		scanned := 0
+		for ; k != nil; k, _ = keys.Prev() {
+			if since != nil && bytes.Compare(k, since) < 0 {
+				return nil
+			}
+			if len(page.Calls) == q.Limit || scanned == maxScan {
+				page.Next = keyID(page.lastKey(k))
+				return nil
+			}
+			scanned++
+			v := calls.Get(k)
+			if v == nil {
+				continue
+			}
+			c, err := decodeSummary(v)
+			if err != nil {
+				return err
+			}
+			if !q.matches(&c, client) {
+				continue
+			}
+			if len(search) > 0 && !bodiesContain(bodies.Get(k), search) {
+				continue
+			}
+			if q.Bodies {
+				if err := loadBodies(&c, bodies.Get(k)); err != nil {
+					return err
+				}
+			}
+			page.Calls = append(page.Calls, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	return page, nil
+}
+
+// lastKey is the cursor for the next page: the last call returned, or (when the
+// scan bound stopped an empty-so-far page) the key just above k.
+func (p *Page) lastKey(k []byte) []byte {
+	if n := len(p.Calls); n > 0 {
+		kk, _ := parseKey(p.Calls[n-1].ID)
+		return kk
+	}
+	next := bytes.Clone(k)
+	for i := len(next) - 1; i >= 0; i-- {
+		next[i]++
+		if next[i] != 0 {
+			break
+		}
+	}
+	return next
+}
+
+// seekBefore positions c at the last key below k.
+func seekBefore(c *bolt.Cursor, k []byte) []byte {
+	got, _ := c.Seek(k)
+	if got == nil {
+		got, _ = c.Last()
+		if got != nil && bytes.Compare(got, k) >= 0 {
+			got, _ = c.Prev()
+		}
+		return got
+	}
+	got, _ = c.Prev()
+	return got
+}
+
+// matches applies the summary filters.
+func (q *Query) matches(c *Call, client string) bool {
+	switch {
+	case q.Outcome != "" && c.Outcome != q.Outcome:
+		return false
+	case q.FailedOnly && !c.Failed():
+		return false
+	case q.Status != 0 && c.Status != q.Status:
+		return false
+	case q.Provider != "" && c.Provider != q.Provider:
+		return false
+	case q.Model != "" && c.Model != q.Model && c.UpstreamModel != q.Model:
+		return false
+	case client != "" && !strings.Contains(strings.ToLower(c.ClientUA), client):
+		return false
+	}
+	return true
+}
+
+// bodiesContain reports whether the request or response body in a bodies value
+// contains the lowercase text.
+func bodiesContain(v []byte, lower []byte) bool {
+	if v == nil {
+		return false
+	}
+	sb, err := decodeBodies(v)
+	if err != nil {
+		return false
+	}
+	for _, m := range []*Message{sb.Request, sb.Response} {
+		if m != nil && bytes.Contains(bytes.ToLower([]byte(m.Body)), lower) {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns one call in full: summary, attempts, headers and bodies. It
+// returns ErrNotFound when no call has the id.
+func (h *History) Get(id string) (Call, error) {
+	key, ok := parseKey(id)
+	if !ok {
+		return Call{}, fmt.Errorf("call %q: %w", id, ErrNotFound)
+	}
+	var c Call
+	err := h.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCalls).Get(key)
+		if v == nil {
+			return fmt.Errorf("call %s: %w", id, ErrNotFound)
+		}
+		var err error
+		if c, err = decodeSummary(v); err != nil {
+			return err
+		}
+		return loadBodies(&c, tx.Bucket(bucketBodies).Get(key))
+	})
+	return c, err
+}
+
+// loadBodies fills c's headers and bodies from a bodies value (nil: none stored).
+func loadBodies(c *Call, v []byte) error {
+	if v == nil {
+		return nil
+	}
+	sb, err := decodeBodies(v)
+	if err != nil {
+		return fmt.Errorf("call %s: %w", c.ID, err)
+	}
+	c.Request, c.Response, c.Events, c.EventsTruncated = sb.Request, sb.Response, sb.Events, sb.EventsTruncated
+	return nil
+}

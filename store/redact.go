@@ -1,0 +1,120 @@
+package store
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+)
+
+// secretHeaders are redacted by exact name (issue 3); sensitiveHeaderParts
+// catch the rest by substring.
+var (
+	secretHeaders        = []string{"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"}
+	sensitiveHeaderParts = []string{"auth", "key", "token", "secret", "cookie", "signature", "credential", "password"}
+)
+
+// minSecretLen keeps a too-short "secret" from redacting ordinary text.
+const minSecretLen = 8
+
+// sensitiveHeader reports whether a header's value must never be stored.
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, h := range secretHeaders {
+		if n == h {
+			return true
+		}
+	}
+	for _, p := range sensitiveHeaderParts {
+		if strings.Contains(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactor removes secrets from what is about to be written.
+type redactor struct {
+	secrets [][]byte
+}
+
+func newRedactor(secrets []string) *redactor {
+	r := &redactor{}
+	for _, s := range secrets {
+		if len(s) >= minSecretLen {
+			r.secrets = append(r.secrets, []byte(s))
+		}
+	}
+	return r
+}
+
+// bytes replaces every literal secret in b; it returns b itself when there is none.
+func (r *redactor) bytes(b []byte) []byte {
+	for _, s := range r.secrets {
+		if bytes.Contains(b, s) {
+			b = bytes.ReplaceAll(b, s, []byte(Redacted))
+		}
+	}
+	return b
+}
+
+// string replaces every literal secret in s.
+func (r *redactor) string(s string) string {
+	for _, sec := range r.secrets {
+		if strings.Contains(s, string(sec)) {
+			s = strings.ReplaceAll(s, string(sec), Redacted)
+		}
+	}
+	return s
+}
+
+// url redacts the values of secret-looking query parameters (?key=) and
+// literal secrets.
+func (r *redactor) url(raw string) string {
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		params := strings.Split(raw[i+1:], "&")
+		for j, p := range params {
+			name, _, _ := strings.Cut(p, "=")
+			if n, err := url.QueryUnescape(name); err == nil && sensitiveHeader(n) || err != nil {
+				params[j] = name + "=" + Redacted
+			}
+		}
+		raw = raw[:i+1] + strings.Join(params, "&")
+	}
+	return r.string(raw)
+}
+
+// tail redacts a cut-off secret at the end of a truncated body: a cap may have
+// cut a key in the middle, leaving its first bytes.
+func (r *redactor) tail(b []byte) []byte {
+	for _, s := range r.secrets {
+		for n := len(s) - 1; n >= 4; n-- {
+			if bytes.HasSuffix(b, s[:n]) {
+				return append(b[:len(b)-n:len(b)-n], Redacted...)
+			}
+		}
+	}
+	return b
+}
+
+// headers redacts sensitive header values and literal secrets in the others.
+func (r *redactor) headers(hs []Header) {
+	for i := range hs {
+		if sensitiveHeader(hs[i].Name) {
+			hs[i].Value = Redacted
+		} else {
+			hs[i].Value = r.string(hs[i].Value)
+		}
+	}
+}
+
+// summary redacts every text field of a call's summary.
+func (r *redactor) summary(c *Call) {
+	c.Path = r.url(c.Path)
+	c.Error = r.string(c.Error)
+	c.ClientUA = r.string(c.ClientUA)
+	for i := range c.Attempts {
+		a := &c.Attempts[i]
+		a.URL = r.url(a.URL)
+		a.Error = r.string(a.Error)
+	}
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	testKey    = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	testGemini = "AIzaSyTESTgeminiKEY0123456789abcdef"
+)
+
+func TestSensitiveHeader(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{"Authorization", true}, {"x-api-key", true}, {"X-Goog-Api-Key", true}, {"api-key", true},
+		{"Cookie", true}, {"Set-Cookie", true}, {"X-Amz-Security-Token", true}, {"X-Signature", true},
+		{"Proxy-Authorization", true}, {"X-Client-Secret", true}, {"X-Credential", true}, {"X-Db-Password", true},
+		{"Content-Type", false}, {"User-Agent", false}, {"Anthropic-Version", false}, {"X-Request-Id", false},
+	} {
+		if got := sensitiveHeader(tt.name); got != tt.want {
+			t.Errorf("sensitiveHeader(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	r := newRedactor([]string{testKey})
+	for _, tt := range []struct{ in, want string }{
+		{"/v1beta/models/gemini-2.5-flash:generateContent?key=abc123", "/v1beta/models/gemini-2.5-flash:generateContent?key=[REDACTED]"},
+		{"/x?alt=sse&key=abc&api_key=zz", "/x?alt=sse&key=[REDACTED]&api_key=[REDACTED]"},
+		{"/v1/chat/completions", "/v1/chat/completions"},
+		{"https://up.example/v1/" + testKey + "/x", "https://up.example/v1/[REDACTED]/x"},
+	} {
+		if got := r.url(tt.in); got != tt.want {
+			t.Errorf("url(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestNoSecretReachesTheFile records calls carrying secrets in every place a
+// call can hold them and greps the data folder's bytes for them.
+func TestNoSecretReachesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	h, err := OpenHistory(dir, Options{Secrets: func() []string { return []string{testKey, testGemini, "short"} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now()
+	for i := range 50 {
+		c := callAt(base.Add(time.Duration(i)*time.Millisecond), OutcomeError, "openai")
+		c.Path = "/v1beta/models/m:generateContent?key=" + testGemini
+		c.Error = "upstream rejected key " + testKey
+		c.ClientUA = "tool/" + testKey
+		c.Attempts[0].URL = "https://generativelanguage.googleapis.com/v1beta/models/m?key=" + testGemini
+		c.Attempts[0].Error = "401: invalid key " + testKey
+		// A large body (compressed on disk) and a small one, both quoting the key.
+		big := strings.Repeat(`{"echo":"`+testKey+`"},`, 2000)
+		b := &Bodies{
+			Request: RawMessage{
+				Headers: []Header{{"Authorization", "Bearer " + testKey}, {"x-goog-api-key", testGemini}, {"X-Trace", "t=" + testKey}},
+				Body:    []byte(`{"messages":[{"role":"user","content":"my key is ` + testKey + `"}]}`),
+			},
+			Response: RawMessage{Headers: []Header{{"Set-Cookie", "s=1"}}, Body: []byte(big)},
+			Events:   []byte("data: {\"k\":\"" + testGemini + "\"}\n\n"),
+		}
+		h.Record(c, b)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertNoSecretsIn(t, dir, testKey, testGemini)
+
+	// The calls are still there, with the secrets replaced.
+	h, err = OpenHistory(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	p, _ := h.List(Query{Limit: 1})
+	c, err := h.Get(p.Calls[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Request.Headers[0].Value != Redacted || c.Request.Headers[1].Value != Redacted || c.Request.Headers[2].Value != "t="+Redacted {
+		t.Errorf("request headers = %+v", c.Request.Headers)
+	}
+	if !strings.Contains(c.Request.Body, "my key is "+Redacted) {
+		t.Errorf("request body = %q, want the key replaced by %s", c.Request.Body, Redacted)
+	}
+	if c.Path != "/v1beta/models/m:generateContent?key="+Redacted || c.Error != "upstream rejected key "+Redacted {
+		t.Errorf("path %q, error %q", c.Path, c.Error)
+	}
+}
+
+// assertNoSecretsIn fails if any file under dir holds any of the secrets.
+func assertNoSecretsIn(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds the secret %q", p, s[:8]+"…")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatalf("no files in %s", dir)
+	}
+}
+
+func TestBodiesCappedAndMarkedTruncated(t *testing.T) {
+	h := openTest(t, Options{BodyCap: 1000, Secrets: func() []string { return []string{testKey} }})
+	c := callAt(time.Now(), OutcomeOK, "openai")
+	id := c.ID
+	// The key straddles the cap: its first bytes must not survive the cut.
+	body := strings.Repeat("a", 990) + testKey + strings.Repeat("b", 500)
+	h.Record(c, &Bodies{
+		Request:  RawMessage{Body: []byte(strings.Repeat("r", 999))},
+		Response: RawMessage{Body: []byte(body)},
+		Events:   []byte(strings.Repeat("e", 5000)),
+	})
+	h.Flush()
+	got, err := h.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Request.Truncated || len(got.Request.Body) != 999 {
+		t.Errorf("request: %d bytes truncated=%v, want 999 bytes untruncated", len(got.Request.Body), got.Request.Truncated)
+	}
+	if !got.Response.Truncated || len(got.Response.Body) > 1000+len(Redacted) {
+		t.Errorf("response: %d bytes truncated=%v, want ≤ cap and truncated", len(got.Response.Body), got.Response.Truncated)
+	}
+	if strings.Contains(got.Response.Body, testKey[:8]) {
+		t.Errorf("response body keeps the start of the key: ...%q", got.Response.Body[980:])
+	}
+	if !got.EventsTruncated || len(got.Events) != 1000 {
+		t.Errorf("events: %d bytes truncated=%v, want 1000 and truncated", len(got.Events), got.EventsTruncated)
+	}
+}
+
+func TestCutSecretAtCapIsRedacted(t *testing.T) {
+	r := newRedactor([]string{testKey})
+	body := []byte(strings.Repeat("a", 990) + testKey)
+	// Cut by the proxy's capture cap in the middle of the key.
+	m := prepareMessage(RawMessage{Body: body[:1000], Truncated: true}, r, 1000)
+	if strings.Contains(m.Body, testKey[:10]) || !strings.HasSuffix(m.Body, Redacted) {
+		t.Errorf("truncated body ends %q, want the cut key replaced by %s", m.Body[980:], Redacted)
+	}
+}
+
+func TestLargeBodiesCompressed(t *testing.T) {
+	r := newRedactor(nil)
+	big := &Bodies{Response: RawMessage{Body: []byte(strings.Repeat(`{"text":"hello world"},`, 5000))}}
+	v, err := encodeBodies(big, r, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v[0] != bodyGzip || len(v) > len(big.Response.Body)/5 {
+		t.Errorf("large body: flag %d, %d bytes stored for %d, want gzip and < 1/5", v[0], len(v), len(big.Response.Body))
+	}
+	sb, err := decodeBodies(v)
+	if err != nil || sb.Response.Body != string(big.Response.Body) {
+		t.Errorf("decoded large body differs (err %v)", err)
+	}
+	small, _ := encodeBodies(&Bodies{Response: RawMessage{Body: []byte(`{"ok":true}`)}}, r, 1<<20)
+	if small[0] != bodyPlain {
+		t.Errorf("small body flag = %d, want plain", small[0])
+	}
+}

@@ -1,0 +1,235 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxBatch bounds one write transaction.
+const maxBatch = 4096
+
+// pending is a call waiting for the writer.
+type pending struct {
+	call   *Call
+	bodies *Bodies
+	size   int64
+}
+
+// Drops counts what overload kept out of the history since the file was opened.
+type Drops struct {
+	Calls  uint64 // calls not recorded at all: the queue was full
+	Bodies uint64 // calls recorded without their bodies
+}
+
+// Drops returns the drop counters.
+func (h *History) Drops() Drops {
+	return Drops{Calls: h.droppedCalls.Load(), Bodies: h.droppedBodies.Load()}
+}
+
+// Record queues a finished call for writing and returns at once: it never waits
+// for the disk. bodies may be nil. Under overload bodies are dropped first (once
+// the queue is half full, in calls or in bytes), then whole calls (queue full);
+// both are counted in Drops. Record reports whether the call was queued. The
+// History owns c and bodies afterwards.
+func (h *History) Record(c *Call, bodies *Bodies) bool {
+	size := bodies.size()
+	if bodies != nil && (h.queuedBytes.Load()+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
+		bodies, size = nil, 0
+		c.BodiesDropped = true
+		h.droppedBodies.Add(1)
+	}
+	h.queuedBytes.Add(size)
+	select {
+	case h.queue <- &pending{call: c, bodies: bodies, size: size}:
+		// The writer sleeps until its next tick, so the request path wakes no
+		// goroutine per call; it is kicked early only once the queue fills up.
+		if len(h.queue) > cap(h.queue)/4 {
+			select {
+			case h.kick <- struct{}{}:
+			default:
+			}
+		}
+		return true
+	default:
+		h.queuedBytes.Add(-size)
+		h.droppedCalls.Add(1)
+		if bodies == nil && c.BodiesDropped {
+			h.droppedBodies.Add(^uint64(0)) // counted as a dropped call instead
+		}
+		return false
+	}
+}
+
+// Flush returns once every call queued before it is committed (or the History
+// is closed).
+func (h *History) Flush() {
+	ack := make(chan struct{})
+	select {
+	case h.flushReq <- ack:
+		<-ack
+	case <-h.stop:
+	}
+}
+
+// writeLoop commits queued calls in batches, at least every FlushInterval.
+func (h *History) writeLoop() {
+	defer h.done.Done()
+	tick := time.NewTicker(h.opts.FlushInterval)
+	defer tick.Stop()
+	w := &writer{h: h}
+	batch := make([]*pending, 0, 256)
+	var lastDrops Drops
+	lastReport := time.Now()
+	drain := func() {
+		for {
+			select {
+			case p := <-h.queue:
+				batch = append(batch, p)
+				if len(batch) >= maxBatch {
+					batch = w.commit(batch)
+				}
+			default:
+				return
+			}
+		}
+	}
+	for {
+		select {
+		case <-h.kick:
+			drain()
+			batch = w.commit(batch)
+		case <-tick.C:
+			drain()
+			batch = w.commit(batch)
+			if d := h.Drops(); d != lastDrops && time.Since(lastReport) > 10*time.Second {
+				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
+				lastDrops, lastReport = d, time.Now()
+			}
+		case ack := <-h.flushReq:
+			drain()
+			batch = w.commit(batch)
+			close(ack)
+		case <-h.stop:
+			drain()
+			w.commit(batch)
+			if d := h.Drops(); d != (Drops{}) {
+				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
+			}
+			return
+		}
+	}
+}
+
+// writer is the state of the writer goroutine.
+type writer struct {
+	h          *History
+	red        *redactor
+	redFetched time.Time
+}
+
+// redactor returns the redactor, asking for the secrets again when stale.
+func (w *writer) redactor() *redactor {
+	if w.red == nil || time.Since(w.redFetched) > w.h.opts.SecretsRefresh {
+		var secrets []string
+		if w.h.opts.Secrets != nil {
+			secrets = w.h.opts.Secrets()
+		}
+		w.red, w.redFetched = newRedactor(secrets), time.Now()
+	}
+	return w.red
+}
+
+// encoded is a call ready to put.
+type encoded struct {
+	key, summary, bodies []byte
+	call                 *Call
+}
+
+// commit writes batch in one transaction and returns it emptied.
+func (w *writer) commit(batch []*pending) []*pending {
+	if len(batch) == 0 {
+		return batch
+	}
+	h := w.h
+	red := w.redactor()
+	limit := h.policy.Load().BodyCap
+	out := make([]encoded, 0, len(batch))
+	var bytes int64
+	for _, p := range batch {
+		bytes += p.size
+		e, err := encodeCall(p, red, limit)
+		if err != nil {
+			h.log.Error("history: call not recorded", "id", p.call.ID, "err", err)
+			continue
+		}
+		out = append(out, e)
+	}
+	h.queuedBytes.Add(-bytes)
+	err := h.update(func(tx *bolt.Tx) error {
+		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
+		byProvider := tx.Bucket(bucketByProvider)
+		for _, e := range out {
+			if err := calls.Put(e.key, e.summary); err != nil {
+				return err
+			}
+			if e.bodies != nil {
+				if err := bodies.Put(e.key, e.bodies); err != nil {
+					return err
+				}
+			}
+			if e.call.Failed() {
+				if err := failed.Put(e.key, nil); err != nil {
+					return err
+				}
+			}
+			if err := indexProvider(byProvider, e.call.Provider, e.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.droppedCalls.Add(uint64(len(out)))
+		h.log.Error("history: batch not written", "calls", len(out), "err", err)
+	} else {
+		for _, e := range out {
+			h.feed.publish(e.call)
+		}
+	}
+	clear(batch)
+	return batch[:0]
+}
+
+// encodeCall redacts, caps and encodes one call.
+func encodeCall(p *pending, red *redactor, limit int) (encoded, error) {
+	c := p.call
+	key, id := keyOf(c.ID, c.Time)
+	c.ID = id
+	red.summary(c)
+	c.Request, c.Response, c.Events, c.EventsTruncated = nil, nil, "", false
+	sum, err := encodeSummary(c)
+	if err != nil {
+		return encoded{}, err
+	}
+	e := encoded{key: key, summary: sum, call: c}
+	if p.bodies != nil {
+		if e.bodies, err = encodeBodies(p.bodies, red, limit); err != nil {
+			return encoded{}, fmt.Errorf("call %s: %w", c.ID, err)
+		}
+	}
+	return e, nil
+}
+
+// indexProvider adds key to the provider's index bucket.
+func indexProvider(idx *bolt.Bucket, provider string, key []byte) error {
+	if provider == "" {
+		return nil
+	}
+	b, err := idx.CreateBucketIfNotExists([]byte(provider))
+	if err != nil {
+		return fmt.Errorf("index provider %q: %w", provider, err)
+	}
+	return b.Put(key, nil)
+}
