@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// TestIntegrationKeychainServe runs the gatehouse binary (this test binary, see
-// init in cmd_keys_test.go) against the session's real Secret Service, started
-// by .ci/integration: keys set, list, a call through `gatehouse serve` that must
-// carry the keychain key, keys delete reaching the running instance, and no trace
-// of the key in the data folder.
+// TestIntegrationKeychainServe runs the built gatehouse binary (testBinary)
+// against the session's real Secret Service, started by .ci/integration: keys
+// set, list, a call through `gatehouse serve` that must carry the keychain key,
+// keys delete reaching the running instance, and no trace of the key in the data
+// folder.
 func TestIntegrationKeychainServe(t *testing.T) {
 	if os.Getenv("GATEHOUSE_INTEGRATION") != "1" {
 		t.Skip("set GATEHOUSE_INTEGRATION=1 inside a D-Bus session with an unlocked keyring (.ci/integration)")
@@ -24,7 +24,7 @@ func TestIntegrationKeychainServe(t *testing.T) {
 	const key = "sk-integration-keychain-key-7f3a"
 	up := newUpstream(t, key)
 	dir := dataWithProvider(t, up.URL)
-	env := []string{"GATEHOUSE_TEST_MAIN=1", "LOCAL_TEST_KEY="}
+	env := []string{"LOCAL_TEST_KEY="}
 	proc := func(stdin string, args ...string) (int, string, string) {
 		t.Helper()
 		return gatehouseProcEnv(t, append(os.Environ(), env...), stdin, args...)
@@ -67,7 +67,7 @@ func TestIntegrationKeychainServe(t *testing.T) {
 // gatehouseProcEnv is gatehouseProc with the whole environment given.
 func gatehouseProcEnv(t *testing.T, env []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	cmd := exec.Command(testBinary(t), args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb syncBuffer
@@ -91,7 +91,7 @@ func gatehouseProcEnv(t *testing.T, env []string, stdin string, args ...string) 
 // a stop function that ends it gracefully.
 func serveProc(t *testing.T, env []string, dir string) (addr string, stop func()) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(testBinary(t), "serve", "--data", dir, "--listen", "127.0.0.1:0")
 	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
