@@ -161,9 +161,17 @@ func (s *services) keysAPI(ctx *fasthttp.RequestCtx, path string) {
 			adminError(ctx, fasthttp.StatusServiceUnavailable, "keys are not open")
 			return
 		}
+		wasUnavailable := s.keys.Unavailable() != nil
 		if err := s.keys.Reload(providerAccounts(p, string(ctx.QueryArgs().Peek("field")))); err != nil {
 			adminError(ctx, fasthttp.StatusServiceUnavailable, err.Error())
 			return
+		}
+		if wasUnavailable {
+			// The keychain is back (e.g. unlocked since start-up): read the other
+			// providers' keys too.
+			if err := s.keys.Load(keyAccounts(cfg)); err != nil {
+				s.log.Warn("keychain unavailable", "err", err)
+			}
 		}
 		s.log.Info("keys reloaded from the keychain", "provider", name)
 		b, _ := json.Marshal(keyStatusOf(s.keys, p))
@@ -427,10 +435,20 @@ func keysTest(p *config.Provider, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, msg)
 		return 1
 	}
-	status, msg, err := checkKey(p, key, proxy.FieldLookup(keys, p))
+	fields := proxy.FieldLookup(keys, p)
+	status, msg, err := checkKey(p, key, fields)
+	// Providers sometimes echo what they were sent; never print a secret.
+	secrets := []string{key}
+	for _, f := range proxy.SecretFields(p) {
+		if v, ok := fields(f); ok {
+			secrets = append(secrets, v)
+		}
+	}
 	redact := func(s string) string {
-		if key != "" {
-			s = strings.ReplaceAll(s, key, store.Mask(key))
+		for _, v := range secrets {
+			if v != "" {
+				s = strings.ReplaceAll(s, v, store.Mask(v))
+			}
 		}
 		return s
 	}

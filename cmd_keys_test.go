@@ -271,7 +271,7 @@ func startInstance(t *testing.T, dir string) *stack {
 	return st
 }
 
-// chat sends one chat completion through the proxy and returns its status.
+// chatThrough sends one chat completion through the proxy and returns its status.
 func chatThrough(t *testing.T, st *stack, model string) int {
 	t.Helper()
 	return chatAt(t, st.server.Addr(), model)
@@ -389,5 +389,65 @@ func TestKeysTest(t *testing.T) {
 	code, _, errOut = gatehouse(t, "", "keys", "test", "local", "--data", deadDir)
 	if code != 1 || !strings.Contains(errOut, "unreachable") {
 		t.Fatalf("keys test (dead upstream): exit %d, %q", code, errOut)
+	}
+}
+
+func TestKeysTestAnthropicFormat(t *testing.T) {
+	keyring.MockInit()
+	const key = "sk-ant-api03-keytest-00000000ef"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Anthropic's /v1/models wants x-api-key and anthropic-version, never Bearer.
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		h := &ctx.Request.Header
+		if string(ctx.Path()) != "/v1/models" || string(h.Peek("x-api-key")) != key ||
+			len(h.Peek("anthropic-version")) == 0 || len(h.Peek("Authorization")) > 0 {
+			ctx.SetStatusCode(401)
+			ctx.SetBodyString(`{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key ` + string(h.Peek("x-api-key")) + `"}}`)
+			return
+		}
+		ctx.SetBodyString(`{"data":[],"has_more":false}`)
+	}}
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	dir := t.TempDir()
+	cfg := "[[provider]]\nname = \"ant\"\nformat = \"anthropic\"\nbase_url = \"http://" + ln.Addr().String() + "/v1\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gatehouse(t, key+"\n", "keys", "set", "ant", "--data", dir)
+	if code, out, errOut := gatehouse(t, "", "keys", "test", "ant", "--data", dir); code != 0 {
+		t.Fatalf("keys test (anthropic): exit %d %q %q", code, out, errOut)
+	}
+	const wrong = "sk-ant-api03-wrong-000000000012"
+	gatehouse(t, wrong+"\n", "keys", "set", "ant", "--data", dir)
+	code, out, errOut := gatehouse(t, "", "keys", "test", "ant", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "401 invalid key: invalid x-api-key sk-…0012") || strings.Contains(out+errOut, wrong) {
+		t.Fatalf("keys test (wrong anthropic key): exit %d %q %q; want the provider's message with the key masked", code, out, errOut)
+	}
+}
+
+func TestRunningInstanceRecoversKeychain(t *testing.T) {
+	keyring.MockInitWithError(errors.New(`failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'`))
+	dir := dataWithProvider(t, "http://127.0.0.1:1")
+	st := startInstance(t, dir) // starts on env keys: the keychain is locked
+	if err := st.svc.keys.Unavailable(); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("Unavailable() = %v, want the locked-keychain explanation", err)
+	}
+	// The user unlocks the keychain, which already holds an openai key, and sets
+	// another key: the instance must pick up both.
+	keyring.MockInit()
+	if err := keyring.Set("gatehouse", "openai", "sk-was-there-before-0000001"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := gatehouse(t, "sk-local-key-000000000002\n", "keys", "set", "local", "--data", dir); code != 0 {
+		t.Fatalf("keys set: %s", errOut)
+	}
+	for _, want := range [][2]string{{"local", "sk-local-key-000000000002"}, {"openai", "sk-was-there-before-0000001"}} {
+		if v, _ := st.svc.keys.Secret(want[0], ""); v != want[1] {
+			t.Errorf("instance key of %s = %q, want %q", want[0], v, want[1])
+		}
 	}
 }
