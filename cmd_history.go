@@ -336,6 +336,18 @@ func (r remoteHistory) Prune() (store.Pruned, error) {
 
 func (r remoteHistory) Close() {}
 
+// Drops returns what the running instance could not record (overload).
+func (r remoteHistory) Drops() (store.Drops, error) {
+	var d store.Drops
+	return d, r.get("history/drops", &d)
+}
+
+// dropSource is a historySource that knows its overload drops (a running
+// instance; a file opened by the command has dropped nothing).
+type dropSource interface {
+	Drops() (store.Drops, error)
+}
+
 // localHistory reads the file directly.
 type localHistory struct{ h *store.History }
 
