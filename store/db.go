@@ -22,10 +22,6 @@ const FileName = "history.db"
 // within 2 s (issue 3) instead of hanging.
 const lockTimeout = time.Second
 
-// initialMmapSize is the address space mapped at open: past the default
-// 512 MiB history cap, so a file within its cap is never remapped.
-const initialMmapSize = 1 << 30
-
 // Bucket names; the layout is drawn in the package doc.
 var (
 	bucketMeta       = []byte("meta")
