@@ -1,24 +1,136 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
 	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui"
 )
 
-// appServices is the desktop app's part of services.
-type appServices struct{}
+// appID is the desktop app's unique ID (preferences, notifications, the tray).
+const appID = "io.github.gatehouse.gatehouse"
 
-// appCircuit tells the app a provider's circuit opened or closed.
-func (s *services) appCircuit(provider string, open bool) {}
-
-// appAPI serves /_gatehouse/api/app/* (e.g. a second launch asking to show the window).
-func (s *services) appAPI(ctx *fasthttp.RequestCtx, path string) {
-	adminError(ctx, fasthttp.StatusNotFound, "the desktop app is not running")
+// appServices is the desktop app's part of services: the running app, if any.
+type appServices struct {
+	app atomic.Pointer[ui.App]
 }
 
-// runApp is `gatehouse` with no command: the desktop app. Until the UI lands it
-// runs the headless proxy.
+// appCircuit tells the app a provider's circuit opened or closed.
+func (s *services) appCircuit(provider string, open bool) {
+	if a := s.app.Load(); a != nil {
+		a.CircuitChanged(provider, open)
+	}
+}
+
+// appAPI serves /_gatehouse/api/app/*: "show" brings the window forward (a
+// second launch with the same data folder asks for it).
+func (s *services) appAPI(ctx *fasthttp.RequestCtx, path string) {
+	a := s.app.Load()
+	if a == nil {
+		adminError(ctx, fasthttp.StatusNotFound, "the desktop app is not running (this is gatehouse serve)")
+		return
+	}
+	switch {
+	case path == "show" && ctx.IsPost():
+		a.Show()
+		ctx.SetBodyString(`{"shown":true}`)
+	default:
+		adminError(ctx, fasthttp.StatusNotFound, "no app endpoint "+path)
+	}
+}
+
+// runApp is `gatehouse` with no command: the proxy, the tray and the window.
 func runApp(args []string, stdout, stderr io.Writer) int {
-	return runServe(args, stdout, stderr)
+	fs := newFlagSet("gatehouse", stderr)
+	var cf commonFlags
+	cf.addCommon(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	dataDir, err := cf.dataDir()
+	if err != nil {
+		fmt.Fprintf(stderr, "gatehouse: %v\n", err)
+		return 1
+	}
+	if code, done := showRunning(dataDir, stdout, stderr); done {
+		return code
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st, err := startStack(cf, false, log)
+	if err != nil {
+		if errors.Is(err, store.ErrAlreadyRunning) {
+			// Started between our probe and our open: try once more to show it.
+			if code, done := showRunning(dataDir, stdout, stderr); done {
+				return code
+			}
+		}
+		fmt.Fprintf(stderr, "gatehouse: %v\n", err)
+		return 1
+	}
+
+	fy := app.NewWithID(appID)
+	a := ui.New(fy, appBackend(st))
+	st.svc.app.Store(a)
+	setUpTray(a, log)
+	go func() {
+		if err := <-st.serveErr; err != nil {
+			log.Error("proxy stopped", "err", err)
+			fyne.Do(fy.Quit)
+		}
+	}()
+	a.Window().Show()
+	fy.Run() // until Quit (tray, signal, or closing the window when there is no tray)
+
+	st.svc.app.Store(nil)
+	a.Close()
+	st.stop() // calls in flight finish, history is flushed
+	log.Info("gatehouse stopped")
+	return 0
+}
+
+// showRunning asks an instance already running with dataDir to show its window.
+// done reports whether one answered (then code is the exit code).
+func showRunning(dataDir string, stdout, stderr io.Writer) (code int, done bool) {
+	c, ok := findRunning(dataDir)
+	if !ok {
+		return 0, false
+	}
+	status, body, err := c.do(http.MethodPost, "app/show", nil)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "gatehouse: already running with data folder %s, but it did not answer: %v\n", dataDir, err)
+		return 1, true
+	case status == http.StatusOK:
+		fmt.Fprintf(stdout, "Gatehouse is already running with data folder %s: its window was brought forward.\n", dataDir)
+		return 0, true
+	case status == http.StatusNotFound:
+		fmt.Fprintf(stderr, "gatehouse: `gatehouse serve` is already running with data folder %s (it has no window); stop it first, or use another --data folder\n", dataDir)
+		return 1, true
+	}
+	fmt.Fprintf(stderr, "gatehouse: already running with data folder %s; it answered %d: %s\n", dataDir, status, body)
+	return 1, true
+}
+
+// appBackend adapts the running stack to what the screens need.
+func appBackend(st *stack) *ui.Backend {
+	b := &ui.Backend{
+		Proxy:     st.server,
+		Keys:      newAppKeys(st),
+		Providers: appConfig{st},
+		Settings:  appConfig{st},
+		Log:       st.log,
+	}
+	if st.svc.history != nil {
+		b.History = ui.StoreHistory{H: st.svc.history}
+	}
+	return b
 }

@@ -113,11 +113,7 @@ func storeCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 }
 
 func rawMessage(m proxy.Message) store.RawMessage {
-	hs := make([]store.Header, len(m.Headers))
-	for i, h := range m.Headers {
-		hs[i] = store.Header{Name: h.Name, Value: h.Value}
-	}
-	return store.RawMessage{Headers: hs, Body: m.Body, Truncated: m.Truncated}
+	return store.RawMessage{HeaderBlock: m.HeaderBlock, Body: m.Body, Truncated: m.Truncated}
 }
 
 // historyAPI serves /_gatehouse/api/history/*:

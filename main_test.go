@@ -222,7 +222,7 @@ func TestServeRefusesBadConfigAndRemoteListen(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "--allow-remote") {
 		t.Errorf("remote listen: err %v, output %s", err, out)
 	}
-	out, err = exec.CommandContext(ctx, testBinary(t), "version").CombinedOutput()
+	out, err = exec.CommandContext(ctx, testBinary(t), "version").Output()
 	if err != nil || !strings.HasPrefix(string(out), "gatehouse ") {
 		t.Errorf("version: %v %s", err, out)
 	}

@@ -67,9 +67,13 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
 	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), clientKey: clientKey(&ctx.Request)}
 	limit := cfg.History.BodyCapBytes
-	rec.Request.Headers = captureHeaders(ctx.Request.Header.All())
+	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
 	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
 
+	if s.paused.Load() {
+		c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is paused: resume it from the tray menu")
+		return
+	}
 	if int64(len(c.body)) > cfg.MaxBodyBytes {
 		c.fail(fasthttp.StatusRequestEntityTooLarge, ClassBadRequest,
 			fmt.Sprintf("request body is %d bytes; the limit is %d (max_body_bytes in config.toml)", len(c.body), cfg.MaxBodyBytes))
@@ -291,7 +295,7 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	ctx.Response.SetBodyRaw(out)
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeOK
-	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
 	c.finish()
 	return attemptResult{done: true, status: status}
@@ -352,13 +356,14 @@ func (c *call) respondError(status int, body []byte, msg string) {
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeError
 	c.rec.Error = msg
-	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
 	c.finish()
 }
 
 func (c *call) setAttemptsHeader() {
-	c.ctx.Response.Header.Set("X-Gatehouse-Attempts", strconv.Itoa(c.tries))
+	var buf [8]byte
+	c.ctx.Response.Header.SetBytesV("X-Gatehouse-Attempts", strconv.AppendInt(buf[:0], int64(c.tries), 10))
 }
 
 // finish completes the record and hands it to the recorder.

@@ -142,6 +142,9 @@ func TestBadInputAnswersInClientFormat(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode(), tc.status, body)
 			}
 			tc.check(t, body)
+			if len(resp.Header.Peek("X-Gatehouse-Call")) != 26 || string(resp.Header.Peek("X-Gatehouse-Attempts")) != "0" {
+				t.Errorf("X-Gatehouse-Call %q, X-Gatehouse-Attempts %q: every response carries them", resp.Header.Peek("X-Gatehouse-Call"), resp.Header.Peek("X-Gatehouse-Attempts"))
+			}
 		})
 	}
 	if n := len(up.requests()); n != 0 {
@@ -253,5 +256,27 @@ func geminiError(status string) func(*testing.T, []byte) {
 		if jsonField(t, b, "error", "status") != status {
 			t.Errorf("want a Gemini %s error, got %s", status, b)
 		}
+	}
+}
+
+func TestRecordCarriesHeadersWithoutCredentials(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`),
+		"Authorization", "Bearer sk-client-secret", "X-Trace", "t-1")
+	c := p.rec.next(t)
+	hs := c.Request.AllHeaders()
+	found := map[string]string{}
+	for _, h := range hs {
+		found[strings.ToLower(h.Name)] = h.Value
+	}
+	if found["x-trace"] != "t-1" || found["authorization"] != "[REDACTED]" {
+		t.Errorf("recorded request headers %v: want X-Trace kept and Authorization redacted", hs)
+	}
+	if bytes.Contains(c.Request.HeaderBlock, []byte("sk-client-secret")) || bytes.Contains(c.Response.HeaderBlock, []byte("sk-oai-secret")) {
+		t.Errorf("a key reached the call record")
+	}
+	if len(c.Response.AllHeaders()) == 0 {
+		t.Errorf("no response headers recorded")
 	}
 }

@@ -121,7 +121,7 @@ func (c *call) commitStream(st *streamState) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	c.setAttemptsHeader()
 	c.rec.Status = fasthttp.StatusOK
-	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.s.track(st)
 	ctx.SetBodyStreamWriter(st.run)
 }

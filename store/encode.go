@@ -22,9 +22,28 @@ type Bodies struct {
 
 // RawMessage is one side of a call before it is stored.
 type RawMessage struct {
-	Headers   []Header
-	Body      []byte
-	Truncated bool // already cut by the proxy's capture cap
+	Headers []Header
+	// HeaderBlock is the alternative to Headers the proxy hands over: headers as
+	// "Name: value\n" lines, parsed by the writer so the request path does not.
+	HeaderBlock []byte
+	Body        []byte
+	Truncated   bool // already cut by the proxy's capture cap
+}
+
+// parseHeaderBlock splits "Name: value\n" lines into headers.
+func parseHeaderBlock(b []byte) []Header {
+	out := make([]Header, 0, bytes.Count(b, []byte{'\n'})+1)
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		name, value, _ := bytes.Cut(line, []byte(": "))
+		out = append(out, Header{Name: string(name), Value: string(value)})
+	}
+	return out
 }
 
 func (b *Bodies) size() int64 {
@@ -82,6 +101,9 @@ type preparedMessage struct {
 
 // prepare redacts and caps one side of a call.
 func prepare(m RawMessage, r *redactor, limit int) preparedMessage {
+	if m.Headers == nil && m.HeaderBlock != nil {
+		m.Headers = parseHeaderBlock(m.HeaderBlock)
+	}
 	if m.Body == nil && m.Headers == nil {
 		return preparedMessage{}
 	}

@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/gatehouse/gatehouse/assets"
+	"github.com/gatehouse/gatehouse/proxy"
+)
+
+// runOnUI runs f on the UI thread. Tests replace it with a queue they drain on
+// the test goroutine, because Fyne's test driver runs fyne.Do at once on the
+// calling goroutine.
+var runOnUI = fyne.Do
+
+// App is the desktop app: one window with a tab per screen, the tray menu, and
+// the background work that keeps them current.
+type App struct {
+	fy  fyne.App
+	win fyne.Window
+	b   *Backend
+
+	tabs      *container.AppTabs
+	overview  *overviewScreen
+	providers *providersScreen
+	history   *historyScreen
+	settings  *settingsScreen
+	tray      *tray // nil without a tray host
+
+	health *healthWatch
+	dirty  atomic.Bool // a call arrived since the last stats refresh
+
+	stopOnce   sync.Once
+	stop       chan struct{}
+	cancelFeed func()
+}
+
+// The names of the tabs, in order.
+const (
+	TabOverview  = "Overview"
+	TabProviders = "Providers"
+	TabHistory   = "History"
+	TabSettings  = "Settings"
+)
+
+// New builds the window on b. Call it on the UI thread (or before the app runs);
+// it starts the background work that keeps the screens current until Close.
+func New(fy fyne.App, b *Backend) *App {
+	a := &App{fy: fy, b: b, stop: make(chan struct{})}
+	fy.SetIcon(assets.Icon)
+	a.health = newHealthWatch(b.now, func() bool {
+		return b.Settings == nil || b.Settings.Current().App.NotificationsEnabled()
+	}, func(title, content string) {
+		fy.SendNotification(fyne.NewNotification("Gatehouse: "+title, content))
+	})
+
+	a.win = fy.NewWindow("Gatehouse")
+	a.overview = newOverviewScreen(a)
+	a.providers = newProvidersScreen(a)
+	a.history = newHistoryScreen(a)
+	a.settings = newSettingsScreen(a)
+	a.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(TabOverview, theme.HomeIcon(), a.overview.content),
+		container.NewTabItemWithIcon(TabProviders, theme.AccountIcon(), a.providers.content),
+		container.NewTabItemWithIcon(TabHistory, theme.ListIcon(), a.history.content),
+		container.NewTabItemWithIcon(TabSettings, theme.SettingsIcon(), a.settings.content),
+	)
+	a.tabs.SetTabLocation(container.TabLocationLeading)
+	a.tabs.OnSelected = func(t *container.TabItem) {
+		if t.Text == TabHistory {
+			a.history.open()
+		}
+	}
+	a.win.SetContent(a.tabs)
+	a.win.Resize(fyne.NewSize(1180, 760))
+	a.win.SetMaster()
+
+	if b.History != nil {
+		a.cancelFeed = b.History.Subscribe(a.callArrived)
+	}
+	go a.refreshLoop()
+	return a
+}
+
+// Window is the main window.
+func (a *App) Window() fyne.Window { return a.win }
+
+// ShowTab shows the window on the named tab. Call it on the UI thread.
+func (a *App) ShowTab(name string) {
+	for _, t := range a.tabs.Items {
+		if t.Text == name {
+			a.tabs.Select(t)
+		}
+	}
+	a.win.Show()
+}
+
+// Show brings the window forward; safe from any goroutine (a second launch
+// asks for it through the admin API).
+func (a *App) Show() {
+	runOnUI(func() {
+		a.win.Show()
+		a.win.RequestFocus()
+	})
+}
+
+// CircuitChanged is the proxy's circuit hook; safe from any goroutine.
+func (a *App) CircuitChanged(provider string, open bool) {
+	a.health.circuit(provider, open)
+	a.dirty.Store(true)
+}
+
+// Close stops the background work; the proxy itself is main's to stop.
+func (a *App) Close() {
+	a.stopOnce.Do(func() {
+		close(a.stop)
+		if a.cancelFeed != nil {
+			a.cancelFeed()
+		}
+	})
+}
+
+// callArrived runs on the history feed's goroutine.
+func (a *App) callArrived(c *proxy.Call) {
+	a.health.observe(c)
+	a.dirty.Store(true)
+	a.history.arrived(c)
+}
+
+// refreshLoop recomputes the stats shown by the overview and the tray: soon
+// after calls arrive, and every 30 s anyway (the chart moves with time).
+func (a *App) refreshLoop() {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	var last time.Time
+	for {
+		now := a.b.now()
+		if last.IsZero() || a.dirty.Swap(false) || now.Sub(last) >= 30*time.Second {
+			a.refreshStats()
+			last = now
+		}
+		select {
+		case <-a.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// refreshStats queries history off the UI thread, then updates the screens.
+func (a *App) refreshStats() {
+	var today Stats
+	var buckets []Bucket
+	if a.b.History != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		now := a.b.now()
+		var err error
+		if today, err = a.b.History.Stats(ctx, startOfDay(now), now.Add(time.Minute)); err != nil {
+			a.b.log().Warn("history stats", "err", err)
+		}
+		since := now.Truncate(chartStep).Add(chartStep - chartRange)
+		if buckets, err = a.b.History.Activity(ctx, since, since.Add(chartRange), chartStep); err != nil {
+			a.b.log().Warn("history activity", "err", err)
+		}
+	}
+	runOnUI(func() {
+		a.overview.update(today, buckets)
+		if a.tray != nil {
+			a.tray.update(today)
+		}
+	})
+}
+
+// setPaused pauses or resumes the proxy and updates every place that shows it.
+func (a *App) setPaused(p bool) {
+	a.b.Proxy.SetPaused(p)
+	a.overview.showStatus()
+	if a.tray != nil {
+		a.tray.refresh()
+	}
+}
+
+// copyText puts s on the clipboard.
+func (a *App) copyText(s string) { a.fy.Clipboard().SetContent(s) }
+
+// baseURLs are the addresses tools point at.
+func (a *App) openAIBase() string    { return "http://" + a.b.Proxy.Addr() + "/v1" }
+func (a *App) anthropicBase() string { return "http://" + a.b.Proxy.Addr() }
+func (a *App) geminiBase() string    { return "http://" + a.b.Proxy.Addr() }

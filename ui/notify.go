@@ -1,0 +1,174 @@
+package ui
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy"
+)
+
+// Notification rules (issue 6): a provider "starts failing" when its circuit
+// opens or after failStreak failed attempts in a row, and "recovers" at its next
+// success or when its circuit closes. Each provider gets at most one notification
+// per notifyEvery.
+const (
+	failStreak  = 3
+	notifyEvery = 5 * time.Minute
+	// recentFailure is how long a failure keeps the tray icon in its failure state.
+	recentFailure = 5 * time.Minute
+)
+
+// healthWatch follows providers' health from finished calls and circuit events
+// and decides when to notify. It is safe for concurrent use.
+type healthWatch struct {
+	now     func() time.Time
+	enabled func() bool                 // nil: always on
+	send    func(title, content string) // called without the lock held
+
+	mu          sync.Mutex
+	streak      map[string]int
+	failing     map[string]bool
+	lastSent    map[string]time.Time
+	lastFailure time.Time
+}
+
+func newHealthWatch(now func() time.Time, enabled func() bool, send func(title, content string)) *healthWatch {
+	return &healthWatch{
+		now: now, enabled: enabled, send: send,
+		streak: map[string]int{}, failing: map[string]bool{}, lastSent: map[string]time.Time{},
+	}
+}
+
+// observe takes a finished call into account.
+func (h *healthWatch) observe(c *proxy.Call) {
+	var out [][2]string
+	h.mu.Lock()
+	if Failed(c) && c.Outcome != proxy.OutcomeClientCancelled {
+		h.lastFailure = h.now()
+	}
+	for _, a := range c.Attempts {
+		switch {
+		case a.Provider == "" || a.Class == proxy.ClassClientCancelled || a.Class == proxy.ClassCircuitOpen:
+			continue
+		case a.Class == proxy.ClassNone && a.Error == "" && a.Status < 400:
+			h.streak[a.Provider] = 0
+			if m, ok := h.changeLocked(a.Provider, false, "its last call succeeded"); ok {
+				out = append(out, m)
+			}
+		default:
+			h.streak[a.Provider]++
+			if h.streak[a.Provider] >= failStreak {
+				why := fmt.Sprintf("%d failed attempts in a row, the last: %s", h.streak[a.Provider], attemptError(a))
+				if m, ok := h.changeLocked(a.Provider, true, why); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.deliver(out)
+}
+
+// circuit takes a circuit event into account.
+func (h *healthWatch) circuit(provider string, open bool) {
+	why := "its circuit closed again"
+	if open {
+		why = "repeated failures opened its circuit: Gatehouse skips it for a while"
+		h.mu.Lock()
+		h.lastFailure = h.now()
+		h.mu.Unlock()
+	}
+	h.mu.Lock()
+	m, ok := h.changeLocked(provider, open, why)
+	h.mu.Unlock()
+	if ok {
+		h.deliver([][2]string{m})
+	}
+}
+
+// changeLocked records provider's new state and returns the notification to
+// send, if the state changed and the provider was not notified recently.
+func (h *healthWatch) changeLocked(provider string, failing bool, why string) ([2]string, bool) {
+	if h.failing[provider] == failing {
+		return [2]string{}, false
+	}
+	h.failing[provider] = failing
+	now := h.now()
+	if last, ok := h.lastSent[provider]; ok && now.Sub(last) < notifyEvery {
+		return [2]string{}, false
+	}
+	h.lastSent[provider] = now
+	if failing {
+		return [2]string{provider + " is failing", why}, true
+	}
+	return [2]string{provider + " recovered", why}, true
+}
+
+func (h *healthWatch) deliver(msgs [][2]string) {
+	if h.enabled != nil && !h.enabled() {
+		return
+	}
+	for _, m := range msgs {
+		h.send(m[0], m[1])
+	}
+}
+
+// failedRecently reports whether a call failed within recentFailure.
+func (h *healthWatch) failedRecently() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.lastFailure.IsZero() && h.now().Sub(h.lastFailure) < recentFailure
+}
+
+// attemptError is an attempt's outcome in a few words: "502", "connection refused".
+func attemptError(a proxy.Attempt) string {
+	switch {
+	case a.Status > 0 && a.Class != proxy.ClassNone:
+		return fmt.Sprintf("%d %s", a.Status, classWords(a.Class))
+	case a.Status > 0:
+		return fmt.Sprint(a.Status)
+	case a.Class != proxy.ClassNone:
+		return classWords(a.Class)
+	}
+	return a.Error
+}
+
+// classWords names an error class for people.
+func classWords(c proxy.ErrorClass) string {
+	switch c {
+	case proxy.ClassDNS:
+		return "DNS failure"
+	case proxy.ClassRefused:
+		return "connection refused"
+	case proxy.ClassReset:
+		return "connection reset"
+	case proxy.ClassTLS:
+		return "TLS failure"
+	case proxy.ClassFirstByteTimeout:
+		return "no first byte in time"
+	case proxy.ClassIdleTimeout:
+		return "went silent"
+	case proxy.ClassUpstream5xx:
+		return "server error"
+	case proxy.ClassOverloaded:
+		return "overloaded"
+	case proxy.ClassRateLimited:
+		return "rate limited"
+	case proxy.ClassAuth:
+		return "key rejected"
+	case proxy.ClassBadRequest:
+		return "bad request"
+	case proxy.ClassNotFound:
+		return "not found"
+	case proxy.ClassMidStream:
+		return "stream broke"
+	case proxy.ClassClientCancelled:
+		return "client hung up"
+	case proxy.ClassCircuitOpen:
+		return "skipped (circuit open)"
+	case proxy.ClassProxy:
+		return "Gatehouse error"
+	}
+	return string(c)
+}

@@ -1,0 +1,155 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// overviewScreen shows the proxy's status, the base URLs, snippets for common
+// tools, today's figures and the activity chart.
+type overviewScreen struct {
+	a       *App
+	content fyne.CanvasObject
+
+	status   *widget.Label
+	pause    *widget.Button
+	calls    *widget.Label
+	failed   *widget.Label
+	tokens   *widget.Label
+	chart    *canvas.Raster
+	chartSum *widget.Label
+	buckets  []Bucket
+	snippet  *widget.Label
+}
+
+func newOverviewScreen(a *App) *overviewScreen {
+	s := &overviewScreen{a: a}
+	s.status = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.pause = widget.NewButton(MenuPause, func() { a.setPaused(!a.b.Proxy.Paused()) })
+	statusCard := widget.NewCard("Proxy", "", container.NewBorder(nil, nil, nil, s.pause, s.status))
+
+	urls := container.New(layout.NewFormLayout())
+	for _, u := range []struct{ name, url string }{
+		{"OpenAI", a.openAIBase()},
+		{"Anthropic", a.anthropicBase()},
+		{"Gemini", a.geminiBase()},
+	} {
+		url := u.url
+		copyBtn := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), func() { a.copyText(url) })
+		copyBtn.Importance = widget.LowImportance
+		urls.Add(widget.NewLabel(u.name))
+		urls.Add(container.NewBorder(nil, nil, nil, copyBtn, monoLabel(url)))
+	}
+	urlCard := widget.NewCard("Base URLs", "Point your tools here; Gatehouse adds the keys.", urls)
+
+	all := snippets(a.b.Proxy.Addr())
+	s.snippet = monoLabel(all[0].Text)
+	where := widget.NewLabel(all[0].Where)
+	where.Importance = widget.LowImportance
+	names := make([]string, len(all))
+	for i, sn := range all {
+		names[i] = sn.Tool
+	}
+	pick := widget.NewSelect(names, func(name string) {
+		for _, sn := range all {
+			if sn.Tool == name {
+				s.snippet.SetText(sn.Text)
+				where.SetText(sn.Where)
+			}
+		}
+	})
+	pick.SetSelectedIndex(0)
+	copySnippet := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { a.copyText(s.snippet.Text) })
+	snippetCard := widget.NewCard("Set up a tool", "", container.NewBorder(
+		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(container.NewGridWrap(fyne.NewSize(230, pick.MinSize().Height), pick), where)), nil, nil, nil, s.snippet))
+
+	s.calls, s.failed, s.tokens = bigNumber(), bigNumber(), bigNumber()
+	today := widget.NewCard("Today", "", container.NewGridWithColumns(3,
+		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens)))
+
+	s.chart = canvas.NewRaster(s.drawChart)
+	s.chart.SetMinSize(fyne.NewSize(400, 120))
+	s.chartSum = widget.NewLabel("")
+	s.chartSum.Importance = widget.LowImportance
+	chartCard := widget.NewCard("Last 24 hours", "calls and failures (red) per 5 minutes",
+		container.NewBorder(nil, s.chartSum, nil, nil, s.chart))
+
+	s.content = container.NewVScroll(container.NewVBox(
+		statusCard,
+		container.NewGridWithColumns(2, urlCard, today),
+		chartCard,
+		snippetCard,
+	))
+	s.showStatus()
+	return s
+}
+
+func monoLabel(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	l.Selectable = true
+	return l
+}
+
+func bigNumber() *widget.Label {
+	l := widget.NewLabelWithStyle("–", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameHeadingText
+	return l
+}
+
+func figure(caption string, value *widget.Label) fyne.CanvasObject {
+	c := widget.NewLabelWithStyle(caption, fyne.TextAlignCenter, fyne.TextStyle{})
+	c.Importance = widget.LowImportance
+	return container.NewVBox(value, c)
+}
+
+// showStatus shows whether the proxy listens or is paused; on the UI thread.
+func (s *overviewScreen) showStatus() {
+	if s.a.b.Proxy.Paused() {
+		s.status.SetText("Paused on " + s.a.b.Proxy.Addr() + ": every call gets 503 until you resume")
+		s.pause.SetText(MenuResume)
+		s.pause.SetIcon(theme.MediaPlayIcon())
+		s.pause.Importance = widget.HighImportance
+	} else {
+		s.status.SetText("Listening on " + s.a.b.Proxy.Addr())
+		s.pause.SetText(MenuPause)
+		s.pause.SetIcon(theme.MediaPauseIcon())
+		s.pause.Importance = widget.MediumImportance
+	}
+	s.pause.Refresh()
+}
+
+// update shows new figures; on the UI thread.
+func (s *overviewScreen) update(today Stats, buckets []Bucket) {
+	s.showStatus()
+	s.calls.SetText(thousands(today.Calls))
+	s.failed.SetText(thousands(today.Failed))
+	if today.Failed > 0 {
+		s.failed.Importance = widget.DangerImportance
+	} else {
+		s.failed.Importance = widget.MediumImportance
+	}
+	s.failed.Refresh()
+	s.tokens.SetText(thousands(today.InputTokens) + " / " + thousands(today.OutputTokens))
+	s.buckets = buckets
+	var calls, failed int
+	for _, b := range buckets {
+		calls += b.Calls
+		failed += b.Failed
+	}
+	s.chartSum.SetText(thousands(int64(calls)) + " calls, " + thousands(int64(failed)) + " failed in the last 24 hours")
+	s.chart.Refresh()
+}
+
+func (s *overviewScreen) drawChart(w, h int) image.Image {
+	th := s.a.fy.Settings().Theme()
+	v := s.a.fy.Settings().ThemeVariant()
+	axis := th.Color(theme.ColorNameSeparator, v)
+	return drawActivity(s.buckets, w, h, th.Color(theme.ColorNamePrimary, v), color.NRGBA{0xd9, 0x30, 0x25, 0xff}, axis)
+}

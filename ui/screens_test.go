@@ -1,0 +1,328 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/gatehouse/gatehouse/proxy"
+)
+
+// newTestApp builds the app on e in a temporary Fyne test app.
+func newTestApp(t *testing.T, e *testEnv) *App {
+	t.Helper()
+	fy := test.NewTempApp(t)
+	a := New(fy, e.b)
+	t.Cleanup(func() {
+		a.Close()
+		drain()
+	})
+	a.win.Resize(fyne.NewSize(1200, 800))
+	drain()
+	return a
+}
+
+// assertNotRendered fails if any text drawn in w (window and overlays)
+// contains secret.
+func assertNotRendered(t *testing.T, w fyne.Window, secret string) {
+	t.Helper()
+	roots := []fyne.CanvasObject{w.Canvas().Content()}
+	roots = append(roots, w.Canvas().Overlays().List()...)
+	for _, r := range roots {
+		for _, o := range test.LaidOutObjects(r) {
+			if txt, ok := o.(*canvas.Text); ok && strings.Contains(txt.Text, secret[4:]) {
+				t.Fatalf("the window draws %q", txt.Text)
+			}
+		}
+	}
+}
+
+// labels returns the texts of every label under o.
+func labels(o fyne.CanvasObject) []string {
+	var out []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			out = append(out, w.Text)
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case *widget.Card:
+			walk(w.Content)
+		}
+	}
+	walk(o)
+	return out
+}
+
+func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
+	e := newTestEnv()
+	for _, c := range sampleCalls(50, time.Now()) {
+		e.hist.add(c)
+	}
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "first page", func() bool { return len(h.calls) == 50 })
+
+	test.Tap(h.failedOnly)
+	pump(t, "failed calls only", func() bool { return !h.loading && len(h.calls) > 0 && len(h.calls) < 50 })
+	for _, c := range h.calls {
+		if c.Outcome == proxy.OutcomeOK {
+			t.Fatalf("failed-only list shows ok call %s", c.ID)
+		}
+	}
+	if len(h.calls) != 7 { // i%7 == 3 for i < 50
+		t.Errorf("failed-only list has %d calls, want 7", len(h.calls))
+	}
+
+	h.list.Select(0)
+	d := h.detail
+	pump(t, "detail", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID && d.body.Visible() })
+	if got := len(d.attempts.Objects); got != 3 {
+		t.Errorf("attempts timeline has %d rows, want 3", got)
+	}
+	timeline := strings.Join(labels(d.attempts), " | ")
+	for _, want := range []string{"#1  openai/gpt-4o", "#3  openai/gpt-4o", "502 server error", "after waiting 500 ms"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline %q lacks %q", timeline, want)
+		}
+	}
+	if got, want := d.diagnosis.Text, "openai's gateway answered 502 3 times: its service is degraded"; !strings.Contains(strings.ToLower(got), strings.ToLower(want)) || !d.diagCard.Visible() {
+		t.Errorf("diagnosis %q, want it to say %q", got, want)
+	}
+	if got := strings.Join(d.response.Text(), "\n"); !strings.Contains(got, `"message": "Bad Gateway"`) {
+		t.Errorf("response tab shows %q, want the pretty-printed error body", got)
+	}
+}
+
+func TestHistoryIsLiveAndNewestFirst(t *testing.T) {
+	e := newTestEnv()
+	for _, c := range sampleCalls(5, time.Now()) {
+		e.hist.add(c)
+	}
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "first page", func() bool { return len(h.calls) == 5 })
+	fresh := sampleCalls(1, time.Now())[0]
+	fresh.Path = "/v1/messages"
+	e.hist.add(fresh)
+	pump(t, "live call", func() bool { return len(h.calls) == 6 })
+	if h.calls[0].ID != fresh.ID {
+		t.Errorf("first row is %s, want the new call %s", h.calls[0].ID, fresh.ID)
+	}
+	for i := 1; i < len(h.calls); i++ {
+		if h.calls[i-1].ID < h.calls[i].ID {
+			t.Fatalf("rows %d and %d are oldest first", i-1, i)
+		}
+	}
+}
+
+func TestHistoryPagesOnScroll(t *testing.T) {
+	e := newTestEnv()
+	for _, c := range sampleCalls(3*historyPage+10, time.Now()) {
+		e.hist.add(c)
+	}
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "first page", func() bool { return len(h.calls) == historyPage && !h.loading })
+	if h.next == "" {
+		t.Fatal("first page says there is nothing older")
+	}
+	for want := 2 * historyPage; want <= 3*historyPage; want += historyPage {
+		h.list.ScrollToBottom()
+		pump(t, fmt.Sprintf("%d rows", want), func() bool { return len(h.calls) >= want && !h.loading })
+	}
+	h.list.ScrollToBottom()
+	pump(t, "every row", func() bool { return len(h.calls) == 3*historyPage+10 && h.next == "" })
+}
+
+func TestAddProvider(t *testing.T) {
+	e := newTestEnv()
+	a := newTestApp(t, e)
+	a.ShowTab(TabProviders)
+	p := a.providers
+	pump(t, "provider list", func() bool { return len(p.providers) > 0 })
+	before := len(p.providers)
+
+	test.Tap(p.add)
+	f := p.form
+	if f == nil {
+		t.Fatal("Add provider opened no form")
+	}
+	test.Type(f.name, "My Server") // invalid: spaces and capitals
+	test.Type(f.baseURL, "http://127.0.0.1:9000/v1")
+	test.Tap(f.save)
+	if !strings.Contains(f.errText.Text, "lowercase") {
+		t.Errorf("bad name gave error %q, want one about the name", f.errText.Text)
+	}
+	f.name.SetText("")
+	test.Type(f.name, "my-server")
+	f.format.SetSelected("anthropic")
+	test.Type(f.models, "claude-*, local-*")
+	const secret = "sk-ant-test-0123456789abcdef"
+	test.Type(f.key, secret)
+	test.Tap(f.save)
+	pump(t, "saved provider in list", func() bool { return len(p.providers) == before+1 && p.form == nil })
+
+	got, ok := e.conf.Current().Provider("my-server")
+	if !ok {
+		t.Fatal("my-server was not saved to the config")
+	}
+	if got.Format != "anthropic" || got.BaseURL != "http://127.0.0.1:9000/v1" || strings.Join(got.Models, ",") != "claude-*,local-*" {
+		t.Errorf("saved %+v, want anthropic at http://127.0.0.1:9000/v1 with two globs", got)
+	}
+	if e.keys.keys["my-server"] != secret {
+		t.Errorf("keychain holds %q for my-server, want the typed key", e.keys.keys["my-server"])
+	}
+	if f.key.Text != "" {
+		t.Error("the key field still holds the key after saving")
+	}
+	if st := p.status["my-server"]; st.Source != KeyKeychain {
+		t.Errorf("my-server key status %+v, want keychain", st)
+	}
+	// The key is never shown: only its mask.
+	assertNotRendered(t, a.win, secret)
+}
+
+func TestProvidersSayWhenKeychainIsMissing(t *testing.T) {
+	e := newTestEnv()
+	e.keys.err = fmt.Errorf("no Secret Service found on D-Bus: install and unlock gnome-keyring or KWallet, or set OPENAI_API_KEY")
+	a := newTestApp(t, e)
+	p := a.providers
+	pump(t, "keychain banner", func() bool { return p.keychain.Visible() })
+	if !strings.Contains(p.keychain.Text, "gnome-keyring") {
+		t.Errorf("banner says %q, want how to fix it", p.keychain.Text)
+	}
+}
+
+func TestProviderTestShowsResultInline(t *testing.T) {
+	e := newTestEnv()
+	e.keys.tests = map[string]error{"openai": fmt.Errorf("401 invalid key")}
+	a := newTestApp(t, e)
+	p := a.providers
+	pump(t, "provider list", func() bool { return len(p.providers) > 0 })
+	p.test("openai")
+	pump(t, "test result", func() bool { return strings.HasPrefix(p.results["openai"], "✗") })
+	if !strings.Contains(p.results["openai"], "401 invalid key") {
+		t.Errorf("inline result %q, want the provider's error", p.results["openai"])
+	}
+}
+
+func TestCopyAsCurlHasNoKey(t *testing.T) {
+	e := newTestEnv()
+	const key = "sk-proj-SECRET0123456789"
+	c := sampleCalls(1, time.Now())[0]
+	c.Request.Headers = []proxy.Header{
+		{Name: "Content-Type", Value: "application/json"},
+		{Name: "Authorization", Value: "Bearer " + key},
+		{Name: "X-Custom-Token", Value: key},
+		{Name: "OpenAI-Organization", Value: "org-1"},
+	}
+	e.hist.add(c)
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "first page", func() bool { return len(h.calls) == 1 })
+	h.list.Select(0)
+	pump(t, "detail", func() bool { return h.detail.call != nil })
+	test.Tap(h.detail.copyCurl)
+	got := a.fy.Clipboard().Content()
+	if strings.Contains(got, key) {
+		t.Fatalf("curl command contains the key:\n%s", got)
+	}
+	for _, want := range []string{"curl 'http://127.0.0.1:8765/v1/chat/completions'", "Authorization: Bearer $OPENAI_API_KEY", "OpenAI-Organization: org-1", `--data-binary '{"model":"gpt-4o"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("curl command lacks %q:\n%s", want, got)
+		}
+	}
+	test.Tap(h.detail.copyJSON)
+	if j := a.fy.Clipboard().Content(); !strings.Contains(j, `"id": "`+c.ID+`"`) || !strings.Contains(j, `"attempts"`) {
+		t.Errorf("Copy JSON gave %.200q, want the call's JSON", j)
+	}
+}
+
+func TestOverviewAndTrayShowToday(t *testing.T) {
+	e := newTestEnv()
+	now := time.Now()
+	for _, c := range sampleCalls(14, now) {
+		e.hist.add(c)
+	}
+	a := newTestApp(t, e)
+	desk := &fakeDesktop{}
+	a.enableTray(desk, true)
+	pump(t, "stats", func() bool { return a.overview.calls.Text != "–" })
+	if got := a.overview.calls.Text; got != "14" && startOfDay(now).Before(now.Add(-time.Hour)) {
+		t.Errorf("overview shows %s calls today, want 14", got)
+	}
+	if desk.menu == nil {
+		t.Fatal("no tray menu")
+	}
+	var names []string
+	for _, it := range desk.menu.Items {
+		if !it.IsSeparator {
+			names = append(names, it.Label)
+		}
+	}
+	status := names[0]
+	if !strings.HasPrefix(status, "Listening on 127.0.0.1:8765 · ") || !strings.Contains(status, "failed") {
+		t.Errorf("tray status line %q", status)
+	}
+	want := []string{MenuOpen, MenuCopyOpenAI, MenuCopyAnthropic, MenuPause}
+	if got := strings.Join(names[1:], "|"); got != strings.Join(want, "|") {
+		t.Errorf("tray items %q, want %q (Fyne adds Quit itself)", got, want)
+	}
+	for _, it := range desk.menu.Items {
+		if it.Label == MenuCopyOpenAI {
+			it.Action()
+		}
+	}
+	if got := a.fy.Clipboard().Content(); got != "http://127.0.0.1:8765/v1" {
+		t.Errorf("Copy OpenAI base URL copied %q", got)
+	}
+	for _, it := range desk.menu.Items {
+		if it.Label == MenuPause {
+			it.Action()
+			break
+		}
+	}
+	if !e.proxy.Paused() {
+		t.Error("Pause proxy did not pause the proxy")
+	}
+	if desk.menu.Items[len(desk.menu.Items)-1].Label != MenuResume || !strings.HasPrefix(desk.menu.Items[0].Label, "Paused on") {
+		t.Errorf("after pausing the tray shows %q / %q", desk.menu.Items[0].Label, desk.menu.Items[len(desk.menu.Items)-1].Label)
+	}
+	if desk.icon == nil || !strings.Contains(desk.icon.Name(), "paused") {
+		t.Errorf("tray icon %v, want the paused one", desk.icon)
+	}
+}
+
+func TestSettingsSave(t *testing.T) {
+	e := newTestEnv()
+	a := newTestApp(t, e)
+	s := a.settings
+	s.firstByte.SetText("90s")
+	s.origins.SetText("http://localhost:3000, http://localhost:5173")
+	test.Tap(s.notifications) // on by default: turn off
+	test.Tap(s.save)
+	pump(t, "saved", func() bool { return strings.HasPrefix(s.result.Text, "Saved") })
+	cfg := e.conf.Current()
+	if cfg.Retry.FirstByteTimeout.Duration != 90*time.Second || len(cfg.AllowOrigins) != 2 || cfg.App.NotificationsEnabled() {
+		t.Errorf("saved first byte %v, origins %v, notifications %v", cfg.Retry.FirstByteTimeout, cfg.AllowOrigins, cfg.App.NotificationsEnabled())
+	}
+	s.idle.SetText("soon")
+	test.Tap(s.save)
+	if !strings.Contains(s.result.Text, "idle timeout") {
+		t.Errorf("bad duration gave %q", s.result.Text)
+	}
+}
