@@ -28,7 +28,7 @@ func TestStoreCallConversion(t *testing.T) {
 		},
 		Usage:    codec.Usage{InputTokens: 12, OutputTokens: -1, CacheReadTokens: 3, CacheWriteTokens: -1, ReasoningTokens: 0},
 		Error:    "stream broke",
-		Request:  proxy.Message{Headers: []proxy.Header{{Name: "X-Api-Key", Value: "[REDACTED]"}}, Body: []byte(`{"a":1}`)},
+		Request:  proxy.Message{HeaderBlock: []byte("X-Api-Key: [REDACTED]\n"), Body: []byte(`{"a":1}`)},
 		Response: proxy.Message{Body: []byte(`{"content":[]}`), Truncated: true},
 		Events:   []byte("event: ping\ndata: {}\n\n"), EventsTruncated: true,
 	}
@@ -46,7 +46,7 @@ func TestStoreCallConversion(t *testing.T) {
 		a.DelayMS != 250 || a.DurationMS != 1000 || a.ErrorClass != "mid_stream" || !a.Start.Equal(start.Add(time.Second)) {
 		t.Errorf("attempts = %+v", sc.Attempts)
 	}
-	if string(b.Request.Body) != `{"a":1}` || b.Request.Headers[0].Name != "X-Api-Key" || !b.Response.Truncated ||
+	if string(b.Request.Body) != `{"a":1}` || string(b.Request.HeaderBlock) != "X-Api-Key: [REDACTED]\n" || !b.Response.Truncated ||
 		string(b.Events) != "event: ping\ndata: {}\n\n" || !b.EventsTruncated {
 		t.Errorf("bodies = %+v", b)
 	}
