@@ -35,17 +35,21 @@ func (h *History) Drops() Drops {
 // History owns c and bodies afterwards.
 func (h *History) Record(c *Call, bodies *Bodies) bool {
 	size := bodies.size()
-	if bodies != nil && (h.queuedBytes.Load()+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
-		bodies, size = nil, 0
+	queued := h.queuedBytes.Load()
+	droppedBodies := false
+	if bodies != nil && (queued+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
+		bodies, size, droppedBodies = nil, 0, true
 		c.BodiesDropped = true
-		h.droppedBodies.Add(1)
 	}
 	h.queuedBytes.Add(size)
 	select {
 	case h.queue <- &pending{call: c, bodies: bodies, size: size}:
+		if droppedBodies {
+			h.droppedBodies.Add(1)
+		}
 		// The writer sleeps until its next tick, so the request path wakes no
 		// goroutine per call; it is kicked early only once the queue fills up.
-		if len(h.queue) > cap(h.queue)/4 {
+		if len(h.queue) > cap(h.queue)/4 || queued+size > h.opts.QueueBytes/4 {
 			select {
 			case h.kick <- struct{}{}:
 			default:
@@ -55,9 +59,6 @@ func (h *History) Record(c *Call, bodies *Bodies) bool {
 	default:
 		h.queuedBytes.Add(-size)
 		h.droppedCalls.Add(1)
-		if bodies == nil && c.BodiesDropped {
-			h.droppedBodies.Add(^uint64(0)) // counted as a dropped call instead
-		}
 		return false
 	}
 }
