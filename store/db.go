@@ -133,6 +133,7 @@ type History struct {
 
 	stop    chan struct{}
 	done    sync.WaitGroup
+	closing atomic.Bool // Close has begun: Record refuses
 	closeMu sync.Mutex
 	closed  bool
 }
@@ -215,6 +216,7 @@ func (h *History) Close() error {
 		return nil
 	}
 	h.closed = true
+	h.closing.Store(true)
 	h.closeMu.Unlock()
 	close(h.stop)
 	h.done.Wait()

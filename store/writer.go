@@ -31,9 +31,12 @@ func (h *History) Drops() Drops {
 // Record queues a finished call for writing and returns at once: it never waits
 // for the disk. bodies may be nil. Under overload bodies are dropped first (once
 // the queue is half full, in calls or in bytes), then whole calls (queue full);
-// both are counted in Drops. Record reports whether the call was queued. The
-// History owns c and bodies afterwards.
+// both are counted in Drops. Record reports whether the call was queued (false
+// too once Close has begun). The History owns c and bodies afterwards.
 func (h *History) Record(c *Call, bodies *Bodies) bool {
+	if h.closing.Load() {
+		return false // the writer is gone: nothing queued now would be written
+	}
 	size := bodies.size()
 	queued := h.queuedBytes.Load()
 	droppedBodies := false
