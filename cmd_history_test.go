@@ -286,3 +286,20 @@ func TestHistoryCLIAgainstRunningInstance(t *testing.T) {
 		t.Errorf("history after stop: exit %d, %d calls, want 6: %s", code, n, errOut)
 	}
 }
+
+// TestSecondServeRefusedQuickly: a second instance on the same data folder gets
+// the clear error within 2 s instead of hanging (issue 3).
+func TestSecondServeRefusedQuickly(t *testing.T) {
+	dir := t.TempDir()
+	up := startUpstream(t)
+	writeTestConfig(t, dir, up)
+	startTestStack(t, dir)
+	start := time.Now()
+	code, _, errOut := runCLI("serve", "--data", dir, "--listen", "127.0.0.1:0")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("second serve took %v to give up, want < 2s", took)
+	}
+	if code == 0 || !strings.Contains(errOut, "Gatehouse is already running with data folder "+dir) {
+		t.Errorf("second serve: exit %d, stderr %q", code, errOut)
+	}
+}
