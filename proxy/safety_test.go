@@ -200,6 +200,10 @@ func TestHealthPauseAndNotImplementedPairs(t *testing.T) {
 	if resp.StatusCode() != 200 || up.last().path != "/v1/embeddings" {
 		t.Errorf("embeddings pass-through: %d %s", resp.StatusCode(), body)
 	}
+	resp, body = p.do(t, "POST", "/v1/messages/count_tokens", []byte(`{"model":"oai/gpt-4.1","messages":[{"role":"user","content":"`+strings.Repeat("word ", 400)+`"}]}`))
+	if n, _ := jsonField(t, body, "input_tokens").(float64); resp.StatusCode() != 200 || n < 400 || n > 700 || len(resp.Header.Peek("X-Gatehouse-Estimate")) == 0 {
+		t.Errorf("count_tokens to an openai provider: %d %s, want an estimate near 500", resp.StatusCode(), body)
+	}
 	resp, body = p.do(t, "POST", "/v1/messages/count_tokens", []byte(`{"model":"claude-sonnet-4-5","messages":[]}`))
 	if resp.StatusCode() != 200 || up.last().path != "/v1/messages/count_tokens" {
 		t.Errorf("count_tokens pass-through: %d %s", resp.StatusCode(), body)
