@@ -112,6 +112,8 @@ func storeCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 	return sc, b
 }
 
+// rawMessage hands the captured header block over as it is: the store's writer
+// parses it, off the request path.
 func rawMessage(m proxy.Message) store.RawMessage {
 	return store.RawMessage{HeaderBlock: m.HeaderBlock, Body: m.Body, Truncated: m.Truncated}
 }
