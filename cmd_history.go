@@ -112,6 +112,8 @@ func storeCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 	return sc, b
 }
 
+// rawMessage hands the captured header block over as it is: the store's writer
+// parses it, off the request path.
 func rawMessage(m proxy.Message) store.RawMessage {
 	return store.RawMessage{HeaderBlock: m.HeaderBlock, Body: m.Body, Truncated: m.Truncated}
 }
@@ -331,6 +333,18 @@ func (r remoteHistory) Prune() (store.Pruned, error) {
 }
 
 func (r remoteHistory) Close() {}
+
+// Drops returns what the running instance could not record (overload).
+func (r remoteHistory) Drops() (store.Drops, error) {
+	var d store.Drops
+	return d, r.get("history/drops", &d)
+}
+
+// dropSource is a historySource that knows its overload drops (a running
+// instance; a file opened by the command has dropped nothing).
+type dropSource interface {
+	Drops() (store.Drops, error)
+}
 
 // localHistory reads the file directly.
 type localHistory struct{ h *store.History }

@@ -189,7 +189,19 @@ func historyList(args []string, stdout, stderr io.Writer, export bool) error {
 	if page.Next != "" {
 		fmt.Fprintf(stderr, "(more calls: raise --limit or narrow the filters)\n")
 	}
+	warnDrops(src, stderr)
 	return nil
+}
+
+// warnDrops says on stderr when the running instance could not record every call.
+func warnDrops(src historySource, stderr io.Writer) {
+	ds, ok := src.(dropSource)
+	if !ok {
+		return
+	}
+	if d, err := ds.Drops(); err == nil && (d.Calls > 0 || d.Bodies > 0) {
+		fmt.Fprintf(stderr, "note: since it started, Gatehouse was too busy to record %d calls, and the bodies of %d more\n", d.Calls, d.Bodies)
+	}
 }
 
 // exportCalls writes every matching call in full, newest first, as JSON Lines.

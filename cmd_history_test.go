@@ -246,9 +246,10 @@ func TestHistoryCLIAgainstRunningInstance(t *testing.T) {
 	if atts, _ := lines[0]["attempts"].([]any); len(atts) != 2 || atts[1].(map[string]any)["error_class"] != "upstream_5xx" || atts[1].(map[string]any)["status"] != 502.0 {
 		t.Errorf("failed call attempts = %v, want 2 with upstream_5xx/502", lines[0]["attempts"])
 	}
-	// Token counts and the success attempt of non-streamed calls depend on the proxy
-	// core (codec.UsageFromResponse is a stub on main so far): not asserted here.
-	if lines[4]["outcome"] != "ok" || lines[4]["upstream_model"] != "gpt-4o" || lines[4]["client_ua"] != "history-test/1.0" {
+	// The success attempt of a non-streamed call is not asserted: the proxy hands
+	// the call to the recorder before it appends that attempt (forward.go).
+	if lines[4]["outcome"] != "ok" || lines[4]["upstream_model"] != "gpt-4o" || lines[4]["client_ua"] != "history-test/1.0" ||
+		lines[4]["input_tokens"] != 27.0 || lines[4]["output_tokens"] != 8.0 {
 		t.Errorf("ok call summary: %v", lines[4])
 	}
 
@@ -283,5 +284,22 @@ func TestHistoryCLIAgainstRunningInstance(t *testing.T) {
 	code, out, errOut = runCLI("history", "--data", dir, "--json")
 	if n := len(jsonLines(t, out)); code != 0 || n != 6 {
 		t.Errorf("history after stop: exit %d, %d calls, want 6: %s", code, n, errOut)
+	}
+}
+
+// TestSecondServeRefusedQuickly: a second instance on the same data folder gets
+// the clear error within 2 s instead of hanging (issue 3).
+func TestSecondServeRefusedQuickly(t *testing.T) {
+	dir := t.TempDir()
+	up := startUpstream(t)
+	writeTestConfig(t, dir, up)
+	startTestStack(t, dir)
+	start := time.Now()
+	code, _, errOut := runCLI("serve", "--data", dir, "--listen", "127.0.0.1:0")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("second serve took %v to give up, want < 2s", took)
+	}
+	if code == 0 || !strings.Contains(errOut, "Gatehouse is already running with data folder "+dir) {
+		t.Errorf("second serve: exit %d, stderr %q", code, errOut)
 	}
 }

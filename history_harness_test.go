@@ -25,7 +25,8 @@ const testProviderKey = "sk-gh-test-4c1f9a7e2b8d6053a9e1f7c2d4b6a8e0"
 // fakeUpstream is an OpenAI-format upstream on 127.0.0.1. It answers with the
 // recorded response fixture; a request containing "please-fail" gets a 502. Both
 // quote the Authorization header they got, as a careless upstream might: the
-// history must redact it anyway.
+// history must redact it anyway. A request with "stream":true gets the recorded
+// SSE stream fixture.
 type fakeUpstream struct {
 	addr  string
 	calls atomic.Int64
@@ -37,10 +38,19 @@ func startUpstream(t testing.TB) *fakeUpstream {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stream, err := os.ReadFile(filepath.Join("testdata", "history", "stream_text.sse"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	up := &fakeUpstream{}
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		up.calls.Add(1)
 		auth := string(ctx.Request.Header.Peek("Authorization"))
+		if bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
+			ctx.SetContentType("text/event-stream")
+			ctx.SetBody(stream)
+			return
+		}
 		ctx.SetContentType("application/json")
 		if bytes.Contains(ctx.PostBody(), []byte("please-fail")) {
 			ctx.SetStatusCode(502)

@@ -10,7 +10,7 @@ var ErrNotFound = errors.New("no such call")
 
 // ErrAlreadyRunning is returned by OpenHistory when another process holds the
 // history file; the error's text names the data folder.
-var ErrAlreadyRunning = errors.New("gatehouse is already running")
+var ErrAlreadyRunning = errors.New("Gatehouse is already running") // the product name, as users see it (issue 3)
 
 // Outcomes, as the proxy reports them.
 const (

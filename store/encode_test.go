@@ -83,3 +83,15 @@ func FuzzDecodeBodies(f *testing.F) {
 		}
 	})
 }
+
+func TestHeaderBlockParsedAndRedacted(t *testing.T) {
+	r := newRedactor([]string{"sk-secret-value-123"})
+	m := prepareMessage(RawMessage{
+		HeaderBlock: []byte("Content-Type: application/json\nAuthorization: Bearer sk-secret-value-123\nX-Note: has sk-secret-value-123 inside\n"),
+		Body:        []byte("{}"),
+	}, r, 1<<20)
+	want := []Header{{"Content-Type", "application/json"}, {"Authorization", Redacted}, {"X-Note", "has " + Redacted + " inside"}}
+	if !reflect.DeepEqual(m.Headers, want) {
+		t.Errorf("headers from block = %+v, want %+v", m.Headers, want)
+	}
+}

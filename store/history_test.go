@@ -114,3 +114,20 @@ func TestRecordWrittenWithinFlushInterval(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestRecordAfterCloseRefused(t *testing.T) {
+	h, err := OpenHistory(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if h.Record(callAt(time.Now(), OutcomeOK, "openai"), nil) {
+		t.Error("Record after Close reported the call queued")
+	}
+	h.Flush() // must not hang
+	if err := h.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}

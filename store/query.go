@@ -40,7 +40,7 @@ type Page struct {
 
 // maxScan bounds the summaries one page may examine, so that a filter matching
 // almost nothing in a huge file answers (with a cursor) instead of reading it all.
-const maxScan = 200_000
+var maxScan = 200_000 // a var so tests can lower it
 
 // List returns a page of calls (summaries, no bodies), newest first.
 func (h *History) List(q Query) (Page, error) {
@@ -51,17 +51,22 @@ func (h *History) List(q Query) (Page, error) {
 	page := Page{Calls: []Call{}}
 	err := h.view(func(tx *bolt.Tx) error {
 		calls, bodies := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies)
-		// Walk the smallest index that holds every match.
-		var keys *bolt.Cursor
-		switch {
-		case q.Provider != "":
-			b := tx.Bucket(bucketByProvider).Bucket([]byte(q.Provider))
-			if b == nil {
+		// Walk an index that holds every match (failures are usually the rarest),
+		// and test membership of the other index before decoding a summary.
+		failedOnly := q.FailedOnly || (q.Outcome != "" && q.Outcome != OutcomeOK)
+		failed := tx.Bucket(bucketFailed)
+		var provider *bolt.Bucket
+		if q.Provider != "" {
+			if provider = tx.Bucket(bucketByProvider).Bucket([]byte(q.Provider)); provider == nil {
 				return nil
 			}
-			keys = b.Cursor()
-		case q.FailedOnly || (q.Outcome != "" && q.Outcome != OutcomeOK):
-			keys = tx.Bucket(bucketFailed).Cursor()
+		}
+		var keys *bolt.Cursor
+		switch {
+		case failedOnly:
+			keys = failed.Cursor()
+		case provider != nil:
+			keys = provider.Cursor()
 		default:
 			keys = calls.Cursor()
 		}
@@ -101,6 +106,9 @@ func (h *History) List(q Query) (Page, error) {
 				return nil
 			}
 			scanned++
+			if provider != nil && failedOnly && !has(provider, k) {
+				continue
+			}
 			v := calls.Get(k)
 			if v == nil {
 				continue
@@ -145,6 +153,13 @@ func (p *Page) lastKey(k []byte) []byte {
 		}
 	}
 	return next
+}
+
+// has reports whether an index bucket holds key k. Index values are empty, and
+// bbolt's Get does not promise to tell an empty value from a missing key.
+func has(b *bolt.Bucket, k []byte) bool {
+	got, _ := b.Cursor().Seek(k)
+	return bytes.Equal(got, k)
 }
 
 // seekBefore positions c at the last key below k.

@@ -70,6 +70,9 @@ func TestListFilters(t *testing.T) {
 		{"status 502", Query{Status: 502}, 10},
 		{"provider openai", Query{Provider: "openai"}, 20},
 		{"provider unknown", Query{Provider: "nobody"}, 0},
+		{"provider and failed", Query{Provider: "anthropic", FailedOnly: true}, 10},
+		{"provider with no failures", Query{Provider: "openai", FailedOnly: true}, 0},
+		{"provider and outcome", Query{Provider: "anthropic", Outcome: OutcomeError}, 10},
 		{"model requested", Query{Model: "claude-test"}, 10},
 		{"model upstream", Query{Model: "gpt-test-up"}, 30},
 		{"client substring any case", Query{Client: "CLAUDE-cli"}, 10},
@@ -243,16 +246,32 @@ func TestListCursorWithinTimeRange(t *testing.T) {
 	}
 }
 
-// TestListScanBoundReturnsCursor checks that a filter matching nothing stops at
-// the scan bound with a cursor instead of reading a huge file to the end.
+// TestListScanBoundReturnsCursor checks that a filter matching little stops at
+// the scan bound with a cursor instead of reading a huge file to the end, and
+// that following the cursors finds every match.
 func TestListScanBoundReturnsCursor(t *testing.T) {
-	if maxScan > 1_000_000 {
-		t.Skip("scan bound too large to test quickly")
-	}
+	defer func(old int) { maxScan = old }(maxScan)
+	maxScan = 10
 	h := openTest(t, Options{})
 	fill(t, h, 30, time.Now())
 	p, err := h.List(Query{Model: "no-such-model"})
-	if err != nil || len(p.Calls) != 0 || p.Next != "" {
-		t.Errorf("List(no match) = %+v, %v; want empty and no cursor when the file ends first", p, err)
+	if err != nil || len(p.Calls) != 0 || p.Next == "" {
+		t.Fatalf("List(no match) = %+v, %v; want no calls and a cursor", p, err)
+	}
+	q := Query{Model: "claude-test"} // 10 of the 30, spread out
+	found := 0
+	for pages := 0; pages < 20; pages++ {
+		p, err := h.List(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found += len(p.Calls)
+		if p.Next == "" {
+			break
+		}
+		q.Before = p.Next
+	}
+	if found != 10 {
+		t.Errorf("followed cursors found %d claude-test calls, want 10", found)
 	}
 }

@@ -168,3 +168,46 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Errorf("OpenHistory on schema 99: err = %v, want a 'newer than this Gatehouse' error", err)
 	}
 }
+
+// TestCompactWhileRecording: calls recorded while the file is being swapped are
+// all kept.
+func TestCompactWhileRecording(t *testing.T) {
+	h := openTest(t, Options{})
+	base := time.Now().Add(-time.Minute)
+	for i := range 2000 {
+		h.Record(callAt(base.Add(time.Duration(i)*time.Millisecond), OutcomeOK, "openai"), bodiesOf(reqBody(i), padBody(2000)))
+	}
+	h.Flush()
+	done := make(chan []string)
+	go func() {
+		var ids []string
+		for i := range 1000 {
+			c := callAt(time.Now().Add(time.Duration(i)*time.Microsecond), OutcomeError, "gemini")
+			ids = append(ids, c.ID)
+			if !h.Record(c, bodiesOf(reqBody(i), "{}")) {
+				t.Errorf("call %d refused during compaction", i)
+			}
+			if i%100 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		done <- ids
+	}()
+	if _, err := h.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	ids := <-done
+	h.Flush()
+	for _, id := range ids {
+		if _, err := h.Get(id); err != nil {
+			t.Fatalf("call %s recorded during compaction: %v", id, err)
+		}
+	}
+	p, _ := h.List(Query{Limit: 10_000})
+	if len(p.Calls) != 3000 {
+		t.Errorf("%d calls after compaction, want 3000", len(p.Calls))
+	}
+	if err := h.Check(); err != nil {
+		t.Error(err)
+	}
+}

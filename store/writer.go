@@ -31,21 +31,28 @@ func (h *History) Drops() Drops {
 // Record queues a finished call for writing and returns at once: it never waits
 // for the disk. bodies may be nil. Under overload bodies are dropped first (once
 // the queue is half full, in calls or in bytes), then whole calls (queue full);
-// both are counted in Drops. Record reports whether the call was queued. The
-// History owns c and bodies afterwards.
+// both are counted in Drops. Record reports whether the call was queued (false
+// too once Close has begun). The History owns c and bodies afterwards.
 func (h *History) Record(c *Call, bodies *Bodies) bool {
+	if h.closing.Load() {
+		return false // the writer is gone: nothing queued now would be written
+	}
 	size := bodies.size()
-	if bodies != nil && (h.queuedBytes.Load()+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
-		bodies, size = nil, 0
+	queued := h.queuedBytes.Load()
+	droppedBodies := false
+	if bodies != nil && (queued+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
+		bodies, size, droppedBodies = nil, 0, true
 		c.BodiesDropped = true
-		h.droppedBodies.Add(1)
 	}
 	h.queuedBytes.Add(size)
 	select {
 	case h.queue <- &pending{call: c, bodies: bodies, size: size}:
+		if droppedBodies {
+			h.droppedBodies.Add(1)
+		}
 		// The writer sleeps until its next tick, so the request path wakes no
 		// goroutine per call; it is kicked early only once the queue fills up.
-		if len(h.queue) > cap(h.queue)/4 {
+		if len(h.queue) > cap(h.queue)/4 || queued+size > h.opts.QueueBytes/4 {
 			select {
 			case h.kick <- struct{}{}:
 			default:
@@ -55,9 +62,6 @@ func (h *History) Record(c *Call, bodies *Bodies) bool {
 	default:
 		h.queuedBytes.Add(-size)
 		h.droppedCalls.Add(1)
-		if bodies == nil && c.BodiesDropped {
-			h.droppedBodies.Add(^uint64(0)) // counted as a dropped call instead
-		}
 		return false
 	}
 }
