@@ -216,15 +216,14 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		info.ClientModel = c.rec.Model
 	}
 
-	key, src := c.s.resolveKey(p, c.clientKey)
-	if key == "" && !p.NoKey && p.DefaultAuth() != "none" {
+	key, _ := c.s.resolveKey(p, c.clientKey)
+	if !c.s.hasCredentials(p, key) {
 		msg := fmt.Sprintf("no API key for provider %s: run `gatehouse keys set %s`", p.Name, p.Name)
 		if p.KeyEnv != "" {
 			msg += fmt.Sprintf(", or set %s", p.KeyEnv)
 		}
 		return attemptResult{nextTarget: true, class: ClassAuth, status: 0, msg: msg + ", or send the key as the client would"}
 	}
-	_ = src
 
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
@@ -308,6 +307,19 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
 	c.complete()
 	return attemptResult{done: true, status: status}
+}
+
+// hasCredentials reports whether a call to p can be authenticated: a local
+// server needs nothing; basic auth may hold only its password field.
+func (s *Server) hasCredentials(p *config.Provider, key string) bool {
+	if key != "" || p.NoKey || p.DefaultAuth() == "none" {
+		return true
+	}
+	if p.DefaultAuth() == "basic" {
+		_, ok := FieldLookup(s.opts.Keys, p)("password")
+		return ok
+	}
+	return false
 }
 
 // estimateTokens answers a token count for a provider of another format, which
