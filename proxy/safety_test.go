@@ -284,3 +284,24 @@ func TestRecordCarriesHeadersWithoutCredentials(t *testing.T) {
 		t.Errorf("no response headers recorded")
 	}
 }
+
+func TestBasicAuthWithOnlyAPasswordField(t *testing.T) {
+	up := newFakeUpstream(t)
+	cfg := testConfig(up, `
+[[provider]]
+name = "gw"
+format = "openai"
+base_url = "http://`+up.addr+`/v1"
+auth = "basic"
+[provider.auth_options]
+user = "alice"
+`)
+	p := newTestProxy(t, cfg, keys{"gw/password": "s3cret"})
+	resp, body := p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gw/m","messages":[]}`))
+	if resp.StatusCode() != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode(), body)
+	}
+	if got := up.last().headers["authorization"]; got != "Basic YWxpY2U6czNjcmV0" {
+		t.Errorf("authorization = %q, want Basic alice:s3cret", got)
+	}
+}
