@@ -310,25 +310,10 @@ models = ["gemini-*"]
 
 func newTestProxy(t testing.TB, cfg *config.Config, k keys) *testProxy {
 	t.Helper()
-	rec := newRecorder()
 	if k == nil {
 		k = keys{"oai/": "sk-oai-secret", "ant/": "sk-ant-secret", "gem/": "AIza-gem-secret"}
 	}
-	s, err := New(cfg, Options{Keys: k, Recorder: rec, Version: "test", Logger: discardLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln) //nolint:errcheck
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	return &testProxy{Server: s, url: "http://" + ln.Addr().String(), rec: rec}
+	return newTestProxyWith(t, cfg, k, nil)
 }
 
 // do sends a request through the proxy with a plain fasthttp client.
