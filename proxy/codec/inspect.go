@@ -3,16 +3,28 @@ package codec
 import (
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/tidwall/gjson"
 )
 
 // UsageFromResponse returns the usage in a non-streaming success body of format f
 // (every count unknown when the body has none or is not JSON).
+// It reads only the usage object: it runs on every pass-through response.
 func UsageFromResponse(f config.Format, body []byte) Usage {
-	r, err := decodeResponse(f, body)
-	if err != nil {
-		return UnknownUsage()
+	switch f {
+	case config.FormatAnthropic:
+		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+			return usageFromAnthropic(u)
+		}
+	case config.FormatGemini:
+		if u := gjson.GetBytes(body, "usageMetadata"); u.IsObject() {
+			return usageFromGemini(u)
+		}
+	default:
+		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+			return usageFromOpenAI(u)
+		}
 	}
-	return r.Usage
+	return UnknownUsage()
 }
 
 // UsageTracker follows a stream of format f and keeps its usage: Anthropic
