@@ -409,4 +409,3 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
