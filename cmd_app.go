@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,15 @@ func (s *services) appAPI(ctx *fasthttp.RequestCtx, path string) {
 	}
 	switch {
 	case path == "show" && ctx.IsPost():
-		a.Show()
+		// Optional body {"tab":"History","call":"ID"}: what to show.
+		var req struct{ Tab, Call string }
+		if body := ctx.PostBody(); len(body) > 0 {
+			if err := json.Unmarshal(body, &req); err != nil {
+				adminError(ctx, fasthttp.StatusBadRequest, "show: "+err.Error())
+				return
+			}
+		}
+		a.Reveal(req.Tab, req.Call)
 		ctx.SetBodyString(`{"shown":true}`)
 	default:
 		adminError(ctx, fasthttp.StatusNotFound, "no app endpoint "+path)

@@ -110,6 +110,24 @@ func (a *App) Show() {
 	})
 }
 
+// Reveal brings the window forward on the named tab ("" keeps the current one)
+// and, when callID is set, opens that call in History. Safe from any goroutine.
+func (a *App) Reveal(tab, callID string) {
+	runOnUI(func() {
+		if callID != "" {
+			tab = TabHistory
+		}
+		if tab != "" {
+			a.ShowTab(tab)
+		}
+		if callID != "" {
+			a.history.openCall(callID)
+		}
+		a.win.Show()
+		a.win.RequestFocus()
+	})
+}
+
 // CircuitChanged is the proxy's circuit hook; safe from any goroutine.
 func (a *App) CircuitChanged(provider string, open bool) {
 	a.health.circuit(provider, open)

@@ -38,8 +38,9 @@ type detailScreen struct {
 
 	copyCurl, copyJSON, replay *widget.Button
 
-	call *proxy.Call // the call shown, in full
-	gen  int
+	call    *proxy.Call // the call shown, in full
+	showing string      // ID of the call shown or being loaded
+	gen     int
 }
 
 // Tab names of the detail pane.
@@ -101,6 +102,10 @@ type shownCall struct {
 
 // show loads call id in the background and shows it; on the UI thread.
 func (d *detailScreen) show(id string) {
+	if id == d.showing {
+		return
+	}
+	d.showing = id
 	d.gen++
 	gen := d.gen
 	d.placeholder.SetText("Loading…")
@@ -112,6 +117,7 @@ func (d *detailScreen) show(id string) {
 		if err != nil {
 			runOnUI(func() {
 				if gen == d.gen {
+					d.showing = "" // selecting it again retries
 					d.placeholder.SetText("Could not load call " + id + ": " + err.Error())
 				}
 			})
@@ -320,6 +326,7 @@ func (d *detailScreen) doReplay() {
 				return
 			}
 			d.gen++
+			d.showing = nc.ID
 			d.display(sc)
 			d.status.SetText("Replayed: this is the new call")
 		})

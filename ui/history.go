@@ -99,6 +99,25 @@ func (s *historyScreen) providerChoices() []string {
 	return out
 }
 
+// openCall shows call id in the detail pane and selects its row once loaded.
+func (s *historyScreen) openCall(id string) {
+	s.open()
+	s.selected = id
+	s.detail.show(id)
+	s.selectLoaded()
+}
+
+// selectLoaded selects the row of the selected call, if it is loaded.
+func (s *historyScreen) selectLoaded() {
+	for i, c := range s.calls {
+		if c.ID == s.selected {
+			s.list.Select(i)
+			s.list.ScrollTo(i)
+			return
+		}
+	}
+}
+
 // open loads the first page the first time the tab is shown.
 func (s *historyScreen) open() {
 	if !s.opened {
@@ -128,6 +147,7 @@ func (s *historyScreen) reload() {
 	s.query = s.currentQuery()
 	s.calls, s.next, s.loading, s.err = nil, "", false, ""
 	s.list.UnselectAll()
+	s.selected = ""
 	s.list.ScrollToTop()
 	s.fetch()
 }
@@ -159,6 +179,9 @@ func (s *historyScreen) fetch() {
 			}
 			s.showSummary()
 			s.list.Refresh()
+			if s.selected != "" {
+				s.selectLoaded()
+			}
 			if err == nil && len(p.Calls) == 0 && p.Next != "" {
 				s.fetch() // the store stopped scanning before finding a match: go on
 			}
@@ -192,12 +215,7 @@ func (s *historyScreen) arrived(c *proxy.Call) {
 		s.showSummary()
 		s.list.Refresh()
 		if s.selected != "" {
-			for i, x := range s.calls {
-				if x.ID == s.selected {
-					s.list.Select(i)
-					break
-				}
-			}
+			s.selectLoaded()
 		}
 	})
 }

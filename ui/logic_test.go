@@ -2,8 +2,8 @@ package ui
 
 import (
 	"bytes"
-	"image/color"
 	"fmt"
+	"image/color"
 	"net"
 	"strings"
 	"sync"
