@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // TestScreenshots is `make screenshots`: it runs the real app under Xvfb
@@ -47,6 +52,7 @@ key_env = "GATEHOUSE_TEST_KEY"
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	seedDay(t, dir)
 	var stderr syncBuffer
 	cmd := exec.Command(bin, "--data", dir, "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "GATEHOUSE_TEST_KEY="+testProviderKey)
@@ -94,11 +100,48 @@ key_env = "GATEHOUSE_TEST_KEY"
 		time.Sleep(2500 * time.Millisecond) // stats refresh every 2 s; pages load in the background
 	}
 	show(`{"tab":"Overview"}`)
+	time.Sleep(4 * time.Second) // the overview refreshes at most every 5 s under traffic
 	capture(t, filepath.Join(out, "overview.png"))
 	show(`{"call":"` + failedID + `"}`)
 	capture(t, filepath.Join(out, "history.png"))
 	show(`{"tab":"Providers"}`)
 	capture(t, filepath.Join(out, "providers.png"))
+	if err := os.WriteFile(filepath.Join(os.TempDir(), "gatehouse-screenshots.log"), []byte(stderr.String()), 0o600); err != nil {
+		t.Log(err)
+	}
+}
+
+// seedDay records a day of earlier traffic in dir's history, so that the
+// overview's chart has something to show: a daily rhythm and a burst of 502s.
+func seedDay(t *testing.T, dir string) {
+	t.Helper()
+	h, err := store.OpenHistory(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	one := int64(350)
+	for i := 0; i < 24*12; i++ { // 5-minute slots
+		at := now.Add(-24*time.Hour + time.Duration(i)*5*time.Minute)
+		hour := at.Hour()
+		n := 2 + int(6*(1+math.Sin(float64(hour-9)/24*2*math.Pi)))
+		for k := 0; k < n; k++ {
+			ts := at.Add(time.Duration(k) * time.Second)
+			c := &store.Call{ID: ulid.MustNew(ulid.Timestamp(ts), ulid.DefaultEntropy()).String(), Time: ts,
+				Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai", Model: "gpt-4o",
+				Provider: "local-llama", UpstreamModel: "gpt-4o", Outcome: store.OutcomeOK, Status: 200,
+				DurationMS: 1200, TTFBMS: 400, InputTokens: &one, OutputTokens: &one,
+				Attempts: []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 200, DurationMS: 1190}}}
+			if i%37 == 5 && k < n/2 {
+				c.Outcome, c.Status, c.InputTokens, c.OutputTokens = store.OutcomeError, 502, nil, nil
+				c.Attempts = []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 502, ErrorClass: "upstream_5xx"}}
+			}
+			h.Record(c, nil)
+		}
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // capture saves the Gatehouse window (or the whole screen) as a PNG.

@@ -109,6 +109,7 @@ func (d *detailScreen) show(id string) {
 	d.gen++
 	gen := d.gen
 	d.placeholder.SetText("Loading…")
+	d.placeholder.Show()
 	d.body.Hide()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -217,6 +218,7 @@ func (d *detailScreen) display(sc *shownCall) {
 	d.text.set(sc.text, sc.textNote)
 	d.events.set(sc.events, sc.evNote)
 	d.headers.set(sc.headers, "")
+	d.placeholder.Hide()
 	if c.Stream {
 		d.tabs.SelectIndex(2)
 	} else if Failed(c) {

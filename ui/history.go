@@ -81,7 +81,7 @@ func newHistoryScreen(a *App) *historyScreen {
 		container.NewGridWithColumns(2, s.model, s.search))
 	left := container.NewBorder(container.NewVBox(filters, historyHeader()), s.summary, nil, nil, s.list)
 	split := container.NewHSplit(left, s.detail.content)
-	split.Offset = 0.55
+	split.Offset = 0.58
 	s.content = split
 	return s
 }
@@ -224,7 +224,7 @@ func (s *historyScreen) length() int { return len(s.calls) }
 
 // Row columns: time, status, method + path, model → provider/model, duration,
 // tokens, attempts.
-var historyColumns = []float32{74, 56, 150, 0, 64, 84, 34}
+var historyColumns = []float32{76, 58, 0, 0, 70, 70, 36}
 
 func historyHeader() fyne.CanvasObject {
 	names := []string{"Time", "Status", "Request", "Model → provider/model", "Duration", "Tokens", "Tries"}

@@ -15,7 +15,7 @@ import (
 )
 
 // newTestApp builds the app on e in a temporary Fyne test app.
-func newTestApp(t *testing.T, e *testEnv) *App {
+func newTestApp(t testing.TB, e *testEnv) *App {
 	t.Helper()
 	fy := test.NewTempApp(t)
 	a := New(fy, e.b)
@@ -41,6 +41,16 @@ func assertNotRendered(t *testing.T, w fyne.Window, secret string) {
 			}
 		}
 	}
+}
+
+// newBenchApp is newTestApp for benchmarks that close the app themselves.
+func newBenchApp(b *testing.B, e *testEnv) *App {
+	b.Helper()
+	fy := test.NewTempApp(b)
+	a := New(fy, e.b)
+	a.win.Resize(fyne.NewSize(1200, 800))
+	drain()
+	return a
 }
 
 // labels returns the texts of every label under o.
