@@ -79,7 +79,8 @@ func newDetailScreen(a *App) *detailScreen {
 	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay)
 
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, actions, d.title),
+		d.title,
+		actions,
 		d.status,
 		d.summary,
 		d.diagCard,
@@ -265,14 +266,11 @@ func attemptRow(i int, at proxy.Attempt) fyne.CanvasObject {
 	res.TextStyle.Bold = true
 	tail := widget.NewLabel(wait + "took " + shortDuration(at.Duration))
 	tail.Importance = widget.LowImportance
-	objs := []fyne.CanvasObject{icon, head, res, tail}
 	if at.Error != "" && at.Error != result {
-		e := widget.NewLabel(at.Error)
-		e.Truncation = fyne.TextTruncateEllipsis
-		e.Importance = widget.LowImportance
-		return container.NewBorder(nil, nil, container.NewHBox(objs...), nil, e)
+		tail.SetText(tail.Text + " · " + at.Error)
 	}
-	return container.NewHBox(objs...)
+	tail.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(nil, nil, container.NewHBox(icon, head, res), nil, tail)
 }
 
 func (d *detailScreen) doCopyCurl() {

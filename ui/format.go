@@ -76,3 +76,19 @@ func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Local().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
 }
+
+// compact prints a count in at most about six characters: 1,204, 56.3k, 1.2M.
+func compact(n int64) string {
+	switch {
+	case n < 100_000:
+		return thousands(n)
+	case n < 10_000_000:
+		if n < 1_000_000 {
+			return fmt.Sprintf("%.1fk", float64(n)/1e3)
+		}
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n < 1_000_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1fG", float64(n)/1e9)
+}

@@ -76,8 +76,9 @@ func newHistoryScreen(a *App) *historyScreen {
 		}
 	}
 
-	filters := container.NewBorder(nil, nil,
-		container.NewHBox(s.failedOnly, s.outcome, s.provider), nil,
+	// Two rows keep the list pane narrow enough for the detail beside it.
+	filters := container.NewVBox(
+		container.NewBorder(nil, nil, s.failedOnly, nil, container.NewGridWithColumns(2, s.outcome, s.provider)),
 		container.NewGridWithColumns(2, s.model, s.search))
 	left := container.NewBorder(container.NewVBox(filters, historyHeader()), s.summary, nil, nil, s.list)
 	split := container.NewHSplit(left, s.detail.content)

@@ -239,3 +239,14 @@ func TestReplay(t *testing.T) {
 		t.Errorf("replay sent credential headers: %q %q", s.auth, s.apiKey)
 	}
 }
+
+func TestCompact(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{0, "0"}, {1204, "1,204"}, {99_999, "99,999"}, {100_000, "100.0k"}, {999_949, "999.9k"}, {1_234_567, "1.23M"}, {987_654_321, "987.7M"}, {2_500_000_000, "2.5G"}} {
+		if got := compact(tt.n); got != tt.want {
+			t.Errorf("compact(%d) got %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
