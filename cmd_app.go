@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -142,4 +143,23 @@ func appBackend(st *stack) *ui.Backend {
 		b.History = ui.StoreHistory{H: st.svc.history}
 	}
 	return b
+}
+
+// args are the flags that make another launch use the same data and config.
+func (c commonFlags) args() []string {
+	var out []string
+	if c.data != "" {
+		if abs, err := filepath.Abs(c.data); err == nil {
+			out = append(out, "--data", abs)
+		}
+	}
+	if c.configFile != "" {
+		if abs, err := filepath.Abs(c.configFile); err == nil {
+			out = append(out, "--config", abs)
+		}
+	}
+	if c.listen != "" {
+		out = append(out, "--listen", c.listen)
+	}
+	return out
 }

@@ -229,6 +229,9 @@ func (c appConfig) SaveSettings(s ui.AppSettings) error {
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
+	if err := setAutostart(s.StartAtLogin, c.st.flags.args()); err != nil {
+		return fmt.Errorf("settings saved, but start at login: %w", err)
+	}
 	return nil
 }
 

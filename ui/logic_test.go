@@ -126,6 +126,13 @@ func TestHealthNotifications(t *testing.T) {
 	})
 	fail := &proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("openai", 502, proxy.ClassUpstream5xx)}}
 	ok := &proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{att("openai", 200, "")}}
+	// One call with three failed attempts is one failed call, not three.
+	h.observe(&proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{
+		att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx)}})
+	if len(sent) != 0 {
+		t.Fatalf("one call with three failed attempts sent %v", sent)
+	}
+	h.observe(ok)
 
 	h.observe(fail)
 	h.observe(fail)
