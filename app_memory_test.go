@@ -43,7 +43,12 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 		t.Fatal("the app's admin API does not answer")
 	}
 	for _, tab := range []string{"History", "Overview"} {
-		if status, b, err := c.do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`)); err != nil || status != 200 {
+		status, b, err := c.do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`))
+		for i := 0; i < 100 && err == nil && status == 503; i++ { // the window is being built
+			time.Sleep(100 * time.Millisecond)
+			status, b, err = c.do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`))
+		}
+		if err != nil || status != 200 {
 			t.Fatalf("show %s: %d %s %v", tab, status, b, err)
 		}
 		time.Sleep(3 * time.Second)

@@ -94,7 +94,12 @@ key_env = "GATEHOUSE_TEST_KEY"
 	}
 	show := func(body string) {
 		t.Helper()
-		if status, b, err := c.do("POST", "app/show", []byte(body)); err != nil || status != 200 {
+		status, b, err := c.do("POST", "app/show", []byte(body))
+		for i := 0; i < 100 && err == nil && status == 503; i++ { // the window is being built
+			time.Sleep(100 * time.Millisecond)
+			status, b, err = c.do("POST", "app/show", []byte(body))
+		}
+		if err != nil || status != 200 {
 			t.Fatalf("show %s: %d %s %v", body, status, b, err)
 		}
 		time.Sleep(2500 * time.Millisecond) // stats refresh every 2 s; pages load in the background

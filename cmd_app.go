@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -33,10 +34,18 @@ func (s *services) appCircuit(provider string, open bool) {
 	}
 }
 
+// desktopMode is set while this process runs the desktop app: its admin API
+// may answer before the window exists, and says "starting" rather than "serve".
+var desktopMode atomic.Bool
+
 // appAPI serves /_gatehouse/api/app/*: "show" brings the window forward (a
 // second launch with the same data folder asks for it).
 func (s *services) appAPI(ctx *fasthttp.RequestCtx, path string) {
 	a := s.app.Load()
+	if a == nil && desktopMode.Load() {
+		adminError(ctx, fasthttp.StatusServiceUnavailable, "the desktop app is starting")
+		return
+	}
 	if a == nil {
 		adminError(ctx, fasthttp.StatusNotFound, "the desktop app is not running (this is gatehouse serve)")
 		return
@@ -74,6 +83,8 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 	if code, done := showRunning(dataDir, stdout, stderr); done {
 		return code
 	}
+	desktopMode.Store(true)
+	defer desktopMode.Store(false)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, err := startStack(cf, false, log)
 	if err != nil {
@@ -115,6 +126,10 @@ func showRunning(dataDir string, stdout, stderr io.Writer) (code int, done bool)
 		return 0, false
 	}
 	status, body, err := c.do(http.MethodPost, "app/show", nil)
+	for i := 0; i < 50 && err == nil && status == http.StatusServiceUnavailable; i++ {
+		time.Sleep(200 * time.Millisecond) // its window is being built
+		status, body, err = c.do(http.MethodPost, "app/show", nil)
+	}
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "gatehouse: already running with data folder %s, but it did not answer: %v\n", dataDir, err)
