@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -108,6 +110,9 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 			fyne.Do(fy.Quit)
 		}
 	}()
+	idle := make(chan struct{})
+	defer close(idle)
+	go trimMemory(idle)
 	a.Window().Show()
 	fy.Run() // until Quit (tray, signal, or closing the window when there is no tray)
 
@@ -177,4 +182,23 @@ func (c commonFlags) args() []string {
 		out = append(out, "--listen", c.listen)
 	}
 	return out
+}
+
+// trimMemory keeps an idle app small: a tighter GC target (unless GOGC is
+// set), and the start-up garbage (fonts, first pages, stats) handed back to the
+// OS once the window has settled, then every few minutes.
+func trimMemory(done <-chan struct{}) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	wait := 10 * time.Second
+	for {
+		select {
+		case <-done:
+			return
+		case <-time.After(wait):
+		}
+		debug.FreeOSMemory()
+		wait = 5 * time.Minute
+	}
 }
