@@ -34,7 +34,7 @@ test-integration:
 
 ## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m ./proxy/ ./store/ ./proxy/codec/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m . ./proxy/ ./store/ ./proxy/codec/
 
 package:
 	@.ci/package

@@ -113,11 +113,7 @@ func storeCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 }
 
 func rawMessage(m proxy.Message) store.RawMessage {
-	hs := make([]store.Header, len(m.Headers))
-	for i, h := range m.Headers {
-		hs[i] = store.Header{Name: h.Name, Value: h.Value}
-	}
-	return store.RawMessage{Headers: hs, Body: m.Body, Truncated: m.Truncated}
+	return store.RawMessage{HeaderBlock: m.HeaderBlock, Body: m.Body, Truncated: m.Truncated}
 }
 
 // historyAPI serves /_gatehouse/api/history/*:
@@ -345,8 +341,8 @@ func (l localHistory) Prune() (store.Pruned, error)           { return pruneAndC
 func (l localHistory) Close()                                 { _ = l.h.Close() }
 
 // openHistorySource finds the running instance of the data folder, or opens its
-// file. Retention runs only for prune (with the config's limits), so that
-// browsing never deletes anything.
+// file. Only prune applies retention (with the config's limits): browsing never
+// deletes anything.
 func openHistorySource(cf commonFlags, forPrune bool) (historySource, error) {
 	dataDir, err := cf.dataDir()
 	if err != nil {
@@ -355,15 +351,15 @@ func openHistorySource(cf commonFlags, forPrune bool) (historySource, error) {
 	if c, ok := findRunning(dataDir); ok {
 		return remoteHistory{c}, nil
 	}
-	opts := store.Options{MaxAge: -1, MaxSize: -1, RetentionInterval: 24 * time.Hour}
+	opts := store.Options{MaxAge: -1, MaxSize: -1}
 	if forPrune {
 		cfg, err := cf.loadConfig(dataDir)
 		if err != nil {
 			return nil, err
 		}
 		opts = historyOptions(cfg, nil)
-		opts.RetentionInterval = 24 * time.Hour
 	}
+	opts.NoRetention = true
 	h, err := store.OpenHistory(dataDir, opts)
 	if err != nil {
 		return nil, err

@@ -162,10 +162,19 @@ func historyList(args []string, stdout, stderr io.Writer, export bool) error {
 	if export {
 		return exportCalls(src, q, stdout)
 	}
-	q.Limit = *limit
-	page, err := src.List(q)
-	if err != nil {
-		return err
+	// A page may come back short when a rare filter hit the store's scan bound:
+	// follow the cursor until the limit is met or the history ends.
+	var page store.Page
+	for q.Limit = *limit; ; q.Limit = *limit - len(page.Calls) {
+		p, err := src.List(q)
+		if err != nil {
+			return err
+		}
+		page.Calls, page.Next = append(page.Calls, p.Calls...), p.Next
+		if p.Next == "" || len(page.Calls) >= *limit {
+			break
+		}
+		q.Before = p.Next
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

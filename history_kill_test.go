@@ -17,17 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// buildGatehouse builds this module's binary into a temp folder.
-func buildGatehouse(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gatehouse")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // waitInstance waits (≤ 15 s) for a serve process to advertise its address.
 func waitInstance(t *testing.T, dir string, stderr *syncBuffer) string {
 	t.Helper()
@@ -44,14 +33,6 @@ func waitInstance(t *testing.T, dir string, stderr *syncBuffer) string {
 	return ""
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // completed is a call whose response the client had fully received.
 type completed struct {
 	id string
@@ -66,7 +47,7 @@ func TestKill9DuringTrafficKeepsHistory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs 20 rounds of traffic")
 	}
-	bin := buildGatehouse(t)
+	bin := testBinary(t) // main_test.go
 	up := startUpstream(t)
 	const rounds, workers = 20, 8
 	var total, recent, recentMissing int

@@ -20,9 +20,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// fakeUpstream is a real fasthttp server on 127.0.0.1 that answers 200 when
+// verifyingUpstream is a real fasthttp server on 127.0.0.1 that answers 200 when
 // verify accepts the request and 401 with the reason otherwise.
-func fakeUpstream(t testing.TB, verify func(ctx *fasthttp.RequestCtx) string) string {
+func verifyingUpstream(t testing.TB, verify func(ctx *fasthttp.RequestCtx) string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -180,7 +180,7 @@ func TestAuthSchemes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base := fakeUpstream(t, tt.verify)
+			base := verifyingUpstream(t, tt.verify)
 			a := NewAuthenticator(nil)
 			path := "/v1/chat/completions?b=2&a=x%20y&a=0"
 			if status, msg := send(t, a, &tt.p, tt.good, base, path, body); status != 200 {
@@ -196,7 +196,7 @@ func TestAuthSchemes(t *testing.T) {
 func TestAKSKTamperedBodyFails(t *testing.T) {
 	p := config.Provider{Name: "p", Format: config.FormatOpenAI, Auth: "aksk"}
 	signed := []byte(`{"a":1}`)
-	base := fakeUpstream(t, verifyAKSK(t, "AK", "SK", "X-Access-Key", "X-Timestamp", "X-Signature", "X-Signed-Headers", nil))
+	base := verifyingUpstream(t, verifyAKSK(t, "AK", "SK", "X-Access-Key", "X-Timestamp", "X-Signature", "X-Signed-Headers", nil))
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/gatehouse/gatehouse/proxy/codec"
@@ -69,11 +70,35 @@ type Usage = codec.Usage
 // Header is one HTTP header line.
 type Header struct{ Name, Value string }
 
-// Message is one side of a call as captured: headers (secrets removed) and body.
+// Message is one side of a call as captured: headers (credentials removed) and body.
 type Message struct {
+	// HeaderBlock holds the headers as "Name: value\n" lines: the proxy fills it
+	// (one copy on the request path instead of a slice of pairs).
+	HeaderBlock []byte
+	// Headers is the parsed form, filled by readers of stored calls.
 	Headers   []Header
 	Body      []byte
 	Truncated bool // Body was cut at the capture cap
+}
+
+// AllHeaders returns Headers, or the parsed HeaderBlock when Headers is empty.
+func (m *Message) AllHeaders() []Header {
+	if len(m.Headers) > 0 {
+		return m.Headers
+	}
+	var out []Header
+	b := m.HeaderBlock
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		name, value, _ := bytes.Cut(line, []byte(": "))
+		out = append(out, Header{Name: string(name), Value: string(value)})
+	}
+	return out
 }
 
 // Call is the record of one client request, handed to the Recorder when it ends.

@@ -67,9 +67,13 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
 	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), clientKey: clientKey(&ctx.Request)}
 	limit := cfg.History.BodyCapBytes
-	rec.Request.Headers = captureHeaders(ctx.Request.Header.All())
+	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
 	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
 
+	if s.paused.Load() {
+		c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is paused: resume it from the tray menu")
+		return
+	}
 	if int64(len(c.body)) > cfg.MaxBodyBytes {
 		c.fail(fasthttp.StatusRequestEntityTooLarge, ClassBadRequest,
 			fmt.Sprintf("request body is %d bytes; the limit is %d (max_body_bytes in config.toml)", len(c.body), cfg.MaxBodyBytes))
@@ -173,6 +177,9 @@ func (c *call) attempt(t target, delay time.Duration) attemptResult {
 func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	p, ep := t.provider, c.ep
 	same := p.Format == ep.format
+	if ep.kind == kindCountTokens && !same {
+		return c.estimateTokens(p)
+	}
 	if ep.kind != kindChat && !same {
 		return c.finalError(fasthttp.StatusNotImplemented, ClassProxy, fmt.Sprintf(
 			"%s is only forwarded to %s-format providers; %s speaks %s", c.rec.Path, ep.format, p.Name, p.Format))
@@ -291,10 +298,44 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	ctx.Response.SetBodyRaw(out)
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeOK
-	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
 	c.finish()
 	return attemptResult{done: true, status: status}
+}
+
+// estimateTokens answers a token count for a provider of another format, which
+// has no such endpoint: about four bytes of text per token, marked as an
+// estimate. Clients such as Claude Code use the count only to plan context.
+func (c *call) estimateTokens(p *config.Provider) attemptResult {
+	n := 0
+	gjson.ParseBytes(c.body).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model", "max_tokens", "stream":
+		default:
+			n += len(v.Raw)
+		}
+		return true
+	})
+	tokens := int64(n+3) / 4
+	var body []byte
+	if c.ep.format == config.FormatGemini {
+		body = strconv.AppendInt([]byte(`{"totalTokens":`), tokens, 10)
+	} else {
+		body = strconv.AppendInt([]byte(`{"input_tokens":`), tokens, 10)
+	}
+	body = append(body, '}')
+	ctx := c.ctx
+	ctx.Response.Header.SetContentType("application/json")
+	ctx.Response.Header.Set("X-Gatehouse-Estimate", "true; "+p.Name+" has no token-count endpoint")
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	c.setAttemptsHeader()
+	ctx.Response.SetBodyRaw(body)
+	c.rec.Status, c.rec.Outcome = fasthttp.StatusOK, OutcomeOK
+	c.rec.Usage.InputTokens = tokens
+	c.rec.Response.Body = body
+	c.finish()
+	return attemptResult{done: true, status: fasthttp.StatusOK}
 }
 
 // finalError answers the client with an error that ends the call (not retried).
@@ -352,13 +393,14 @@ func (c *call) respondError(status int, body []byte, msg string) {
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeError
 	c.rec.Error = msg
-	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
 	c.finish()
 }
 
 func (c *call) setAttemptsHeader() {
-	c.ctx.Response.Header.Set("X-Gatehouse-Attempts", strconv.Itoa(c.tries))
+	var buf [8]byte
+	c.ctx.Response.Header.SetBytesV("X-Gatehouse-Attempts", strconv.AppendInt(buf[:0], int64(c.tries), 10))
 }
 
 // finish completes the record and hands it to the recorder.

@@ -67,8 +67,7 @@ func connectionTokens(v []byte) []string {
 func copyRequestHeaders(dst *fasthttp.RequestHeader, src *fasthttp.RequestHeader) {
 	extra := connectionTokens(src.Peek("Connection"))
 	for k, v := range src.All() {
-		name := lowerASCII(k)
-		if hopHeaders[name] || dropUpstream[name] || strings.HasPrefix(name, "sec-") || contains(extra, name) {
+		if inSet(k, hopHeaders) || inSet(k, dropUpstream) || hasPrefixFold(k, "sec-") || containsFold(extra, k) {
 			continue
 		}
 		dst.SetBytesKV(k, v)
@@ -79,33 +78,44 @@ func copyRequestHeaders(dst *fasthttp.RequestHeader, src *fasthttp.RequestHeader
 func copyResponseHeaders(dst *fasthttp.ResponseHeader, src *fasthttp.ResponseHeader) {
 	extra := connectionTokens(src.Peek("Connection"))
 	for k, v := range src.All() {
-		name := lowerASCII(k)
-		if hopHeaders[name] || dropDownstream[name] || contains(extra, name) {
+		if inSet(k, hopHeaders) || inSet(k, dropDownstream) || containsFold(extra, k) {
 			continue
 		}
 		dst.SetBytesKV(k, v)
 	}
 }
 
-// lowerASCII lower-cases a header name; common names avoid an allocation
-// through the compiler's string(bytes) map-lookup optimisation at call sites.
-func lowerASCII(b []byte) string {
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			return strings.ToLower(string(b))
-		}
+// inSet reports whether header name k (any case) is in set (lower-case keys),
+// without allocating.
+func inSet(k []byte, set map[string]bool) bool {
+	if len(k) > 32 {
+		return false
 	}
-	return string(b)
+	var buf [32]byte
+	for i, c := range k {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return set[string(buf[:len(k)])]
 }
 
-func contains(list []string, s string) bool {
+func hasPrefixFold(k []byte, prefix string) bool {
+	return len(k) >= len(prefix) && strings.EqualFold(string(k[:len(prefix)]), prefix)
+}
+
+func containsFold(list []string, k []byte) bool {
 	for _, v := range list {
-		if v == s {
+		if strings.EqualFold(v, string(k)) {
 			return true
 		}
 	}
 	return false
 }
+
+// lowerASCII lower-cases a header name.
+func lowerASCII(b []byte) string { return strings.ToLower(string(b)) }
 
 // clientKey is the credential the client sent, if any: Authorization: Bearer,
 // x-api-key, x-goog-api-key, api-key or ?key=.
@@ -156,20 +166,31 @@ func (s *Server) resolveKey(p *config.Provider, client string) (string, keySourc
 	return "", sourceNone
 }
 
-// captureRequestHeaders copies the client's headers for the call record. Values
-// of credential headers are dropped here already; the history store redacts
-// the rest before writing.
-func captureHeaders(all func(yield func(k, v []byte) bool)) []Header {
-	out := make([]Header, 0, 12)
+// captureHeaders copies headers for the call record into one block of
+// "Name: value\n" lines (one allocation); credential values are replaced here
+// already, and the history store redacts the rest before writing.
+func captureHeaders(all func(yield func(k, v []byte) bool)) []byte {
+	n := 0
 	for k, v := range all {
-		h := Header{Name: string(k)}
-		switch lowerASCII(k) {
-		case "authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "proxy-authorization":
-			h.Value = "[REDACTED]"
-		default:
-			h.Value = string(v)
+		n += len(k) + len(v) + 3
+	}
+	out := make([]byte, 0, n+64)
+	for k, v := range all {
+		out = append(out, k...)
+		out = append(out, ": "...)
+		if isCredentialHeader(k) {
+			out = append(out, "[REDACTED]"...)
+		} else {
+			out = append(out, v...)
 		}
-		out = append(out, h)
+		out = append(out, '\n')
 	}
 	return out
 }
+
+var credentialHeaders = map[string]bool{
+	"authorization": true, "x-api-key": true, "x-goog-api-key": true, "api-key": true,
+	"cookie": true, "proxy-authorization": true, "set-cookie": true,
+}
+
+func isCredentialHeader(k []byte) bool { return inSet(k, credentialHeaders) }

@@ -142,6 +142,9 @@ func TestBadInputAnswersInClientFormat(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode(), tc.status, body)
 			}
 			tc.check(t, body)
+			if len(resp.Header.Peek("X-Gatehouse-Call")) != 26 || string(resp.Header.Peek("X-Gatehouse-Attempts")) != "0" {
+				t.Errorf("X-Gatehouse-Call %q, X-Gatehouse-Attempts %q: every response carries them", resp.Header.Peek("X-Gatehouse-Call"), resp.Header.Peek("X-Gatehouse-Attempts"))
+			}
 		})
 	}
 	if n := len(up.requests()); n != 0 {
@@ -196,6 +199,10 @@ func TestHealthPauseAndNotImplementedPairs(t *testing.T) {
 	resp, body = p.do(t, "POST", "/v1/embeddings", []byte(`{"model":"gpt-4.1","input":"hi"}`))
 	if resp.StatusCode() != 200 || up.last().path != "/v1/embeddings" {
 		t.Errorf("embeddings pass-through: %d %s", resp.StatusCode(), body)
+	}
+	resp, body = p.do(t, "POST", "/v1/messages/count_tokens", []byte(`{"model":"oai/gpt-4.1","messages":[{"role":"user","content":"`+strings.Repeat("word ", 400)+`"}]}`))
+	if n, _ := jsonField(t, body, "input_tokens").(float64); resp.StatusCode() != 200 || n < 400 || n > 700 || len(resp.Header.Peek("X-Gatehouse-Estimate")) == 0 {
+		t.Errorf("count_tokens to an openai provider: %d %s, want an estimate near 500", resp.StatusCode(), body)
 	}
 	resp, body = p.do(t, "POST", "/v1/messages/count_tokens", []byte(`{"model":"claude-sonnet-4-5","messages":[]}`))
 	if resp.StatusCode() != 200 || up.last().path != "/v1/messages/count_tokens" {
@@ -253,5 +260,27 @@ func geminiError(status string) func(*testing.T, []byte) {
 		if jsonField(t, b, "error", "status") != status {
 			t.Errorf("want a Gemini %s error, got %s", status, b)
 		}
+	}
+}
+
+func TestRecordCarriesHeadersWithoutCredentials(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`),
+		"Authorization", "Bearer sk-client-secret", "X-Trace", "t-1")
+	c := p.rec.next(t)
+	hs := c.Request.AllHeaders()
+	found := map[string]string{}
+	for _, h := range hs {
+		found[strings.ToLower(h.Name)] = h.Value
+	}
+	if found["x-trace"] != "t-1" || found["authorization"] != "[REDACTED]" {
+		t.Errorf("recorded request headers %v: want X-Trace kept and Authorization redacted", hs)
+	}
+	if bytes.Contains(c.Request.HeaderBlock, []byte("sk-client-secret")) || bytes.Contains(c.Response.HeaderBlock, []byte("sk-oai-secret")) {
+		t.Errorf("a key reached the call record")
+	}
+	if len(c.Response.AllHeaders()) == 0 {
+		t.Errorf("no response headers recorded")
 	}
 }

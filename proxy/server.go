@@ -204,9 +204,6 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case !known:
 		s.reject(ctx, format, fasthttp.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (Gatehouse serves /v1/chat/completions, /v1/messages, /v1beta/models/{model}:generateContent and friends)", ctx.Method(), path))
 		return
-	case s.paused.Load():
-		s.reject(ctx, format, fasthttp.StatusServiceUnavailable, "Gatehouse is paused: resume it from the tray menu")
-		return
 	case ep.kind == kindModels:
 		s.serveModels(ctx, ep, cfg)
 		return
@@ -214,8 +211,13 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	s.serveCall(ctx, ep, cfg)
 }
 
-// reject answers a request refused before routing, in the client's format.
+// reject answers a request refused before routing, in the client's format. It
+// is not recorded, but still carries a call id for the logs.
 func (s *Server) reject(ctx *fasthttp.RequestCtx, f config.Format, status int, msg string) {
+	id := NewCallID()
+	ctx.Response.Header.Set("X-Gatehouse-Call", id)
+	ctx.Response.Header.Set("X-Gatehouse-Attempts", "0")
+	s.log.Warn("request refused", "call", id, "status", status, "path", string(ctx.Path()), "reason", msg)
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.SetStatusCode(status)
 	ctx.Response.SetBodyRaw(codec.ErrorBody(f, status, msg, ""))

@@ -85,8 +85,11 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		break
 	}
 	st.att = *att
+	status := resp.StatusCode()
+	// The stream writer starts on its own goroutine at once: nothing here may
+	// touch st, resp or the record after this call.
 	c.commitStream(st)
-	return attemptResult{done: true, stream: true, status: st.resp.StatusCode()}
+	return attemptResult{done: true, stream: true, status: status}
 }
 
 // errorBodyFromEvent returns an error event's JSON payload (the upstream's error
@@ -121,7 +124,7 @@ func (c *call) commitStream(st *streamState) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	c.setAttemptsHeader()
 	c.rec.Status = fasthttp.StatusOK
-	c.rec.Response.Headers = captureHeaders(ctx.Response.Header.All())
+	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.s.track(st)
 	ctx.SetBodyStreamWriter(st.run)
 }

@@ -208,8 +208,12 @@ func TestStreamFirstEventErrorIsRetried(t *testing.T) {
 	up := newFakeUpstream(t)
 	p := newTestProxy(t, testConfig(up, ""), nil)
 	errEvent := []byte("event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n")
-	if _, _, ok := codec.StreamError(config.FormatAnthropic, sse.Event{Name: []byte("error"), Data: errEvent[20 : len(errEvent)-2]}); !ok {
-		t.Skip("codec.StreamError is not implemented yet")
+	ev, err := sse.NewReader(bytes.NewReader(errEvent), 0).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := codec.StreamError(config.FormatAnthropic, ev); !ok {
+		t.Fatalf("codec.StreamError does not see %q as an error event", errEvent)
 	}
 	up.then(step{events: [][]byte{errEvent}})
 	resp, body := p.do(t, "POST", "/v1/messages", []byte(`{"model":"claude-sonnet-4-5","stream":true,"max_tokens":5,"messages":[]}`))

@@ -50,9 +50,12 @@ type Options struct {
 	// FlushInterval is the longest a recorded call waits before its batch is
 	// committed. Default 200 ms.
 	FlushInterval time.Duration
-	// RetentionInterval is how often retention runs in the background.
-	// Default 1 minute.
+	// RetentionInterval is how often retention runs in the background, the first
+	// time right after opening. Default 1 minute.
 	RetentionInterval time.Duration
+	// NoRetention turns background retention off: short-lived opens (the history
+	// command) prune only when asked, through Prune.
+	NoRetention bool
 	// Secrets returns the provider secrets whose literal values are redacted. It
 	// is called from the writer goroutine (never on the request path) at most once
 	// per SecretsRefresh. Nil: header and URL redaction only.
@@ -123,6 +126,7 @@ type History struct {
 	queue                       chan *pending
 	queuedBytes                 atomic.Int64
 	flushReq                    chan chan struct{}
+	kick                        chan struct{} // the queue is filling: commit now
 	droppedCalls, droppedBodies atomic.Uint64
 
 	feed feed
@@ -157,12 +161,16 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 		db:       db,
 		queue:    make(chan *pending, opts.QueueSize),
 		flushReq: make(chan chan struct{}),
+		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
 	h.policy.Store(&Policy{BodyCap: opts.BodyCap, MaxAge: opts.MaxAge, MaxSize: opts.MaxSize})
-	h.done.Add(2)
+	h.done.Add(1)
 	go h.writeLoop()
-	go h.retentionLoop()
+	if !opts.NoRetention {
+		h.done.Add(1)
+		go h.retentionLoop()
+	}
 	return h, nil
 }
 
@@ -226,14 +234,21 @@ func (h *History) update(fn func(*bolt.Tx) error) error {
 	return h.db.Update(fn)
 }
 
-// Check runs bbolt's consistency check over the whole file.
+// Check runs bbolt's consistency check over the whole file. It holds the write
+// lock meanwhile: bbolt's check reads the freelist unguarded, so a concurrent
+// commit would make it report false errors (and race).
 func (h *History) Check() error {
-	return h.view(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return fmt.Errorf("history %q is inconsistent: %w", h.path, err)
-		}
-		return nil
-	})
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	tx, err := h.db.Begin(true)
+	if err != nil {
+		return fmt.Errorf("check history %q: %w", h.path, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for err := range tx.Check() {
+		return fmt.Errorf("history %q is inconsistent: %w", h.path, err)
+	}
+	return nil
 }
 
 // migration brings the file from schema to-1 to schema to. Migrations run in

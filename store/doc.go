@@ -11,8 +11,8 @@
 //	history.db
 //	├── meta                  schema  → uint64 big-endian schema version
 //	├── calls                 KEY     → summary: JSON of Call without bodies (what lists read)
-//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + JSON of the
-//	│                                   request, response and raw stream events
+//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + binary payload of the
+//	│                                   request, response and raw stream events (encode.go)
 //	├── failed                KEY     → empty: calls whose outcome is not "ok" (failed-only pages)
 //	└── by_provider           (schema 2)
 //	    └── PROVIDER          KEY     → empty: calls per provider (provider filter)

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -20,9 +22,28 @@ type Bodies struct {
 
 // RawMessage is one side of a call before it is stored.
 type RawMessage struct {
-	Headers   []Header
-	Body      []byte
-	Truncated bool // already cut by the proxy's capture cap
+	Headers []Header
+	// HeaderBlock is the alternative to Headers the proxy hands over: headers as
+	// "Name: value\n" lines, parsed by the writer so the request path does not.
+	HeaderBlock []byte
+	Body        []byte
+	Truncated   bool // already cut by the proxy's capture cap
+}
+
+// parseHeaderBlock splits "Name: value\n" lines into headers.
+func parseHeaderBlock(b []byte) []Header {
+	out := make([]Header, 0, bytes.Count(b, []byte{'\n'})+1)
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		name, value, _ := bytes.Cut(line, []byte(": "))
+		out = append(out, Header{Name: string(name), Value: string(value)})
+	}
+	return out
 }
 
 func (b *Bodies) size() int64 {
@@ -32,23 +53,30 @@ func (b *Bodies) size() int64 {
 	return int64(len(b.Request.Body) + len(b.Response.Body) + len(b.Events))
 }
 
-// storedBodies is the JSON form of the bodies bucket's values.
+// storedBodies is a call's stored headers and bodies.
 type storedBodies struct {
-	Request         *Message `json:"request,omitempty"`
-	Response        *Message `json:"response,omitempty"`
-	Events          string   `json:"events,omitempty"`
-	EventsTruncated bool     `json:"events_truncated,omitempty"`
+	Request         *Message
+	Response        *Message
+	Events          string
+	EventsTruncated bool
 }
 
-// Body value flags: the first byte of a bodies value.
+// A bodies value is a flag byte, then the payload, gzipped when the flag says so.
+// The payload is binary, not JSON: bodies are mostly JSON text that JSON would
+// have to escape, and the writer must keep up with 5,000 calls/s (issue 3).
+//
+//	payload  = message(request) message(response) bytes(events) bool(events truncated)
+//	message  = 0 (absent) | 1 bool(truncated) uvarint(n) n×(bytes(name) bytes(value)) bytes(body)
+//	bytes    = uvarint(len) len bytes
+//	bool     = 0 | 1
 const (
 	bodyPlain byte = 0
 	bodyGzip  byte = 1
 )
 
-// compressAbove is the encoded size past which bodies are gzipped: small ones
+// compressAbove is the payload size past which bodies are gzipped: smaller ones
 // gain little and would cost the writer time at 5,000 calls/s.
-const compressAbove = 8 << 10
+const compressAbove = 16 << 10
 
 var gzipWriters = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
@@ -63,10 +91,21 @@ func capBytes(b []byte, limit int) ([]byte, bool) {
 	return b[:limit], true
 }
 
-// prepareMessage redacts and caps one side of a call.
-func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
+// preparedMessage is one side of a call, redacted and capped.
+type preparedMessage struct {
+	present   bool
+	headers   []Header
+	body      []byte
+	truncated bool
+}
+
+// prepare redacts and caps one side of a call.
+func prepare(m RawMessage, r *redactor, limit int) preparedMessage {
+	if m.Headers == nil && m.HeaderBlock != nil {
+		m.Headers = parseHeaderBlock(m.HeaderBlock)
+	}
 	if m.Body == nil && m.Headers == nil {
-		return nil
+		return preparedMessage{}
 	}
 	r.headers(m.Headers)
 	body := r.bytes(m.Body)
@@ -74,39 +113,74 @@ func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
 	if cut || m.Truncated {
 		body = r.tail(body)
 	}
-	hs := m.Headers
-	if hs == nil {
-		hs = []Header{}
+	return preparedMessage{present: true, headers: m.Headers, body: body, truncated: cut || m.Truncated}
+}
+
+// prepareMessage is prepare in the form Get returns.
+func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
+	p := prepare(m, r, limit)
+	if !p.present {
+		return nil
 	}
-	return &Message{Headers: hs, Body: string(body), Truncated: cut || m.Truncated}
+	return &Message{Headers: p.headers, Body: string(p.body), Truncated: p.truncated}
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+func appendBool(dst []byte, v bool) []byte {
+	if v {
+		return append(dst, 1)
+	}
+	return append(dst, 0)
+}
+
+func appendMessage(dst []byte, m preparedMessage) []byte {
+	if !m.present {
+		return append(dst, 0)
+	}
+	dst = append(dst, 1)
+	dst = appendBool(dst, m.truncated)
+	dst = binary.AppendUvarint(dst, uint64(len(m.headers)))
+	for _, h := range m.headers {
+		dst = appendBytes(dst, []byte(h.Name))
+		dst = appendBytes(dst, []byte(h.Value))
+	}
+	return appendBytes(dst, m.body)
 }
 
 // encodeBodies redacts, caps and encodes a call's bodies for the bodies bucket.
 func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
-	sb := storedBodies{
-		Request:  prepareMessage(b.Request, r, limit),
-		Response: prepareMessage(b.Response, r, limit),
-	}
+	req, resp := prepare(b.Request, r, limit), prepare(b.Response, r, limit)
 	events := r.bytes(b.Events)
 	events, cut := capBytes(events, limit)
 	if cut || b.EventsTruncated {
 		events = r.tail(events)
 	}
-	sb.Events, sb.EventsTruncated = string(events), cut || b.EventsTruncated
-	js, err := json.Marshal(&sb)
-	if err != nil {
-		return nil, fmt.Errorf("encode bodies: %w", err)
+	size := 64 + len(req.body) + len(resp.body) + len(events)
+	for _, hs := range [][]Header{req.headers, resp.headers} {
+		for _, h := range hs {
+			size += len(h.Name) + len(h.Value) + 4
+		}
 	}
-	if len(js) <= compressAbove {
-		return append([]byte{bodyPlain}, js...), nil
+	out := make([]byte, 1, size)
+	out[0] = bodyPlain
+	out = appendMessage(out, req)
+	out = appendMessage(out, resp)
+	out = appendBytes(out, events)
+	out = appendBool(out, cut || b.EventsTruncated)
+	if len(out) <= compressAbove {
+		return out, nil
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(js)/3 + 64)
+	buf.Grow(len(out)/3 + 64)
 	buf.WriteByte(bodyGzip)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(&buf)
-	if _, err := zw.Write(js); err != nil {
+	if _, err := zw.Write(out[1:]); err != nil {
 		return nil, fmt.Errorf("compress bodies: %w", err)
 	}
 	if err := zw.Close(); err != nil {
@@ -115,10 +189,10 @@ func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decodeBodiesJSON returns the JSON of a bodies value, decompressed.
-func decodeBodiesJSON(v []byte) ([]byte, error) {
+// bodiesPayload returns the payload of a bodies value, decompressed.
+func bodiesPayload(v []byte) ([]byte, error) {
 	if len(v) == 0 {
-		return nil, fmt.Errorf("decode bodies: empty value")
+		return nil, errors.New("decode bodies: empty value")
 	}
 	switch v[0] {
 	case bodyPlain:
@@ -128,23 +202,78 @@ func decodeBodiesJSON(v []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode bodies: %w", err)
 		}
-		js, err := io.ReadAll(zr)
+		p, err := io.ReadAll(zr)
 		if err != nil {
 			return nil, fmt.Errorf("decode bodies: %w", err)
 		}
-		return js, nil
+		return p, nil
 	}
 	return nil, fmt.Errorf("decode bodies: unknown encoding %d", v[0])
 }
 
-func decodeBodies(v []byte) (storedBodies, error) {
-	var sb storedBodies
-	js, err := decodeBodiesJSON(v)
-	if err != nil {
-		return sb, err
+// payloadReader reads the binary payload; the first error sticks.
+type payloadReader struct {
+	b   []byte
+	err error
+}
+
+var errCorrupt = errors.New("decode bodies: corrupt value")
+
+func (r *payloadReader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errCorrupt
+		return 0
 	}
-	if err := json.Unmarshal(js, &sb); err != nil {
-		return sb, fmt.Errorf("decode bodies: %w", err)
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *payloadReader) bytes() []byte {
+	if r.err != nil {
+		return nil
+	}
+	n, k := binary.Uvarint(r.b)
+	if k <= 0 || uint64(len(r.b)-k) < n {
+		r.err = errCorrupt
+		return nil
+	}
+	out := r.b[k : k+int(n)]
+	r.b = r.b[k+int(n):]
+	return out
+}
+
+func (r *payloadReader) message() *Message {
+	if r.byte() != 1 {
+		return nil
+	}
+	m := &Message{Truncated: r.byte() == 1}
+	n, k := binary.Uvarint(r.b)
+	if k <= 0 || n > uint64(len(r.b)) {
+		r.err = errCorrupt
+		return nil
+	}
+	r.b = r.b[k:]
+	m.Headers = make([]Header, 0, n)
+	for range n {
+		name, value := r.bytes(), r.bytes()
+		m.Headers = append(m.Headers, Header{Name: string(name), Value: string(value)})
+	}
+	m.Body = string(r.bytes())
+	return m
+}
+
+func decodeBodies(v []byte) (storedBodies, error) {
+	p, err := bodiesPayload(v)
+	if err != nil {
+		return storedBodies{}, err
+	}
+	r := &payloadReader{b: p}
+	sb := storedBodies{Request: r.message(), Response: r.message()}
+	sb.Events = string(r.bytes())
+	sb.EventsTruncated = r.byte() == 1
+	if r.err != nil {
+		return storedBodies{}, r.err
 	}
 	return sb, nil
 }

@@ -73,12 +73,14 @@ func Account(provider, field string) string {
 	return provider + ":" + field
 }
 
+// keychainMu serialises keychain calls: go-keyring's backend is process-wide and
+// not every one (its mock included) is safe for concurrent use.
+var keychainMu sync.Mutex
+
 // Keys is the in-memory cache of the keychain's secrets. The keychain is read once
 // per account (Load, Reload) and changes made through Set and Delete update the
 // cache at once, so Secret never touches the keychain. Safe for concurrent use.
 type Keys struct {
-	kc sync.Mutex // serialises keychain calls (go-keyring's backends are not all safe)
-
 	mu      sync.RWMutex
 	secrets map[string]string // account -> secret
 	loaded  map[string]bool   // accounts read from the keychain (found or not)
@@ -137,9 +139,9 @@ func (k *Keys) Reload(accounts []string) error {
 }
 
 func (k *Keys) read(account string) error {
-	k.kc.Lock()
+	keychainMu.Lock()
 	v, err := keyring.Get(KeychainService, account)
-	k.kc.Unlock()
+	keychainMu.Unlock()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch {
@@ -166,9 +168,9 @@ func (k *Keys) Set(provider, field, secret string) error {
 	if len(secret) > MaxSecretBytes {
 		return fmt.Errorf("store %q: %w (%d bytes; the limit is %d)", account, ErrSecretTooBig, len(secret), MaxSecretBytes)
 	}
-	k.kc.Lock()
+	keychainMu.Lock()
 	err := keyring.Set(KeychainService, account, secret)
-	k.kc.Unlock()
+	keychainMu.Unlock()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if errors.Is(err, keyring.ErrSetDataTooBig) {
@@ -176,7 +178,7 @@ func (k *Keys) Set(provider, field, secret string) error {
 	}
 	if err != nil {
 		k.unavail = explainKeychain(err)
-		return fmt.Errorf("store %q: %w", account, k.unavail)
+		return fmt.Errorf("store %s in the keychain: %w", account, k.unavail)
 	}
 	k.unavail = nil
 	k.secrets[account] = secret
@@ -188,9 +190,9 @@ func (k *Keys) Set(provider, field, secret string) error {
 // whether a secret was there; a missing one is not an error.
 func (k *Keys) Delete(provider, field string) (bool, error) {
 	account := Account(provider, field)
-	k.kc.Lock()
+	keychainMu.Lock()
 	err := keyring.Delete(KeychainService, account)
-	k.kc.Unlock()
+	keychainMu.Unlock()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {

@@ -65,17 +65,24 @@ func (h *History) List(q Query) (Page, error) {
 		default:
 			keys = calls.Cursor()
 		}
-		var k []byte
-		switch {
-		case q.Before != "":
+		// Start below the cursor and the end of the range, whichever is lower.
+		var upper []byte
+		if q.Before != "" {
 			before, ok := parseKey(q.Before)
 			if !ok {
 				return fmt.Errorf("list calls: cursor %q is not a call id", q.Before)
 			}
-			k = seekBefore(keys, before)
-		case !q.Until.IsZero():
-			k = seekBefore(keys, timeKey(q.Until))
-		default:
+			upper = before
+		}
+		if !q.Until.IsZero() {
+			if until := timeKey(q.Until); upper == nil || bytes.Compare(until, upper) < 0 {
+				upper = until
+			}
+		}
+		var k []byte
+		if upper != nil {
+			k = seekBefore(keys, upper)
+		} else {
 			k, _ = keys.Last()
 		}
 		var since []byte
@@ -173,16 +180,13 @@ func (q *Query) matches(c *Call, client string) bool {
 	return true
 }
 
-// bodiesContain reports whether a bodies value contains the lowercase text.
+// bodiesContain reports whether the request or response body in a bodies value
+// contains the lowercase text.
 func bodiesContain(v []byte, lower []byte) bool {
 	if v == nil {
 		return false
 	}
-	js, err := decodeBodiesJSON(v)
-	if err != nil {
-		return false
-	}
-	sb, err := decodeBodies(append([]byte{bodyPlain}, js...))
+	sb, err := decodeBodies(v)
 	if err != nil {
 		return false
 	}

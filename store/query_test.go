@@ -217,3 +217,42 @@ func TestSubscribeGetsCommittedCalls(t *testing.T) {
 		t.Errorf("slow subscriber holds %d calls, want 1 (buffer)", len(slow))
 	}
 }
+
+func TestListCursorWithinTimeRange(t *testing.T) {
+	h := openTest(t, Options{})
+	end := time.Now()
+	ids := fill(t, h, 40, end) // one call per second
+	// Call i is at end-(39-i)s: calls 9..29 lie in the range; page 7 at a time.
+	q := Query{Since: end.Add(-30500 * time.Millisecond), Until: end.Add(-9500 * time.Millisecond), Limit: 7}
+	var got []string
+	for range 10 {
+		p, err := h.List(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p.Calls {
+			got = append(got, c.ID)
+		}
+		if p.Next == "" {
+			break
+		}
+		q.Before = p.Next
+	}
+	if len(got) != 21 || got[0] != ids[29] || got[20] != ids[9] {
+		t.Errorf("paged %d calls from %s to %s, want 21 from %s to %s", len(got), got[0], got[len(got)-1], ids[29], ids[9])
+	}
+}
+
+// TestListScanBoundReturnsCursor checks that a filter matching nothing stops at
+// the scan bound with a cursor instead of reading a huge file to the end.
+func TestListScanBoundReturnsCursor(t *testing.T) {
+	if maxScan > 1_000_000 {
+		t.Skip("scan bound too large to test quickly")
+	}
+	h := openTest(t, Options{})
+	fill(t, h, 30, time.Now())
+	p, err := h.List(Query{Model: "no-such-model"})
+	if err != nil || len(p.Calls) != 0 || p.Next != "" {
+		t.Errorf("List(no match) = %+v, %v; want empty and no cursor when the file ends first", p, err)
+	}
+}

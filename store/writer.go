@@ -43,6 +43,14 @@ func (h *History) Record(c *Call, bodies *Bodies) bool {
 	h.queuedBytes.Add(size)
 	select {
 	case h.queue <- &pending{call: c, bodies: bodies, size: size}:
+		// The writer sleeps until its next tick, so the request path wakes no
+		// goroutine per call; it is kicked early only once the queue fills up.
+		if len(h.queue) > cap(h.queue)/4 {
+			select {
+			case h.kick <- struct{}{}:
+			default:
+			}
+		}
 		return true
 	default:
 		h.queuedBytes.Add(-size)
@@ -89,12 +97,11 @@ func (h *History) writeLoop() {
 	}
 	for {
 		select {
-		case p := <-h.queue:
-			batch = append(batch, p)
-			if len(batch) >= maxBatch {
-				batch = w.commit(batch)
-			}
+		case <-h.kick:
+			drain()
+			batch = w.commit(batch)
 		case <-tick.C:
+			drain()
 			batch = w.commit(batch)
 			if d := h.Drops(); d != lastDrops && time.Since(lastReport) > 10*time.Second {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)

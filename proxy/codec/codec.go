@@ -6,9 +6,11 @@ package codec
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/tidwall/gjson"
 )
 
 // ErrNotImplemented is returned for a format pair that has no translation yet.
@@ -58,39 +60,112 @@ type RequestInfo struct {
 }
 
 // Request translates a request body from the client's format to the target's.
-// Errors wrap ErrNotImplemented, ErrUnsupported or ErrInvalid.
+// Errors wrap ErrUnsupported or ErrInvalid.
 func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, RequestInfo, error) {
-	return nil, RequestInfo{}, ErrNotImplemented
+	if !gjson.ValidBytes(body) {
+		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not valid JSON"))
+	}
+	r := gjson.ParseBytes(body)
+	if !r.IsObject() {
+		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not a JSON object"))
+	}
+	var req *chatRequest
+	var err error
+	switch from {
+	case config.FormatAnthropic:
+		req, err = decodeAnthropicRequest(r)
+	case config.FormatGemini:
+		req, err = decodeGeminiRequest(r, opt.Stream)
+	default:
+		req, err = decodeOpenAIRequest(r)
+	}
+	if err != nil {
+		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, err)
+	}
+	info := RequestInfo{ClientModel: req.Model, IncludeUsage: req.IncludeUsage}
+	if from == config.FormatGemini {
+		info.IncludeUsage = true // Gemini streams always carry usageMetadata
+	}
+	if from == to {
+		return body, info, nil
+	}
+	if req.N > 1 {
+		return nil, info, unsupported("n = %d: only one choice can be translated to %s", req.N, to)
+	}
+	if opt.Stream && from != config.FormatGemini {
+		req.Stream = true
+	}
+	fillToolNames(req)
+	switch to {
+	case config.FormatAnthropic:
+		return encodeAnthropicRequest(req, opt), info, nil
+	case config.FormatGemini:
+		return encodeGeminiRequest(req), info, nil
+	}
+	return encodeOpenAIRequest(req, opt), info, nil
 }
 
 // Response translates a non-streaming success body from the upstream's format to
 // the client's, and returns the usage it carried.
 func Response(from, to config.Format, body []byte, info RequestInfo) ([]byte, Usage, error) {
-	return nil, UnknownUsage(), ErrNotImplemented
+	r, err := decodeResponse(from, body)
+	if err != nil {
+		return nil, UnknownUsage(), fmt.Errorf("read %s response: %w", from, err)
+	}
+	return encodeResponse(nil, to, r, info.ClientModel), r.Usage, nil
 }
 
 // Stream translates one response stream, event by event. It is not safe for
 // concurrent use; make one per call.
 type Stream struct {
-	from, to config.Format
-	info     RequestInfo
-	usage    Usage
+	dec   streamDecoder
+	enc   streamEncoder
+	evs   []event
+	usage Usage
+}
+
+// streamEncoder writes canonical events in the client's format.
+type streamEncoder interface {
+	encode(dst []byte, ev *event) []byte
+	end(dst []byte) []byte
 }
 
 // NewStream returns a translator of a from-format stream into a to-format stream.
 func NewStream(from, to config.Format, info RequestInfo) *Stream {
-	return &Stream{from: from, to: to, info: info, usage: UnknownUsage()}
+	s := &Stream{dec: newDecoder(from), usage: UnknownUsage()}
+	switch to {
+	case config.FormatAnthropic:
+		s.enc = &anthropicEncoder{info: info, usage: UnknownUsage()}
+	case config.FormatGemini:
+		s.enc = &geminiEncoder{info: info, usage: UnknownUsage()}
+	default:
+		s.enc = &openaiEncoder{info: info, usage: UnknownUsage()}
+	}
+	return s
 }
 
 // Event appends the client-format bytes for one upstream event to dst. An
-// upstream error event is translated into the client's in-band error.
+// upstream error event is translated into the client's in-band error. An event
+// that is not valid JSON returns an error wrapping ErrInvalid and writes nothing.
 func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
-	return dst, ErrNotImplemented
+	var err error
+	s.evs, err = s.dec.decode(s.evs[:0], ev)
+	if err != nil {
+		return dst, err
+	}
+	for i := range s.evs {
+		if s.evs[i].kind == evUsage {
+			s.usage = mergeUsage(s.usage, s.evs[i].usage)
+		}
+		dst = s.enc.encode(dst, &s.evs[i])
+	}
+	return dst, nil
 }
 
 // End appends what properly closes the client's stream after the upstream stream
-// ended cleanly (closing blocks, final message_delta/message_stop, [DONE]).
-func (s *Stream) End(dst []byte) []byte { return dst }
+// ended cleanly (closing blocks, final message_delta/message_stop, [DONE]). It
+// writes nothing when the stream was already closed (or ended with an error).
+func (s *Stream) End(dst []byte) []byte { return s.enc.end(dst) }
 
 // Usage returns the usage seen so far.
 func (s *Stream) Usage() Usage { return s.usage }

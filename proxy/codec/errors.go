@@ -148,7 +148,7 @@ func geminiErrorStatus(status int) string {
 // short excerpt of the body when it has none.
 func ErrorMessage(body []byte) string {
 	if gjson.ValidBytes(body) {
-		for _, path := range []string{"error.message", "message", "error", "detail.0.msg", "detail"} {
+		for _, path := range []string{"error.message", "message", "error", "detail.0.msg", "detail", "message.detail.0.msg"} {
 			r := gjson.GetBytes(body, path)
 			if r.Type == gjson.String && r.Str != "" {
 				return r.Str
@@ -163,7 +163,11 @@ func ErrorMessage(body []byte) string {
 }
 
 // TranslateError turns an upstream error body in format from into the client's
-// format to, keeping the status. Same format: the body is returned untouched.
+// format to. Same format: the body is returned untouched. Otherwise the status
+// becomes the one the client's SDKs expect for the same condition (Anthropic's
+// 529 is 503 elsewhere; Gemini's 400 API_KEY_INVALID is 401), the error type
+// follows that status, and an OpenAI client keeps the upstream's error code
+// (context_length_exceeded, insufficient_quota, overloaded_error, ...).
 func TranslateError(from, to config.Format, status int, body []byte) (int, []byte) {
 	if from == to && gjson.ValidBytes(body) {
 		return status, body
@@ -172,5 +176,29 @@ func TranslateError(from, to config.Format, status int, body []byte) (int, []byt
 	if msg == "" {
 		msg = "upstream returned HTTP " + strconv.Itoa(status)
 	}
-	return status, ErrorBody(to, status, msg, "")
+	status = clientStatus(to, status, body)
+	return status, ErrorBody(to, status, msg, errorCode(body))
+}
+
+// clientStatus maps an upstream error status to the status a client of format
+// to expects for the same condition.
+func clientStatus(to config.Format, status int, body []byte) int {
+	if status == 400 && gjson.GetBytes(body, `error.details.#(reason=="API_KEY_INVALID")`).Exists() {
+		return 401
+	}
+	if status == 529 && to != config.FormatAnthropic {
+		return 503 // only Anthropic uses 529; the others say overloaded with 503
+	}
+	return status
+}
+
+// errorCode returns the upstream's machine-readable error code, "" when none:
+// OpenAI error.code, else Anthropic error.type or Gemini error.status.
+func errorCode(body []byte) string {
+	for _, path := range []string{"error.code", "error.type", "error.status"} {
+		if r := gjson.GetBytes(body, path); r.Type == gjson.String && r.Str != "" {
+			return r.Str
+		}
+	}
+	return ""
 }

@@ -5,27 +5,44 @@ import (
 	"github.com/gatehouse/gatehouse/proxy/sse"
 )
 
-// UsageFromResponse returns the usage in a non-streaming success body of format f.
+// UsageFromResponse returns the usage in a non-streaming success body of format f
+// (every count unknown when the body has none or is not JSON).
 func UsageFromResponse(f config.Format, body []byte) Usage {
-	return UnknownUsage()
+	r, err := decodeResponse(f, body)
+	if err != nil {
+		return UnknownUsage()
+	}
+	return r.Usage
 }
 
 // UsageTracker follows a stream of format f and keeps its usage: Anthropic
 // message_start then cumulative message_delta (set, never add), OpenAI's usage
 // chunk, Gemini's usageMetadata (last wins). The zero value is not ready: use
-// NewUsageTracker.
+// NewUsageTracker. It is not safe for concurrent use.
 type UsageTracker struct {
-	f     config.Format
+	dec   streamDecoder
+	evs   []event
 	usage Usage
 }
 
 // NewUsageTracker returns a tracker for a stream of format f.
 func NewUsageTracker(f config.Format) *UsageTracker {
-	return &UsageTracker{f: f, usage: UnknownUsage()}
+	return &UsageTracker{dec: newDecoder(f), usage: UnknownUsage()}
 }
 
-// Observe reads one event.
-func (t *UsageTracker) Observe(ev sse.Event) {}
+// Observe reads one event. Events it cannot parse are ignored.
+func (t *UsageTracker) Observe(ev sse.Event) {
+	var err error
+	t.evs, err = t.dec.decode(t.evs[:0], ev)
+	if err != nil {
+		return
+	}
+	for i := range t.evs {
+		if t.evs[i].kind == evUsage {
+			t.usage = mergeUsage(t.usage, t.evs[i].usage)
+		}
+	}
+}
 
 // Usage returns the usage seen so far.
 func (t *UsageTracker) Usage() Usage { return t.usage }
@@ -34,21 +51,57 @@ func (t *UsageTracker) Usage() Usage { return t.usage }
 // "event: error", an OpenAI or Gemini data frame holding an "error" object), with
 // the HTTP status it stands for (529 for overloaded_error, ...) and its message.
 func StreamError(f config.Format, ev sse.Event) (status int, msg string, ok bool) {
+	if len(ev.Data) == 0 || sse.IsDone(ev.Data) {
+		return 0, "", false
+	}
+	// A fresh decoder is enough: error events carry everything themselves.
+	evs, err := newDecoder(f).decode(nil, ev)
+	if err != nil {
+		return 0, "", false
+	}
+	for _, e := range evs {
+		if e.kind == evError {
+			return e.status, e.text, true
+		}
+	}
 	return 0, "", false
 }
 
 // Accumulator rebuilds a stream of format f into the equivalent non-streaming
 // response body of the same format (text, thinking, tool calls, stop reason,
-// usage), which is what the call history shows for a stream.
+// usage), which is what the call history shows for a stream. It is not safe for
+// concurrent use.
 type Accumulator struct {
-	f config.Format
+	f   config.Format
+	dec streamDecoder
+	evs []event
+	b   *builder
 }
 
 // NewAccumulator returns an accumulator for a stream of format f.
-func NewAccumulator(f config.Format) *Accumulator { return &Accumulator{f: f} }
+func NewAccumulator(f config.Format) *Accumulator {
+	return &Accumulator{f: f, dec: newDecoder(f), b: newBuilder()}
+}
 
-// Add reads one event.
-func (a *Accumulator) Add(ev sse.Event) {}
+// Add reads one event. Events it cannot parse are ignored.
+func (a *Accumulator) Add(ev sse.Event) {
+	var err error
+	a.evs, err = a.dec.decode(a.evs[:0], ev)
+	if err != nil {
+		return
+	}
+	for i := range a.evs {
+		if k := a.evs[i].kind; k == evPing || k == evDone || k == evError || k == evBlockStop {
+			continue
+		}
+		a.b.add(&a.evs[i])
+	}
+}
 
 // Body returns the reassembled response body (nil if nothing was seen).
-func (a *Accumulator) Body() []byte { return nil }
+func (a *Accumulator) Body() []byte {
+	if !a.b.seen {
+		return nil
+	}
+	return encodeResponse(nil, a.f, &a.b.resp, "")
+}

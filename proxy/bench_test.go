@@ -1,0 +1,379 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/valyala/fasthttp"
+)
+
+// The benchmarks compare, in one run, three ways to reach the same upstream:
+// direct, through a bare fasthttp forwarder (no routing, parsing or recording:
+// the floor any proxy hop costs on this machine) and through Gatehouse with call
+// recording on. Machines here are noisy: read ratios within one run.
+
+// benchBody is a 1 KB OpenAI chat completion.
+var benchBody = func() []byte {
+	pad := bytes.Repeat([]byte("x"), 1024-200)
+	return []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4.1","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		string(pad) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`)
+}()
+
+var benchRequest = []byte(`{"model":"gpt-4.1","messages":[{"role":"user","content":"What is the capital of Australia?"}]}`)
+
+// benchStreamEvents is how many chunks a benchmark stream has, and benchCadence
+// the upstream's pause between them.
+const (
+	benchStreamEvents = 20
+	benchCadence      = 2 * time.Millisecond
+)
+
+// benchUpstream answers /v1/chat/completions with benchBody, or with a stream
+// of benchStreamEvents chunks whose content is the upstream's send time in ns.
+func benchUpstream(tb testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if !bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
+			ctx.SetContentType("application/json")
+			ctx.SetBody(benchBody)
+			return
+		}
+		ctx.SetContentType("text/event-stream")
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			for i := 0; i < benchStreamEvents; i++ {
+				if i > 0 {
+					time.Sleep(benchCadence)
+				}
+				fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%d\"},\"finish_reason\":null}]}\n\n", time.Now().UnixNano())
+				if w.Flush() != nil {
+					return
+				}
+			}
+			_, _ = w.WriteString("data: [DONE]\n\n")
+			_ = w.Flush()
+		})
+	}}
+	go srv.Serve(ln) //nolint:errcheck
+	tb.Cleanup(func() { _ = srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+// benchFloor is a bare fasthttp forwarder to upstream: the cost of any hop.
+func benchFloor(tb testing.TB, upstream string) string {
+	client := &fasthttp.Client{StreamResponseBody: true, MaxConnsPerHost: 4096}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		req := fasthttp.AcquireRequest()
+		defer fasthttp.ReleaseRequest(req)
+		ctx.Request.CopyTo(req)
+		req.SetHost(upstream)
+		resp := fasthttp.AcquireResponse()
+		if err := client.Do(req, resp); err != nil {
+			fasthttp.ReleaseResponse(resp)
+			ctx.Error(err.Error(), fasthttp.StatusBadGateway)
+			return
+		}
+		ctx.SetStatusCode(resp.StatusCode())
+		ctx.Response.Header.SetContentTypeBytes(resp.Header.ContentType())
+		if !bytes.HasPrefix(resp.Header.ContentType(), []byte("text/event-stream")) {
+			body, _ := io.ReadAll(resp.BodyStream())
+			ctx.SetBody(body)
+			fasthttp.ReleaseResponse(resp)
+			return
+		}
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			defer fasthttp.ReleaseResponse(resp)
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := resp.BodyStream().Read(buf)
+				if n > 0 {
+					_, _ = w.Write(buf[:n])
+					if w.Flush() != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	}}
+	go srv.Serve(ln) //nolint:errcheck
+	tb.Cleanup(func() { _ = srv.Shutdown() })
+	return ln.Addr().String()
+}
+
+// benchRecorder is a recorder that hands records to another goroutine, as the
+// history store's queue does.
+type benchRecorder struct{ ch chan *Call }
+
+func (r benchRecorder) Record(c *Call) {
+	select {
+	case r.ch <- c:
+	default:
+	}
+}
+
+// benchGatehouse starts Gatehouse with recording on, routing gpt-* to upstream.
+func benchGatehouse(tb testing.TB, upstream string) string {
+	cfg, err := config.Parse([]byte(`
+[[provider]]
+name = "openai"
+base_url = "http://`+upstream+`/v1"
+`), "bench.toml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec := benchRecorder{ch: make(chan *Call, 4096)}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-rec.ch:
+			case <-done:
+				return
+			}
+		}
+	}()
+	s, err := New(cfg, Options{Keys: keys{"openai/": "sk-bench"}, Recorder: rec, Logger: discardLogger()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go s.Serve(ln) //nolint:errcheck
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+		close(done)
+	})
+	return ln.Addr().String()
+}
+
+// benchTargets starts the upstream and both hops.
+func benchTargets(tb testing.TB) (names []string, addrs []string) {
+	up := benchUpstream(tb)
+	return []string{"direct", "floor", "gatehouse"}, []string{up, benchFloor(tb, up), benchGatehouse(tb, up)}
+}
+
+// post sends one non-streaming request and checks the answer.
+func post(tb testing.TB, c *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) {
+	if err := c.Do(req, resp); err != nil {
+		tb.Fatal(err)
+	}
+	if resp.StatusCode() != 200 || len(resp.Body()) != len(benchBody) {
+		tb.Fatalf("status %d, %d bytes: %s", resp.StatusCode(), len(resp.Body()), resp.Body())
+	}
+}
+
+func newBenchRequest(addr string, body []byte) *fasthttp.Request {
+	req := fasthttp.AcquireRequest()
+	req.SetRequestURI("http://" + addr + "/v1/chat/completions")
+	req.Header.SetMethod("POST")
+	req.Header.SetContentType("application/json")
+	req.Header.Set("Authorization", "Bearer client-key")
+	req.SetBody(body)
+	return req
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// BenchmarkPassThroughC1 interleaves one request per path per iteration
+// (concurrency 1) and reports each path's p50/p99 and the latency each hop adds
+// over direct.
+func BenchmarkPassThroughC1(b *testing.B) {
+	names, addrs := benchTargets(b)
+	clients := make([]*fasthttp.HostClient, len(addrs))
+	reqs := make([]*fasthttp.Request, len(addrs))
+	for i, a := range addrs {
+		clients[i] = &fasthttp.HostClient{Addr: a, MaxConns: 1}
+		reqs[i] = newBenchRequest(a, benchRequest)
+	}
+	resp := &fasthttp.Response{}
+	lat := make([][]time.Duration, len(addrs))
+	for i := range addrs { // warm up connections and pools
+		for j := 0; j < 200; j++ {
+			post(b, clients[i], reqs[i], resp)
+		}
+	}
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := range addrs {
+			t0 := time.Now()
+			post(b, clients[i], reqs[i], resp)
+			lat[i] = append(lat[i], time.Since(t0))
+		}
+	}
+	b.StopTimer()
+	direct := percentile(lat[0], 0.5)
+	for i, name := range names {
+		b.ReportMetric(us(percentile(lat[i], 0.5)), name+"-p50-µs")
+		b.ReportMetric(us(percentile(lat[i], 0.99)), name+"-p99-µs")
+		if i > 0 {
+			b.ReportMetric(us(percentile(lat[i], 0.5)-direct), name+"-added-p50-µs")
+		}
+	}
+	floorAdded := percentile(lat[1], 0.5) - direct
+	if floorAdded > 0 {
+		b.ReportMetric(float64(percentile(lat[2], 0.5)-direct)/float64(floorAdded), "gatehouse/floor-added")
+	}
+}
+
+// BenchmarkPassThroughC64 measures req/s at concurrency 64 for each path, run
+// one after the other in the same process. allocs/op includes the client's and
+// the upstream's allocations: subtract the direct row's to get a hop's.
+func BenchmarkPassThroughC64(b *testing.B) {
+	names, addrs := benchTargets(b)
+	for i, name := range names {
+		addr := addrs[i]
+		b.Run(name, func(b *testing.B) {
+			client := &fasthttp.HostClient{Addr: addr, MaxConns: 64}
+			b.ReportAllocs()
+			b.SetParallelism(max(1, 64/runtimeProcs()))
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				req := newBenchRequest(addr, benchRequest)
+				defer fasthttp.ReleaseRequest(req)
+				resp := &fasthttp.Response{}
+				for pb.Next() {
+					post(b, client, req, resp)
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		})
+	}
+}
+
+// BenchmarkStream measures, per path, the delay to the first chunk and how
+// late each chunk arrives after the upstream sent it (the upstream writes its
+// send time into each chunk): a relay that waits for the next chunk shows a lag
+// of a whole cadence.
+func BenchmarkStream(b *testing.B) {
+	names, addrs := benchTargets(b)
+	body := []byte(`{"model":"gpt-4.1","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	first := make([][]time.Duration, len(addrs))
+	lag := make([][]time.Duration, len(addrs))
+	for n := 0; n < b.N; n++ {
+		for i, a := range addrs {
+			f, l := streamOnce(b, a, body)
+			first[i] = append(first[i], f)
+			lag[i] = append(lag[i], l...)
+		}
+	}
+	for i, name := range names {
+		b.ReportMetric(us(percentile(first[i], 0.5)), name+"-first-chunk-µs")
+		b.ReportMetric(us(percentile(lag[i], 0.5)), name+"-chunk-lag-p50-µs")
+		b.ReportMetric(us(percentile(lag[i], 0.99)), name+"-chunk-lag-p99-µs")
+	}
+}
+
+// streamOnce reads one stream, returning the time to the first chunk and each
+// chunk's lag behind its upstream send time.
+func streamOnce(tb testing.TB, addr string, body []byte) (time.Duration, []time.Duration) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	t0 := time.Now()
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer k\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	br := bufio.NewReader(conn)
+	for { // headers
+		line, err := br.ReadString('\n')
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	r := sse.NewReader(&chunkedReader{br: br}, 0)
+	var firstChunk time.Duration
+	var lags []time.Duration
+	for i := 0; ; i++ {
+		ev, err := r.Next()
+		if err != nil {
+			tb.Fatalf("stream from %s ended: %v", addr, err)
+		}
+		now := time.Now()
+		if i == 0 {
+			firstChunk = now.Sub(t0)
+		}
+		if sse.IsDone(ev.Data) {
+			return firstChunk, lags
+		}
+		j := bytes.Index(ev.Data, []byte(`"content":"`))
+		if j < 0 {
+			continue
+		}
+		rest := ev.Data[j+11:]
+		sent, err := strconv.ParseInt(string(rest[:bytes.IndexByte(rest, '"')]), 10, 64)
+		if err == nil {
+			lags = append(lags, now.Sub(time.Unix(0, sent)))
+		}
+	}
+}
+
+// chunkedReader decodes an HTTP/1.1 chunked body.
+type chunkedReader struct {
+	br   *bufio.Reader
+	left int
+}
+
+func (c *chunkedReader) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		line, err := c.br.ReadString('\n')
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.ParseInt(string(bytes.TrimSpace([]byte(line))), 16, 64)
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		c.left = int(n)
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.br.Read(p)
+	c.left -= n
+	if c.left == 0 && err == nil {
+		_, err = c.br.Discard(2)
+	}
+	return n, err
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }

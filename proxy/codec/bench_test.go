@@ -1,0 +1,81 @@
+package codec
+
+import (
+	"testing"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+)
+
+// BenchmarkStream measures translating whole upstream streams (fixtures) into
+// each other client format: ns per stream (ns/op) and per upstream event (ns/event).
+func BenchmarkStream(b *testing.B) {
+	cases := []struct {
+		file     string
+		from, to config.Format
+	}{
+		{"openai/stream_tool_calls.sse", oai, ant},
+		{"openai/stream_text.sse", oai, ant},
+		{"openai/stream_tool_calls.sse", oai, gem},
+		{"anthropic/stream_tool_use.sse", ant, oai},
+		{"anthropic/stream_thinking.sse", ant, oai},
+		{"anthropic/stream_tool_use.sse", ant, gem},
+		{"gemini/stream_function_call.sse", gem, oai},
+		{"gemini/stream_text.sse", gem, ant},
+	}
+	for _, tc := range cases {
+		evs := readEvents(b, "testdata/"+tc.file)
+		b.Run(tc.file+"_to_"+string(tc.to), func(b *testing.B) {
+			var out []byte
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				s := NewStream(tc.from, tc.to, RequestInfo{ClientModel: "m", IncludeUsage: true})
+				out = out[:0]
+				for _, ev := range evs {
+					out, _ = s.Event(out, ev)
+				}
+				out = s.End(out)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+		})
+	}
+}
+
+// BenchmarkPassThroughInspection is what a same-format stream costs: usage
+// tracking and accumulation for the history, per upstream event.
+func BenchmarkPassThroughInspection(b *testing.B) {
+	evs := readEvents(b, "testdata/anthropic/stream_tool_use.sse")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tr, acc := NewUsageTracker(ant), NewAccumulator(ant)
+		for _, ev := range evs {
+			tr.Observe(ev)
+			acc.Add(ev)
+		}
+		_ = acc.Body()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
+
+func BenchmarkRequest(b *testing.B) {
+	body := readFile(b, "testdata/openai/request_tool_result_followup.json")
+	for _, to := range []config.Format{ant, gem} {
+		b.Run("openai_to_"+string(to), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := Request(oai, to, body, RequestOptions{Model: "m"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkResponse(b *testing.B) {
+	body := readFile(b, "testdata/anthropic/response_tool_use.json")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Response(ant, oai, body, RequestInfo{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

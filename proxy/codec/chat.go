@@ -1,0 +1,261 @@
+package codec
+
+// This file is the canonical model every format converts to and from (hub and
+// spoke, STYLE.md 4.10): a request, its messages and content parts, tools, a
+// response, and the events a stream is made of.
+
+// PartKind says what a content part holds.
+type PartKind uint8
+
+// The kinds of content part.
+const (
+	PartText             PartKind = iota // Text
+	PartImage                            // MediaType + Data (base64) or URL
+	PartDocument                         // a PDF: MediaType + Data or URL
+	PartThinking                         // Text, Signature
+	PartRedactedThinking                 // Text holds Anthropic's opaque data
+	PartToolCall                         // ToolID, ToolName, Args
+	PartToolResult                       // ToolID, ToolName, Result, IsError
+)
+
+// Part is one piece of message content.
+type Part struct {
+	Kind      PartKind
+	Text      string
+	Signature string // thinking signature (Anthropic) or thoughtSignature (Gemini)
+	MediaType string
+	Data      string // base64, without a data: prefix
+	URL       string
+	ToolID    string
+	ToolName  string
+	Args      string // the tool call's arguments as JSON text (an object)
+	Result    []Part // a tool result's content: text and images
+	IsError   bool
+	// Extra is raw JSON of the part's own fields that the target format may
+	// keep (cache_control), "" when none.
+	CacheControl string
+}
+
+// Role is who wrote a message.
+type Role uint8
+
+// The message roles. System prompts live in Request.System.
+const (
+	RoleUser Role = iota
+	RoleAssistant
+)
+
+// Message is one turn. Tool results are parts of a user message.
+type Message struct {
+	Role  Role
+	Parts []Part
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Name        string
+	Description string
+	Schema      string // JSON Schema of the arguments, raw JSON ("" for none)
+	Strict      bool
+}
+
+// ToolChoiceMode says whether and how the model must call tools.
+type ToolChoiceMode uint8
+
+// The tool choice modes.
+const (
+	ToolChoiceDefault  ToolChoiceMode = iota // not set: the target's default
+	ToolChoiceAuto                           // the model decides
+	ToolChoiceNone                           // no tool calls
+	ToolChoiceRequired                       // at least one tool call
+	ToolChoiceNamed                          // this one tool (ToolChoice.Name)
+)
+
+// ToolChoice is the tool choice with the named tool when Mode is ToolChoiceNamed.
+type ToolChoice struct {
+	Mode ToolChoiceMode
+	Name string
+}
+
+// ResponseFormat asks for JSON output.
+type ResponseFormat struct {
+	Type   string // "", "json_object" or "json_schema"
+	Name   string
+	Schema string // raw JSON Schema
+	Strict bool
+}
+
+// Thinking is the reasoning configuration.
+type Thinking struct {
+	Enabled bool
+	Budget  int    // budget tokens, 0 when unset
+	Effort  string // OpenAI reasoning_effort (low, medium, high), "" when unset
+	// Include is false when the client asked for thinking but not to see it.
+	Include bool
+}
+
+// chatRequest is a chat request in canonical form. Pointer fields are nil when unset.
+type chatRequest struct {
+	Model             string
+	System            []Part // text parts
+	Messages          []Message
+	Tools             []Tool
+	ToolChoice        ToolChoice
+	ParallelToolCalls *bool
+	MaxTokens         *int
+	Temperature       *float64
+	TopP              *float64
+	TopK              *int
+	Stop              []string
+	Seed              *int64
+	N                 int
+	User              string
+	Stream            bool
+	IncludeUsage      bool
+	ResponseFormat    ResponseFormat
+	Thinking          Thinking
+}
+
+// StopReason is why the model stopped, in canonical form.
+type StopReason uint8
+
+// The stop reasons.
+const (
+	StopUnknown  StopReason = iota // not said (a stream cut short)
+	StopEnd                        // natural end of turn
+	StopSequence                   // a stop sequence matched
+	StopLength                     // the token limit
+	StopTool                       // the model called tools
+	StopFilter                     // a content filter or refusal
+	StopPause                      // Anthropic pause_turn
+)
+
+// chatResponse is a complete (non-streaming) response in canonical form.
+type chatResponse struct {
+	ID           string
+	Model        string
+	Created      int64
+	Parts        []Part
+	Stop         StopReason
+	StopSequence string
+	Usage        Usage
+}
+
+// evKind is the kind of a canonical stream event.
+type evKind uint8
+
+const (
+	evStart     evKind = iota // the response began: id, name (model), created
+	evText                    // text fragment
+	evThinking                // thinking fragment
+	evSignature               // thinking signature (completes the thinking block)
+	evRedacted                // a whole redacted thinking block (text = data)
+	evToolStart               // a tool call began: key, id, name
+	evToolArgs                // a fragment of tool call key's arguments
+	evBlockStop               // the upstream closed a content block (key)
+	evFinish                  // stop reason (stop, text = stop sequence)
+	evUsage                   // usage so far (cumulative: set, never add)
+	evPing                    // keep-alive
+	evError                   // in-band error: status, text = message
+	evDone                    // the upstream's own end marker ([DONE], message_stop)
+)
+
+// event is one canonical stream event. Which fields count depends on kind.
+type event struct {
+	kind    evKind
+	key     int
+	id      string
+	name    string
+	text    string
+	stop    StopReason
+	usage   Usage
+	status  int
+	created int64
+}
+
+// mergeUsage sets every count of u that next knows: upstream usage is
+// cumulative, so a later report replaces an earlier one (set, never add).
+func mergeUsage(u, next Usage) Usage {
+	if next.InputTokens >= 0 {
+		u.InputTokens = next.InputTokens
+	}
+	if next.OutputTokens >= 0 {
+		u.OutputTokens = next.OutputTokens
+	}
+	if next.CacheReadTokens >= 0 {
+		u.CacheReadTokens = next.CacheReadTokens
+	}
+	if next.CacheWriteTokens >= 0 {
+		u.CacheWriteTokens = next.CacheWriteTokens
+	}
+	if next.ReasoningTokens >= 0 {
+		u.ReasoningTokens = next.ReasoningTokens
+	}
+	return u
+}
+
+// known returns n, or 0 when it is unknown (negative), for fields a format requires.
+func known(n int64) int64 {
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// builder rebuilds a canonical chatResponse from canonical stream events.
+type builder struct {
+	resp  chatResponse
+	tools map[int]int // event key → index in resp.Parts
+	seen  bool
+}
+
+func newBuilder() *builder {
+	return &builder{resp: chatResponse{Usage: UnknownUsage()}}
+}
+
+func (b *builder) add(e *event) {
+	b.seen = true
+	r := &b.resp
+	last := func(k PartKind) *Part {
+		if n := len(r.Parts); n > 0 && r.Parts[n-1].Kind == k {
+			return &r.Parts[n-1]
+		}
+		r.Parts = append(r.Parts, Part{Kind: k})
+		return &r.Parts[len(r.Parts)-1]
+	}
+	switch e.kind {
+	case evStart:
+		if r.ID == "" {
+			r.ID, r.Model, r.Created = e.id, e.name, e.created
+		}
+	case evText:
+		p := last(PartText)
+		p.Text += e.text
+	case evThinking:
+		p := last(PartThinking)
+		if p.Signature != "" { // a signed block is complete: this is a new one
+			r.Parts = append(r.Parts, Part{Kind: PartThinking})
+			p = &r.Parts[len(r.Parts)-1]
+		}
+		p.Text += e.text
+	case evSignature:
+		p := last(PartThinking)
+		p.Signature += e.text
+	case evRedacted:
+		r.Parts = append(r.Parts, Part{Kind: PartRedactedThinking, Text: e.text})
+	case evToolStart:
+		if b.tools == nil {
+			b.tools = map[int]int{}
+		}
+		b.tools[e.key] = len(r.Parts)
+		r.Parts = append(r.Parts, Part{Kind: PartToolCall, ToolID: e.id, ToolName: e.name})
+	case evToolArgs:
+		if i, ok := b.tools[e.key]; ok {
+			r.Parts[i].Args += e.text
+		}
+	case evFinish:
+		r.Stop, r.StopSequence = e.stop, e.text
+	case evUsage:
+		r.Usage = mergeUsage(r.Usage, e.usage)
+	}
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestBodiesRoundTrip(t *testing.T) {
+	r := newRedactor(nil)
+	for _, tt := range []struct {
+		name string
+		in   *Bodies
+		want storedBodies
+	}{
+		{"empty", &Bodies{}, storedBodies{}},
+		{"request only", &Bodies{Request: RawMessage{Body: []byte(`{"a":1}`)}},
+			storedBodies{Request: &Message{Headers: nil, Body: `{"a":1}`}}},
+		{"headers and stream", &Bodies{
+			Request:  RawMessage{Headers: []Header{{"Content-Type", "application/json"}, {"X-Empty", ""}}, Body: []byte("{}"), Truncated: true},
+			Response: RawMessage{Headers: []Header{{"Content-Type", "text/event-stream"}}, Body: []byte(`{"text":"héllo \"q\" \n"}`)},
+			Events:   []byte("data: {}\n\ndata: [DONE]\n\n"), EventsTruncated: true,
+		}, storedBodies{
+			Request:  &Message{Headers: []Header{{"Content-Type", "application/json"}, {"X-Empty", ""}}, Body: "{}", Truncated: true},
+			Response: &Message{Headers: []Header{{"Content-Type", "text/event-stream"}}, Body: `{"text":"héllo \"q\" \n"}`},
+			Events:   "data: {}\n\ndata: [DONE]\n\n", EventsTruncated: true,
+		}},
+		{"large, gzipped", &Bodies{Response: RawMessage{Body: []byte(strings.Repeat("abc", 20000))}},
+			storedBodies{Response: &Message{Body: strings.Repeat("abc", 20000)}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := encodeBodies(tt.in, r, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeBodies(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []*Message{got.Request, got.Response} {
+				if m != nil && len(m.Headers) == 0 {
+					m.Headers = nil
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("round trip of %s: got %+v, want %+v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeBodies: no stored value, however corrupt, makes decoding panic, and
+// every encoded value decodes.
+func FuzzDecodeBodies(f *testing.F) {
+	r := newRedactor(nil)
+	for _, b := range []*Bodies{
+		{},
+		{Request: RawMessage{Headers: []Header{{"A", "b"}}, Body: []byte("{}")}, Events: []byte("data: x\n\n")},
+		{Response: RawMessage{Body: []byte(strings.Repeat("z", 40000))}},
+	} {
+		v, _ := encodeBodies(b, r, 1<<20)
+		f.Add(v)
+	}
+	f.Add([]byte{0, 1, 0, 255, 255, 255, 255, 15})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		sb, err := decodeBodies(v)
+		if err != nil {
+			return
+		}
+		in := &Bodies{Events: []byte(sb.Events), EventsTruncated: sb.EventsTruncated}
+		if sb.Request != nil {
+			in.Request = RawMessage{Headers: append([]Header{}, sb.Request.Headers...), Body: []byte(sb.Request.Body), Truncated: sb.Request.Truncated}
+		}
+		if sb.Response != nil {
+			in.Response = RawMessage{Headers: append([]Header{}, sb.Response.Headers...), Body: []byte(sb.Response.Body), Truncated: sb.Response.Truncated}
+		}
+		v2, err := encodeBodies(in, r, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeBodies(v2); err != nil {
+			t.Fatalf("re-encoded value does not decode: %v", err)
+		}
+	})
+}
