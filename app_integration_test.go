@@ -38,7 +38,7 @@ func TestIntegrationAppTray(t *testing.T) {
 		t.Skip("no StatusNotifier watcher: .ci/integration starts gtk-sni-tray-standalone --watcher")
 	}
 
-	bin := buildGatehouse(t)
+	bin := testBinary(t)
 	up := startUpstream(t)
 	dir := t.TempDir()
 	writeTestConfig(t, dir, up)
@@ -82,12 +82,12 @@ func TestIntegrationAppTray(t *testing.T) {
 	}
 
 	click(t, item, idOf(t, items, ui.MenuPause))
-	waitFor(t, "the Resume item", func() bool { return countLabel(trayMenu(t, item), ui.MenuResume) == 1 })
+	waitUntil(t, "the Resume item", func() bool { return countLabel(trayMenu(t, item), ui.MenuResume) == 1 })
 	if _, status := chat(t, base, "paused?", ""); status != 503 {
 		t.Errorf("a call to the paused proxy got %d, want 503", status)
 	}
 	click(t, item, idOf(t, trayMenu(t, item), ui.MenuResume))
-	waitFor(t, "the Pause item", func() bool { return countLabel(trayMenu(t, item), ui.MenuPause) == 1 })
+	waitUntil(t, "the Pause item", func() bool { return countLabel(trayMenu(t, item), ui.MenuPause) == 1 })
 
 	second := exec.Command(bin, "--data", dir)
 	second.Env = env
@@ -180,8 +180,8 @@ func click(t *testing.T, dest, id string) {
 	}
 }
 
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

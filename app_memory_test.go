@@ -21,7 +21,7 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 	if os.Getenv("GATEHOUSE_INTEGRATION") != "1" || os.Getenv("DISPLAY") == "" {
 		t.Skip("set GATEHOUSE_INTEGRATION=1 and DISPLAY (see .ci/integration)")
 	}
-	bin := buildGatehouse(t)
+	bin := testBinary(t)
 	dir := t.TempDir()
 	seedCalls(t, dir, 100_000)
 	var stderr syncBuffer

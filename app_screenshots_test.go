@@ -29,7 +29,7 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildGatehouse(t)
+	bin := testBinary(t)
 	up := startUpstream(t)
 	dir := t.TempDir()
 	cfg := `[retry]
