@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/ui"
 )
@@ -89,5 +91,35 @@ func TestSecondLaunchAgainstServe(t *testing.T) {
 	code := run([]string{"--data", dir}, strings.NewReader(""), &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "gatehouse serve` is already running with data folder "+dir) {
 		t.Errorf("second launch: code %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestAppKeysShareTheProxyCache sets a key the way the providers screen does
+// and checks the proxy's own key source sees it at once, masked in the status.
+func TestAppKeysShareTheProxyCache(t *testing.T) {
+	keyring.MockInit() // as the keys tests do: never the real keychain here
+	st, _ := startTestStack(t, t.TempDir())
+	k := newAppKeys(st)
+	const secret = "sk-app-test-0123456789abcdef"
+	if err := k.Set("mistral", secret); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	if got, ok := st.svc.keys.Secret("mistral", ""); !ok || got != secret {
+		t.Errorf("the proxy's key source has %q, %v", got, ok)
+	}
+	if s := k.Status("mistral"); s.Source != ui.KeyKeychain || strings.Contains(s.Mask, secret) || s.Mask == "" {
+		t.Errorf("status %+v", s)
+	}
+	if err := k.Delete("mistral"); err != nil {
+		t.Fatal(err)
+	}
+	if s := k.Status("mistral"); s.Source != ui.KeyNone {
+		t.Errorf("status after Delete %+v", s)
+	}
+	if err := k.Test(t.Context(), "mistral"); err == nil || !strings.Contains(err.Error(), "no key") {
+		t.Errorf("Test without a key: %v", err)
+	}
+	if s := k.Status("ollama"); s.Source != ui.KeyNotNeed {
+		t.Errorf("ollama status %+v, want not needed", s)
 	}
 }
