@@ -28,8 +28,8 @@ func thousands(n int64) string {
 // shortDuration prints d for people: "850 ms", "1.2 s", "2 min 5 s".
 func shortDuration(d time.Duration) string {
 	switch {
-	case d <= 0:
-		return "0 ms"
+	case d < time.Millisecond: // history stores whole milliseconds: 0 means under one
+		return "<1 ms"
 	case d < time.Second:
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	case d < 10*time.Second:

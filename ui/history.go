@@ -266,7 +266,7 @@ func (s *historyScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 	set(0, clock(c.Start, s.a.b.now()), widget.MediumImportance)
 	set(1, statusText(c), statusImportance(c))
-	set(2, c.Method+" "+c.Path, widget.MediumImportance)
+	set(2, requestText(c), widget.MediumImportance)
 	set(3, modelRoute(c), widget.MediumImportance)
 	set(4, shortDuration(c.Duration), widget.MediumImportance)
 	set(5, tokens(c.Usage.InputTokens)+"/"+tokens(c.Usage.OutputTokens), widget.MediumImportance)
@@ -298,6 +298,15 @@ func statusImportance(c *proxy.Call) widget.Importance {
 		return widget.DangerImportance
 	}
 	return widget.WarningImportance
+}
+
+// requestText is the request column: the path, with the method unless POST
+// (nearly every LLM call), so the path gets the room.
+func requestText(c *proxy.Call) string {
+	if c.Method == "" || c.Method == "POST" {
+		return c.Path
+	}
+	return c.Method + " " + c.Path
 }
 
 // modelRoute is "requested → provider/upstream".
