@@ -285,6 +285,23 @@ func (d *detailScreen) doCopyJSON() {
 	if d.call == nil {
 		return
 	}
+	if rj, ok := d.a.b.History.(RecordJSON); ok {
+		id := d.call.ID
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			b, err := rj.RecordJSON(ctx, id)
+			runOnUI(func() {
+				if err != nil {
+					d.status.SetText("Copy JSON: " + err.Error())
+					return
+				}
+				d.a.copyText(string(b))
+				d.status.SetText("Copied the stored call as JSON (" + byteSize(len(b)) + ")")
+			})
+		}()
+		return
+	}
 	b, err := CallJSON(d.call)
 	if err != nil {
 		d.status.SetText("Copy JSON: " + err.Error())
