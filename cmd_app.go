@@ -1,12 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -31,17 +36,33 @@ func (s *services) appCircuit(provider string, open bool) {
 	}
 }
 
+// desktopMode is set while this process runs the desktop app: its admin API
+// may answer before the window exists, and says "starting" rather than "serve".
+var desktopMode atomic.Bool
+
 // appAPI serves /_gatehouse/api/app/*: "show" brings the window forward (a
 // second launch with the same data folder asks for it).
 func (s *services) appAPI(ctx *fasthttp.RequestCtx, path string) {
 	a := s.app.Load()
+	if a == nil && desktopMode.Load() {
+		adminError(ctx, fasthttp.StatusServiceUnavailable, "the desktop app is starting")
+		return
+	}
 	if a == nil {
 		adminError(ctx, fasthttp.StatusNotFound, "the desktop app is not running (this is gatehouse serve)")
 		return
 	}
 	switch {
 	case path == "show" && ctx.IsPost():
-		a.Show()
+		// Optional body {"tab":"History","call":"ID"}: what to show.
+		var req struct{ Tab, Call string }
+		if body := ctx.PostBody(); len(body) > 0 {
+			if err := json.Unmarshal(body, &req); err != nil {
+				adminError(ctx, fasthttp.StatusBadRequest, "show: "+err.Error())
+				return
+			}
+		}
+		a.Reveal(req.Tab, req.Call)
 		ctx.SetBodyString(`{"shown":true}`)
 	default:
 		adminError(ctx, fasthttp.StatusNotFound, "no app endpoint "+path)
@@ -64,6 +85,8 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 	if code, done := showRunning(dataDir, stdout, stderr); done {
 		return code
 	}
+	desktopMode.Store(true)
+	defer desktopMode.Store(false)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, err := startStack(cf, false, log)
 	if err != nil {
@@ -87,6 +110,9 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 			fyne.Do(fy.Quit)
 		}
 	}()
+	idle := make(chan struct{})
+	defer close(idle)
+	go trimMemory(idle)
 	a.Window().Show()
 	fy.Run() // until Quit (tray, signal, or closing the window when there is no tray)
 
@@ -105,6 +131,10 @@ func showRunning(dataDir string, stdout, stderr io.Writer) (code int, done bool)
 		return 0, false
 	}
 	status, body, err := c.do(http.MethodPost, "app/show", nil)
+	for i := 0; i < 50 && err == nil && status == http.StatusServiceUnavailable; i++ {
+		time.Sleep(200 * time.Millisecond) // its window is being built
+		status, body, err = c.do(http.MethodPost, "app/show", nil)
+	}
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "gatehouse: already running with data folder %s, but it did not answer: %v\n", dataDir, err)
@@ -133,4 +163,42 @@ func appBackend(st *stack) *ui.Backend {
 		b.History = ui.StoreHistory{H: st.svc.history}
 	}
 	return b
+}
+
+// args are the flags that make another launch use the same data and config.
+func (c commonFlags) args() []string {
+	var out []string
+	if c.data != "" {
+		if abs, err := filepath.Abs(c.data); err == nil {
+			out = append(out, "--data", abs)
+		}
+	}
+	if c.configFile != "" {
+		if abs, err := filepath.Abs(c.configFile); err == nil {
+			out = append(out, "--config", abs)
+		}
+	}
+	if c.listen != "" {
+		out = append(out, "--listen", c.listen)
+	}
+	return out
+}
+
+// trimMemory keeps an idle app small: a tighter GC target (unless GOGC is
+// set), and the start-up garbage (fonts, first pages, stats) handed back to the
+// OS once the window has settled, then every few minutes.
+func trimMemory(done <-chan struct{}) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	wait := 10 * time.Second
+	for {
+		select {
+		case <-done:
+			return
+		case <-time.After(wait):
+		}
+		debug.FreeOSMemory()
+		wait = 5 * time.Minute
+	}
 }

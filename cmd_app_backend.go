@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/ui"
@@ -23,17 +22,14 @@ type appKeys struct {
 
 var _ ui.Keys = (*appKeys)(nil)
 
-// newAppKeys loads the providers' keys into a cache. TODO(lead): once
-// cmd_keys.go keeps the proxy's *store.Keys in services, use that instance here
-// so that a key set in the window reaches the proxy at once.
+// newAppKeys uses the stack's key cache, the one the proxy reads, so a key set
+// in the window is used by the very next call.
 func newAppKeys(st *stack) *appKeys {
-	k := &appKeys{st: st, k: store.NewKeys()}
-	var accounts []string
-	for _, p := range st.svc.cfg.Load().Providers {
-		accounts = append(accounts, store.Account(p.Name, ""))
+	k := st.svc.keys
+	if k == nil {
+		k = store.NewKeys()
 	}
-	go func() { _ = k.k.Load(accounts) }() // the keychain may prompt or hang: not on the UI thread
-	return k
+	return &appKeys{st: st, k: k}
 }
 
 func (k *appKeys) Available() error { return k.k.Unavailable() }
@@ -61,7 +57,7 @@ func (k *appKeys) Delete(provider string) error {
 	return err
 }
 
-// Test makes the provider's key check call (a cheap authenticated GET).
+// Test makes the provider's key check call (keys test), any auth scheme.
 func (k *appKeys) Test(ctx context.Context, provider string) error {
 	p, ok := k.st.svc.cfg.Load().Provider(provider)
 	if !ok {
@@ -71,47 +67,25 @@ func (k *appKeys) Test(ctx context.Context, provider string) error {
 	if key == "" && p.KeyEnv != "" {
 		key = os.Getenv(p.KeyEnv)
 	}
-	if key == "" && !p.NoKey {
+	if key == "" && !p.NoKey && p.DefaultAuth() != "none" {
 		return errors.New("no key: add one with the Key button, or set " + orWord(p.KeyEnv, "its key_env variable"))
 	}
-	check := p.KeyCheck
-	if check == "" {
-		check = "/models"
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(p.BaseURL, "/")+check, nil)
+	status, msg, err := checkKey(p, key, proxy.FieldLookup(k.k, p))
 	if err != nil {
-		return fmt.Errorf("key check: %w", err)
+		return maskKey(err.Error(), key)
 	}
-	if key != "" {
-		switch p.DefaultAuth() {
-		case "bearer":
-			req.Header.Set("Authorization", "Bearer "+key)
-		case "x-api-key":
-			req.Header.Set("x-api-key", key)
-			req.Header.Set("anthropic-version", "2023-06-01")
-		case "x-goog-api-key":
-			req.Header.Set("x-goog-api-key", key)
-		case "api-key":
-			req.Header.Set("api-key", key)
-		case "header":
-			req.Header.Set(p.AuthOptions.Header, p.AuthOptions.Prefix+key)
-		default:
-			return fmt.Errorf("%s uses %s auth: check it with `gatehouse keys test %s`", provider, p.DefaultAuth(), provider)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("unreachable: %w", errors.Unwrap(err))
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	switch {
-	case resp.StatusCode < 300:
+	if status >= 200 && status < 300 {
 		return nil
-	case resp.StatusCode == 401 || resp.StatusCode == 403:
-		return fmt.Errorf("%d: the key was rejected", resp.StatusCode)
 	}
-	return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	return maskKey(fmt.Sprintf("%d %s: %s", status, statusMeaning(status), msg), key)
+}
+
+// maskKey returns msg as an error with key's literal value masked.
+func maskKey(msg, key string) error {
+	if key != "" {
+		msg = strings.ReplaceAll(msg, key, store.Mask(key))
+	}
+	return errors.New(msg)
 }
 
 func orWord(s, fallback string) string {
@@ -228,6 +202,9 @@ func (c appConfig) SaveSettings(s ui.AppSettings) error {
 	})
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := setAutostart(s.StartAtLogin, c.st.flags.args()); err != nil {
+		return fmt.Errorf("settings saved, but start at login: %w", err)
 	}
 	return nil
 }

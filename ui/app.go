@@ -110,6 +110,24 @@ func (a *App) Show() {
 	})
 }
 
+// Reveal brings the window forward on the named tab ("" keeps the current one)
+// and, when callID is set, opens that call in History. Safe from any goroutine.
+func (a *App) Reveal(tab, callID string) {
+	runOnUI(func() {
+		if callID != "" {
+			tab = TabHistory
+		}
+		if tab != "" {
+			a.ShowTab(tab)
+		}
+		if callID != "" {
+			a.history.openCall(callID)
+		}
+		a.win.Show()
+		a.win.RequestFocus()
+	})
+}
+
 // CircuitChanged is the proxy's circuit hook; safe from any goroutine.
 func (a *App) CircuitChanged(provider string, open bool) {
 	a.health.circuit(provider, open)
@@ -133,15 +151,18 @@ func (a *App) callArrived(c *proxy.Call) {
 	a.history.arrived(c)
 }
 
-// refreshLoop recomputes the stats shown by the overview and the tray: soon
-// after calls arrive, and every 30 s anyway (the chart moves with time).
+// refreshLoop recomputes the stats shown by the overview and the tray: within
+// 5 s of calls arriving, and every 30 s anyway (the chart moves with time).
 func (a *App) refreshLoop() {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	var last time.Time
 	for {
 		now := a.b.now()
-		if last.IsZero() || a.dirty.Swap(false) || now.Sub(last) >= 30*time.Second {
+		// Each refresh scans a day of summaries: at most one per 5 s under traffic.
+		due := now.Sub(last) >= 30*time.Second || (now.Sub(last) >= 5*time.Second && a.dirty.Load())
+		if last.IsZero() || due {
+			a.dirty.Store(false)
 			a.refreshStats()
 			last = now
 		}

@@ -103,6 +103,12 @@ type History interface {
 	Subscribe(fn func(c *proxy.Call)) (cancel func())
 }
 
+// RecordJSON is an optional History capability: a call's stored record exactly
+// as `gatehouse history show --json` prints it (Copy JSON uses it when present).
+type RecordJSON interface {
+	RecordJSON(ctx context.Context, id string) ([]byte, error)
+}
+
 // KeySource says where a provider's key comes from.
 type KeySource string
 

@@ -23,10 +23,10 @@ type callJSON struct {
 	DurationMS    int64         `json:"duration_ms"`
 	TTFBMS        int64         `json:"ttfb_ms"`
 	Attempts      []attemptJSON `json:"attempts"`
-	InputTokens   int64         `json:"input_tokens"`
-	OutputTokens  int64         `json:"output_tokens"`
+	InputTokens   *int64        `json:"input_tokens"` // null when unknown
+	OutputTokens  *int64        `json:"output_tokens"`
 	Error         string        `json:"error"`
-	Client        string        `json:"client"`
+	Client        string        `json:"client_ua"`
 	Request       messageJSON   `json:"request"`
 	Response      messageJSON   `json:"response"`
 }
@@ -42,20 +42,26 @@ type attemptJSON struct {
 }
 
 type messageJSON struct {
-	Headers   map[string]string `json:"headers"`
-	Body      json.RawMessage   `json:"body"`
-	Truncated bool              `json:"truncated"`
+	Headers   []headerJSON `json:"headers"`
+	Body      string       `json:"body"`
+	Truncated bool         `json:"truncated"`
 }
 
-// CallJSON encodes c (already redacted by history) as indented JSON, in the
-// shape `gatehouse history show --json` prints.
+type headerJSON struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// CallJSON encodes c (already redacted by history) as indented JSON in the
+// shape of `gatehouse history show --json`, for histories that cannot give
+// their stored record (RecordJSON).
 func CallJSON(c *proxy.Call) ([]byte, error) {
 	j := callJSON{
 		ID: c.ID, Time: c.Start.UTC().Format(time.RFC3339Nano), Method: c.Method, Path: c.Path,
 		InboundFormat: c.InboundFormat, Model: c.Model, Provider: c.Provider,
 		UpstreamModel: c.UpstreamModel, Stream: c.Stream, Outcome: c.Outcome, Status: c.Status,
 		DurationMS: c.Duration.Milliseconds(), TTFBMS: c.TTFB.Milliseconds(),
-		InputTokens: c.Usage.InputTokens, OutputTokens: c.Usage.OutputTokens,
+		InputTokens: knownTokens(c.Usage.InputTokens), OutputTokens: knownTokens(c.Usage.OutputTokens),
 		Error: c.Error, Client: c.ClientUA,
 		Request: messageOf(c.Request), Response: messageOf(c.Response),
 		Attempts: []attemptJSON{},
@@ -69,20 +75,18 @@ func CallJSON(c *proxy.Call) ([]byte, error) {
 	return json.MarshalIndent(j, "", "  ")
 }
 
-// messageOf keeps a JSON body as JSON and anything else as a JSON string.
 func messageOf(m proxy.Message) messageJSON {
-	out := messageJSON{Headers: map[string]string{}, Truncated: m.Truncated}
-	for _, h := range m.Headers {
-		out.Headers[h.Name] = h.Value
-	}
-	switch {
-	case len(m.Body) == 0:
-		out.Body = json.RawMessage("null")
-	case json.Valid(m.Body):
-		out.Body = json.RawMessage(m.Body)
-	default:
-		s, _ := json.Marshal(string(m.Body))
-		out.Body = s
+	out := messageJSON{Headers: []headerJSON{}, Body: string(m.Body), Truncated: m.Truncated}
+	for _, h := range m.AllHeaders() {
+		out.Headers = append(out.Headers, headerJSON{Name: h.Name, Value: h.Value})
 	}
 	return out
+}
+
+// knownTokens is n, or nil for an unknown (negative) count.
+func knownTokens(n int64) *int64 {
+	if n < 0 {
+		return nil
+	}
+	return &n
 }

@@ -38,8 +38,9 @@ type detailScreen struct {
 
 	copyCurl, copyJSON, replay *widget.Button
 
-	call *proxy.Call // the call shown, in full
-	gen  int
+	call    *proxy.Call // the call shown, in full
+	showing string      // ID of the call shown or being loaded
+	gen     int
 }
 
 // Tab names of the detail pane.
@@ -78,7 +79,8 @@ func newDetailScreen(a *App) *detailScreen {
 	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay)
 
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, actions, d.title),
+		d.title,
+		actions,
 		d.status,
 		d.summary,
 		d.diagCard,
@@ -101,9 +103,14 @@ type shownCall struct {
 
 // show loads call id in the background and shows it; on the UI thread.
 func (d *detailScreen) show(id string) {
+	if id == d.showing {
+		return
+	}
+	d.showing = id
 	d.gen++
 	gen := d.gen
 	d.placeholder.SetText("Loading…")
+	d.placeholder.Show()
 	d.body.Hide()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -112,6 +119,7 @@ func (d *detailScreen) show(id string) {
 		if err != nil {
 			runOnUI(func() {
 				if gen == d.gen {
+					d.showing = "" // selecting it again retries
 					d.placeholder.SetText("Could not load call " + id + ": " + err.Error())
 				}
 			})
@@ -211,6 +219,7 @@ func (d *detailScreen) display(sc *shownCall) {
 	d.text.set(sc.text, sc.textNote)
 	d.events.set(sc.events, sc.evNote)
 	d.headers.set(sc.headers, "")
+	d.placeholder.Hide()
 	if c.Stream {
 		d.tabs.SelectIndex(2)
 	} else if Failed(c) {
@@ -257,14 +266,11 @@ func attemptRow(i int, at proxy.Attempt) fyne.CanvasObject {
 	res.TextStyle.Bold = true
 	tail := widget.NewLabel(wait + "took " + shortDuration(at.Duration))
 	tail.Importance = widget.LowImportance
-	objs := []fyne.CanvasObject{icon, head, res, tail}
 	if at.Error != "" && at.Error != result {
-		e := widget.NewLabel(at.Error)
-		e.Truncation = fyne.TextTruncateEllipsis
-		e.Importance = widget.LowImportance
-		return container.NewBorder(nil, nil, container.NewHBox(objs...), nil, e)
+		tail.SetText(tail.Text + " · " + at.Error)
 	}
-	return container.NewHBox(objs...)
+	tail.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(nil, nil, container.NewHBox(icon, head, res), nil, tail)
 }
 
 func (d *detailScreen) doCopyCurl() {
@@ -277,6 +283,23 @@ func (d *detailScreen) doCopyCurl() {
 
 func (d *detailScreen) doCopyJSON() {
 	if d.call == nil {
+		return
+	}
+	if rj, ok := d.a.b.History.(RecordJSON); ok {
+		id := d.call.ID
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			b, err := rj.RecordJSON(ctx, id)
+			runOnUI(func() {
+				if err != nil {
+					d.status.SetText("Copy JSON: " + err.Error())
+					return
+				}
+				d.a.copyText(string(b))
+				d.status.SetText("Copied the stored call as JSON (" + byteSize(len(b)) + ")")
+			})
+		}()
 		return
 	}
 	b, err := CallJSON(d.call)
@@ -320,6 +343,7 @@ func (d *detailScreen) doReplay() {
 				return
 			}
 			d.gen++
+			d.showing = nc.ID
 			d.display(sc)
 			d.status.SetText("Replayed: this is the new call")
 		})

@@ -39,7 +39,7 @@ func Diagnose(c *proxy.Call, keySource func(provider string) KeySource) string {
 		return ""
 	}
 	s := strings.Join(parts, "; ")
-	s = strings.ToUpper(s[:1]) + s[1:]
+	// No capital: most sentences start with a provider's name, which is lowercase.
 	if !strings.HasSuffix(s, "?") {
 		s += "."
 	}

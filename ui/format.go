@@ -28,8 +28,8 @@ func thousands(n int64) string {
 // shortDuration prints d for people: "850 ms", "1.2 s", "2 min 5 s".
 func shortDuration(d time.Duration) string {
 	switch {
-	case d <= 0:
-		return "0 ms"
+	case d < time.Millisecond: // history stores whole milliseconds: 0 means under one
+		return "<1 ms"
 	case d < time.Second:
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	case d < 10*time.Second:
@@ -75,4 +75,20 @@ func clock(t, now time.Time) string {
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Local().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+}
+
+// compact prints a count in at most about six characters: 1,204, 56.3k, 1.2M.
+func compact(n int64) string {
+	switch {
+	case n < 100_000:
+		return thousands(n)
+	case n < 10_000_000:
+		if n < 1_000_000 {
+			return fmt.Sprintf("%.1fk", float64(n)/1e3)
+		}
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n < 1_000_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1fG", float64(n)/1e9)
 }

@@ -76,12 +76,13 @@ func newHistoryScreen(a *App) *historyScreen {
 		}
 	}
 
-	filters := container.NewBorder(nil, nil,
-		container.NewHBox(s.failedOnly, s.outcome, s.provider), nil,
+	// Two rows keep the list pane narrow enough for the detail beside it.
+	filters := container.NewVBox(
+		container.NewBorder(nil, nil, s.failedOnly, nil, container.NewGridWithColumns(2, s.outcome, s.provider)),
 		container.NewGridWithColumns(2, s.model, s.search))
 	left := container.NewBorder(container.NewVBox(filters, historyHeader()), s.summary, nil, nil, s.list)
 	split := container.NewHSplit(left, s.detail.content)
-	split.Offset = 0.55
+	split.Offset = 0.58
 	s.content = split
 	return s
 }
@@ -97,6 +98,25 @@ func (s *historyScreen) providerChoices() []string {
 		out = append(out, names...)
 	}
 	return out
+}
+
+// openCall shows call id in the detail pane and selects its row once loaded.
+func (s *historyScreen) openCall(id string) {
+	s.open()
+	s.selected = id
+	s.detail.show(id)
+	s.selectLoaded()
+}
+
+// selectLoaded selects the row of the selected call, if it is loaded.
+func (s *historyScreen) selectLoaded() {
+	for i, c := range s.calls {
+		if c.ID == s.selected {
+			s.list.Select(i)
+			s.list.ScrollTo(i)
+			return
+		}
+	}
 }
 
 // open loads the first page the first time the tab is shown.
@@ -128,6 +148,7 @@ func (s *historyScreen) reload() {
 	s.query = s.currentQuery()
 	s.calls, s.next, s.loading, s.err = nil, "", false, ""
 	s.list.UnselectAll()
+	s.selected = ""
 	s.list.ScrollToTop()
 	s.fetch()
 }
@@ -159,6 +180,9 @@ func (s *historyScreen) fetch() {
 			}
 			s.showSummary()
 			s.list.Refresh()
+			if s.selected != "" {
+				s.selectLoaded()
+			}
 			if err == nil && len(p.Calls) == 0 && p.Next != "" {
 				s.fetch() // the store stopped scanning before finding a match: go on
 			}
@@ -192,12 +216,7 @@ func (s *historyScreen) arrived(c *proxy.Call) {
 		s.showSummary()
 		s.list.Refresh()
 		if s.selected != "" {
-			for i, x := range s.calls {
-				if x.ID == s.selected {
-					s.list.Select(i)
-					break
-				}
-			}
+			s.selectLoaded()
 		}
 	})
 }
@@ -206,7 +225,7 @@ func (s *historyScreen) length() int { return len(s.calls) }
 
 // Row columns: time, status, method + path, model → provider/model, duration,
 // tokens, attempts.
-var historyColumns = []float32{74, 56, 150, 0, 64, 84, 34}
+var historyColumns = []float32{76, 58, 0, 0, 70, 70, 36}
 
 func historyHeader() fyne.CanvasObject {
 	names := []string{"Time", "Status", "Request", "Model → provider/model", "Duration", "Tokens", "Tries"}
@@ -247,7 +266,7 @@ func (s *historyScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 	set(0, clock(c.Start, s.a.b.now()), widget.MediumImportance)
 	set(1, statusText(c), statusImportance(c))
-	set(2, c.Method+" "+c.Path, widget.MediumImportance)
+	set(2, requestText(c), widget.MediumImportance)
 	set(3, modelRoute(c), widget.MediumImportance)
 	set(4, shortDuration(c.Duration), widget.MediumImportance)
 	set(5, tokens(c.Usage.InputTokens)+"/"+tokens(c.Usage.OutputTokens), widget.MediumImportance)
@@ -279,6 +298,15 @@ func statusImportance(c *proxy.Call) widget.Importance {
 		return widget.DangerImportance
 	}
 	return widget.WarningImportance
+}
+
+// requestText is the request column: the path, with the method unless POST
+// (nearly every LLM call), so the path gets the room.
+func requestText(c *proxy.Call) string {
+	if c.Method == "" || c.Method == "POST" {
+		return c.Path
+	}
+	return c.Method + " " + c.Path
 }
 
 // modelRoute is "requested → provider/upstream".

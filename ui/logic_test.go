@@ -2,8 +2,8 @@ package ui
 
 import (
 	"bytes"
-	"image/color"
 	"fmt"
+	"image/color"
 	"net"
 	"strings"
 	"sync"
@@ -32,20 +32,20 @@ func TestDiagnose(t *testing.T) {
 		{"502 thrice then fallback", proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{
 			att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx),
 			att("openai", 502, proxy.ClassUpstream5xx), att("anthropic", 200, "")}}, nil,
-			"Openai's gateway answered 502 3 times: its service is degraded; the fallback (anthropic/m) answered."},
+			"openai's gateway answered 502 3 times: its service is degraded; the fallback (anthropic/m) answered."},
 		{"ollama down", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{
 			{Provider: "ollama", Class: proxy.ClassRefused, URL: "http://127.0.0.1:11434/v1/chat/completions"}}}, nil,
-			"Connection refused at http://127.0.0.1:11434: is Ollama running?"},
+			"connection refused at http://127.0.0.1:11434: is Ollama running?"},
 		{"keychain key rejected", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("anthropic", 401, proxy.ClassAuth)}}, keychain,
 			"401: the key in the keychain for anthropic was rejected: replace it."},
 		{"no key", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("anthropic", 401, proxy.ClassAuth)}}, nil,
 			"401: anthropic rejected the request's key: add a key for anthropic in Providers."},
 		{"slow", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("openai", 0, proxy.ClassFirstByteTimeout)}}, nil,
-			"No first byte within the first_byte_timeout: raise first_byte_timeout or pick a faster model."},
+			"no first byte within the first_byte_timeout: raise first_byte_timeout or pick a faster model."},
 		{"retry worked", proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{att("openai", 429, proxy.ClassRateLimited), att("openai", 200, "")}}, nil,
-			"Openai rate-limited the key (429) once: slow down, raise your plan's limit or add a fallback; a retry succeeded."},
+			"openai rate-limited the key (429) once: slow down, raise your plan's limit or add a fallback; a retry succeeded."},
 		{"client left", proxy.Call{Outcome: proxy.OutcomeClientCancelled, Attempts: []proxy.Attempt{att("openai", 200, "")}}, nil,
-			"The client hung up before the answer was complete: nothing went wrong upstream."},
+			"the client hung up before the answer was complete: nothing went wrong upstream."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestDiagnose(t *testing.T) {
 	// Every error class gets words of its own, never the raw class name alone.
 	for _, class := range proxy.ErrorClasses {
 		c := proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("p", 500, class)}}
-		if got := Diagnose(&c, nil); got == "" || got == "P answered 500 once." {
+		if got := Diagnose(&c, nil); got == "" || got == "p answered 500 once." {
 			t.Errorf("class %s: generic diagnosis %q", class, got)
 		}
 	}
@@ -126,6 +126,13 @@ func TestHealthNotifications(t *testing.T) {
 	})
 	fail := &proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("openai", 502, proxy.ClassUpstream5xx)}}
 	ok := &proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{att("openai", 200, "")}}
+	// One call with three failed attempts is one failed call, not three.
+	h.observe(&proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{
+		att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx)}})
+	if len(sent) != 0 {
+		t.Fatalf("one call with three failed attempts sent %v", sent)
+	}
+	h.observe(ok)
 
 	h.observe(fail)
 	h.observe(fail)
@@ -237,5 +244,16 @@ func TestReplay(t *testing.T) {
 	}
 	if s.auth != "" || s.apiKey != "" {
 		t.Errorf("replay sent credential headers: %q %q", s.auth, s.apiKey)
+	}
+}
+
+func TestCompact(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{0, "0"}, {1204, "1,204"}, {99_999, "99,999"}, {100_000, "100.0k"}, {999_949, "999.9k"}, {1_234_567, "1.23M"}, {987_654_321, "987.7M"}, {2_500_000_000, "2.5G"}} {
+		if got := compact(tt.n); got != tt.want {
+			t.Errorf("compact(%d) got %q, want %q", tt.n, got, tt.want)
+		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // Notification rules (issue 6): a provider "starts failing" when its circuit
-// opens or after failStreak failed attempts in a row, and "recovers" at its next
+// opens or after failStreak failed calls in a row, and "recovers" at its next
 // success or when its circuit closes. Each provider gets at most one notification
 // per notifyEvery.
 const (
@@ -40,29 +40,42 @@ func newHealthWatch(now func() time.Time, enabled func() bool, send func(title, 
 	}
 }
 
-// observe takes a finished call into account.
+// observe takes a finished call into account: for each provider it tried, the
+// call counts as a success if any attempt there succeeded, else as a failure.
 func (h *healthWatch) observe(c *proxy.Call) {
 	var out [][2]string
 	h.mu.Lock()
 	if Failed(c) && c.Outcome != proxy.OutcomeClientCancelled {
 		h.lastFailure = h.now()
 	}
+	ok := map[string]bool{}
+	var last = map[string]proxy.Attempt{}
+	var order []string
 	for _, a := range c.Attempts {
-		switch {
-		case a.Provider == "" || a.Class == proxy.ClassClientCancelled || a.Class == proxy.ClassCircuitOpen:
+		if a.Provider == "" || a.Class == proxy.ClassClientCancelled || a.Class == proxy.ClassCircuitOpen {
 			continue
-		case a.Class == proxy.ClassNone && a.Error == "" && a.Status < 400:
-			h.streak[a.Provider] = 0
-			if m, ok := h.changeLocked(a.Provider, false, "its last call succeeded"); ok {
+		}
+		if _, seen := last[a.Provider]; !seen {
+			order = append(order, a.Provider)
+		}
+		last[a.Provider] = a
+		if a.Class == proxy.ClassNone && a.Error == "" && a.Status < 400 {
+			ok[a.Provider] = true
+		}
+	}
+	for _, p := range order {
+		if ok[p] {
+			h.streak[p] = 0
+			if m, changed := h.changeLocked(p, false, "its last call succeeded"); changed {
 				out = append(out, m)
 			}
-		default:
-			h.streak[a.Provider]++
-			if h.streak[a.Provider] >= failStreak {
-				why := fmt.Sprintf("%d failed attempts in a row, the last: %s", h.streak[a.Provider], attemptError(a))
-				if m, ok := h.changeLocked(a.Provider, true, why); ok {
-					out = append(out, m)
-				}
+			continue
+		}
+		h.streak[p]++
+		if h.streak[p] >= failStreak {
+			why := fmt.Sprintf("%d failed calls in a row, the last: %s", h.streak[p], attemptError(last[p]))
+			if m, changed := h.changeLocked(p, true, why); changed {
+				out = append(out, m)
 			}
 		}
 	}

@@ -83,7 +83,7 @@ func newOverviewScreen(a *App) *overviewScreen {
 
 	s.content = container.NewVScroll(container.NewVBox(
 		statusCard,
-		container.NewGridWithColumns(2, urlCard, today),
+		container.NewBorder(nil, nil, nil, today, urlCard),
 		chartCard,
 		snippetCard,
 	))
@@ -99,7 +99,7 @@ func monoLabel(text string) *widget.Label {
 
 func bigNumber() *widget.Label {
 	l := widget.NewLabelWithStyle("–", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	l.SizeName = theme.SizeNameHeadingText
+	l.SizeName = theme.SizeNameSubHeadingText
 	return l
 }
 
@@ -128,15 +128,17 @@ func (s *overviewScreen) showStatus() {
 // update shows new figures; on the UI thread.
 func (s *overviewScreen) update(today Stats, buckets []Bucket) {
 	s.showStatus()
-	s.calls.SetText(thousands(today.Calls))
-	s.failed.SetText(thousands(today.Failed))
+	// Compact figures keep the card narrow (its grid makes every column as wide
+	// as the widest figure).
+	s.calls.SetText(compact(today.Calls))
+	s.failed.SetText(compact(today.Failed))
 	if today.Failed > 0 {
 		s.failed.Importance = widget.DangerImportance
 	} else {
 		s.failed.Importance = widget.MediumImportance
 	}
 	s.failed.Refresh()
-	s.tokens.SetText(thousands(today.InputTokens) + " / " + thousands(today.OutputTokens))
+	s.tokens.SetText(compact(today.InputTokens) + " / " + compact(today.OutputTokens))
 	s.buckets = buckets
 	var calls, failed int
 	for _, b := range buckets {

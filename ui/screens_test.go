@@ -9,13 +9,14 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/gatehouse/gatehouse/proxy"
 )
 
 // newTestApp builds the app on e in a temporary Fyne test app.
-func newTestApp(t *testing.T, e *testEnv) *App {
+func newTestApp(t testing.TB, e *testEnv) *App {
 	t.Helper()
 	fy := test.NewTempApp(t)
 	a := New(fy, e.b)
@@ -41,6 +42,16 @@ func assertNotRendered(t *testing.T, w fyne.Window, secret string) {
 			}
 		}
 	}
+}
+
+// newBenchApp is newTestApp for benchmarks that close the app themselves.
+func newBenchApp(b *testing.B, e *testEnv) *App {
+	b.Helper()
+	fy := test.NewTempApp(b)
+	a := New(fy, e.b)
+	a.win.Resize(fyne.NewSize(1200, 800))
+	drain()
+	return a
 }
 
 // labels returns the texts of every label under o.
@@ -87,6 +98,12 @@ func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
 	h.list.Select(0)
 	d := h.detail
 	pump(t, "detail", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID && d.body.Visible() })
+	// The window opens at 1180×760: its content must fit, detail included, in
+	// the real theme's sizes.
+	a.fy.Settings().SetTheme(theme.DefaultTheme())
+	if min := a.win.Content().MinSize(); min.Width > 1180 || min.Height > 760 {
+		t.Errorf("window content needs %v, more than the 1180×760 window", min)
+	}
 	if got := len(d.attempts.Objects); got != 3 {
 		t.Errorf("attempts timeline has %d rows, want 3", got)
 	}
@@ -264,6 +281,15 @@ func TestOverviewAndTrayShowToday(t *testing.T) {
 	pump(t, "stats", func() bool { return a.overview.calls.Text != "–" })
 	if got := a.overview.calls.Text; got != "14" && startOfDay(now).Before(now.Add(-time.Hour)) {
 		t.Errorf("overview shows %s calls today, want 14", got)
+	}
+	// Big figures must not widen the window past its 1180 px.
+	a.fy.Settings().SetTheme(theme.DefaultTheme())
+	a.overview.update(Stats{Calls: 1_234_567, Failed: 123_456, InputTokens: 987_654_321, OutputTokens: 123_456_789}, nil)
+	if got := a.overview.tokens.Text; got != "987.7M / 123.5M" {
+		t.Errorf("tokens figure %q", got)
+	}
+	if min := a.win.Content().MinSize(); min.Width > 1000 {
+		t.Errorf("overview with big figures needs %v", min)
 	}
 	if desk.menu == nil {
 		t.Fatal("no tray menu")

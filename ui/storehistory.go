@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,26 @@ import (
 // StoreHistory is History on the bbolt call history.
 type StoreHistory struct{ H *store.History }
 
-var _ History = StoreHistory{}
+var (
+	_ History    = StoreHistory{}
+	_ RecordJSON = StoreHistory{}
+)
+
+// RecordJSON is the stored call as `gatehouse history show --json` prints it.
+func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
+	c, err := s.H.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("call %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode call %s: %w", id, err)
+	}
+	return append(b, '\n'), nil
+}
 
 // Page lists summaries newest first; the store bounds its own scan, so a filter
 // matching little in a huge file still answers quickly, with a cursor.

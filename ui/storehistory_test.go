@@ -84,6 +84,13 @@ func TestHistoryOnRealStore(t *testing.T) {
 	test(strings.Contains(strings.Join(d.request.Text(), "\n"), `"model": "gpt-4o"`), "request tab %q", d.request.Text())
 	test(strings.Contains(strings.Join(d.headers.Text(), "\n"), "Authorization: [REDACTED]"), "headers tab %q", d.headers.Text())
 
+	// Copy JSON gives the stored record, as `history show --json` prints it.
+	d.doCopyJSON()
+	pump(t, "Copy JSON", func() bool { return strings.HasPrefix(d.status.Text, "Copied") })
+	j := a.fy.Clipboard().Content()
+	test(strings.Contains(j, `"id": "`+d.call.ID+`"`) && strings.Contains(j, `"error_class": "upstream_5xx"`) && strings.Contains(j, `"name": "Authorization"`),
+		"Copy JSON gave %.300s", j)
+
 	fresh := sampleCalls(4, time.Now())[3] // a failed one
 	record(h, fresh)
 	pump(t, "live failed call", func() bool { return len(hs.calls) == 5 })

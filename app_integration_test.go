@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/gatehouse/gatehouse/ui"
+)
+
+// TestIntegrationAppTray runs the real desktop app in a real window (Xvfb) in a
+// D-Bus session with a StatusNotifier tray host (.ci/integration starts both):
+// its tray menu is on the bus with the issue's items exactly once, Pause works
+// through the menu, a second launch brings the first window forward, and
+// clicking Quit through D-Bus ends the app with exit code 0 and stops its proxy.
+func TestIntegrationAppTray(t *testing.T) {
+	if os.Getenv("GATEHOUSE_INTEGRATION") != "1" {
+		t.Skip("set GATEHOUSE_INTEGRATION=1 (see .ci/integration)")
+	}
+	if os.Getenv("DISPLAY") == "" {
+		t.Skip("no DISPLAY: .ci/integration starts Xvfb")
+	}
+	conn, err := dbus.SessionBus() // shared: never closed
+	if err != nil {
+		t.Skipf("no D-Bus session bus: %v", err)
+	}
+	if !hasOwner(t, conn, "org.kde.StatusNotifierWatcher") {
+		t.Skip("no StatusNotifier watcher: .ci/integration starts gtk-sni-tray-standalone --watcher")
+	}
+
+	bin := testBinary(t)
+	up := startUpstream(t)
+	dir := t.TempDir()
+	writeTestConfig(t, dir, up)
+	env := append(os.Environ(), "LANG=en_US.UTF-8", "GATEHOUSE_TEST_KEY="+testProviderKey)
+	var stderr syncBuffer
+	cmd := exec.Command(bin, "--data", dir, "--listen", "127.0.0.1:0")
+	cmd.Env, cmd.Stderr = env, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	base := waitInstance(t, dir, &stderr)
+	if _, status := chat(t, base, "hello", ""); status != 200 {
+		t.Fatalf("a call through the app's proxy got %d\n%s", status, stderr.String())
+	}
+
+	item := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", cmd.Process.Pid)
+	deadline := time.Now().Add(15 * time.Second)
+	for !hasOwner(t, conn, item) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never appeared on the bus\n%s", item, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	items := trayMenu(t, item)
+	want := []string{ui.MenuOpen, ui.MenuCopyOpenAI, ui.MenuCopyAnthropic, ui.MenuPause, "Quit"}
+	for _, w := range want {
+		if n := countLabel(items, w); n != 1 {
+			t.Errorf("tray menu has %q %d times, want once: %v", w, n, items)
+		}
+	}
+	if len(items) == 0 || !strings.HasPrefix(items[0].label, "Listening on 127.0.0.1:") || !strings.Contains(items[0].label, " today ") {
+		t.Errorf("tray status line: %v", items)
+	}
+
+	click(t, item, idOf(t, items, ui.MenuPause))
+	waitUntil(t, "the Resume item", func() bool { return countLabel(trayMenu(t, item), ui.MenuResume) == 1 })
+	if _, status := chat(t, base, "paused?", ""); status != 503 {
+		t.Errorf("a call to the paused proxy got %d, want 503", status)
+	}
+	click(t, item, idOf(t, trayMenu(t, item), ui.MenuResume))
+	waitUntil(t, "the Pause item", func() bool { return countLabel(trayMenu(t, item), ui.MenuPause) == 1 })
+
+	second := exec.Command(bin, "--data", dir)
+	second.Env = env
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "brought forward") {
+		t.Errorf("second launch: %v\n%s", err, out)
+	}
+
+	click(t, item, idOf(t, trayMenu(t, item), "Quit"))
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Errorf("app ended with %v, want exit code 0\n%s", waitErr, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("app still running 20 s after Quit\n%s", stderr.String())
+	}
+	if resp, err := http.Get(base + "/_gatehouse/health"); err == nil {
+		resp.Body.Close()
+		t.Errorf("the proxy still answers after Quit: %s", resp.Status)
+	}
+	if _, err := os.Stat(filepath.Join(dir, instanceFile)); !os.IsNotExist(err) {
+		t.Errorf("instance.json left behind after Quit: %v", err)
+	}
+}
+
+func hasOwner(t *testing.T, conn *dbus.Conn, name string) bool {
+	t.Helper()
+	var ok bool
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&ok); err != nil {
+		t.Fatalf("NameHasOwner %s: %v", name, err)
+	}
+	return ok
+}
+
+type menuItem struct {
+	id    string
+	label string
+}
+
+// trayMenu reads the tray menu with gdbus, as a user's tray host would.
+func trayMenu(t *testing.T, dest string) []menuItem {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "gdbus", "call", "--session", "--dest", dest, "--object-path", "/StatusNotifierMenu",
+		"--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]").CombinedOutput()
+	if err != nil {
+		t.Fatalf("GetLayout: %v\n%s", err, out)
+	}
+	var items []menuItem
+	for _, m := range regexp.MustCompile(`\((\d+), \{([^}]*)\}`).FindAllSubmatch(out, -1) {
+		if l := regexp.MustCompile(`'label': <'([^']*)'>`).FindSubmatch(m[2]); l != nil {
+			items = append(items, menuItem{id: string(m[1]), label: string(l[1])})
+		}
+	}
+	return items
+}
+
+func countLabel(items []menuItem, label string) int {
+	n := 0
+	for _, it := range items {
+		if it.label == label {
+			n++
+		}
+	}
+	return n
+}
+
+func idOf(t *testing.T, items []menuItem, label string) string {
+	t.Helper()
+	for _, it := range items {
+		if it.label == label {
+			return it.id
+		}
+	}
+	t.Fatalf("no tray item %q in %v", label, items)
+	return ""
+}
+
+// click sends a dbusmenu click event to item id.
+func click(t *testing.T, dest, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "gdbus", "call", "--session", "--dest", dest, "--object-path", "/StatusNotifierMenu",
+		"--method", "com.canonical.dbusmenu.Event", "--", id, "clicked", "<int32 0>", "0").CombinedOutput()
+	if err != nil && !bytes.Contains(out, []byte("NoReply")) {
+		t.Fatalf("click %s: %v\n%s", id, err, out)
+	}
+}
+
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

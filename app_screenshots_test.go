@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// TestScreenshots is `make screenshots`: it runs the real app under Xvfb
+// (.ci/screenshots starts it) against a fake upstream with some failed calls,
+// and saves PNGs of the Overview, History (a failed call with 3 attempts
+// selected) and Providers screens into $GATEHOUSE_SCREENSHOTS.
+func TestScreenshots(t *testing.T) {
+	out := os.Getenv("GATEHOUSE_SCREENSHOTS")
+	if out == "" || os.Getenv("DISPLAY") == "" {
+		t.Skip("set GATEHOUSE_SCREENSHOTS=DIR and DISPLAY (see .ci/screenshots)")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := testBinary(t)
+	up := startUpstream(t)
+	dir := t.TempDir()
+	cfg := `[retry]
+attempts = 3
+base_delay = "150ms"
+max_delay = "400ms"
+circuit_failures = 1000
+
+[[provider]]
+name = "openai"
+models = []
+
+[[provider]]
+name = "local-llama"
+format = "openai"
+base_url = "http://` + up.addr + `/v1"
+models = ["gpt-*", "llama-*"]
+key_env = "GATEHOUSE_TEST_KEY"
+`
+	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seedDay(t, dir)
+	var stderr syncBuffer
+	cmd := exec.Command(bin, "--data", dir, "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "GATEHOUSE_TEST_KEY="+testProviderKey)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	base := waitInstance(t, dir, &stderr)
+
+	var failedID string
+	prompts := []string{"Summarise this diff", "Write a haiku about gates", "Explain bbolt cursors", "Refactor this function", "Translate to French"}
+	for i := 0; i < 36; i++ {
+		content := prompts[i%len(prompts)]
+		if i%9 == 4 {
+			content += " please-fail"
+		}
+		id, status := chat(t, base, content, "")
+		if status == 502 {
+			failedID = id
+		}
+	}
+	if failedID == "" {
+		t.Fatalf("no call failed\n%s", stderr.String())
+	}
+	c, ok := findRunning(dir)
+	if !ok {
+		t.Fatal("the app's admin API does not answer")
+	}
+	show := func(body string) {
+		t.Helper()
+		status, b, err := c.do("POST", "app/show", []byte(body))
+		for i := 0; i < 100 && err == nil && status == 503; i++ { // the window is being built
+			time.Sleep(100 * time.Millisecond)
+			status, b, err = c.do("POST", "app/show", []byte(body))
+		}
+		if err != nil || status != 200 {
+			t.Fatalf("show %s: %d %s %v", body, status, b, err)
+		}
+		time.Sleep(2500 * time.Millisecond) // stats refresh every 2 s; pages load in the background
+	}
+	show(`{"tab":"Overview"}`)
+	time.Sleep(4 * time.Second) // the overview refreshes at most every 5 s under traffic
+	capture(t, filepath.Join(out, "overview.png"))
+	show(`{"call":"` + failedID + `"}`)
+	capture(t, filepath.Join(out, "history.png"))
+	show(`{"tab":"Providers"}`)
+	capture(t, filepath.Join(out, "providers.png"))
+	if err := os.WriteFile(filepath.Join(os.TempDir(), "gatehouse-screenshots.log"), []byte(stderr.String()), 0o600); err != nil {
+		t.Log(err)
+	}
+}
+
+// seedDay records a day of earlier traffic in dir's history, so that the
+// overview's chart has something to show: a daily rhythm and a burst of 502s.
+func seedDay(t *testing.T, dir string) {
+	t.Helper()
+	h, err := store.OpenHistory(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	one := int64(350)
+	for i := 0; i < 24*12; i++ { // 5-minute slots
+		at := now.Add(-24*time.Hour + time.Duration(i)*5*time.Minute)
+		hour := at.Hour()
+		n := 2 + int(6*(1+math.Sin(float64(hour-9)/24*2*math.Pi)))
+		for k := 0; k < n; k++ {
+			ts := at.Add(time.Duration(k) * time.Second)
+			c := &store.Call{ID: ulid.MustNew(ulid.Timestamp(ts), ulid.DefaultEntropy()).String(), Time: ts,
+				Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai", Model: "gpt-4o",
+				Provider: "local-llama", UpstreamModel: "gpt-4o", Outcome: store.OutcomeOK, Status: 200,
+				DurationMS: 1200, TTFBMS: 400, InputTokens: &one, OutputTokens: &one,
+				Attempts: []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 200, DurationMS: 1190}}}
+			if i%37 == 5 && k < n/2 {
+				c.Outcome, c.Status, c.InputTokens, c.OutputTokens = store.OutcomeError, 502, nil, nil
+				c.Attempts = []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 502, ErrorClass: "upstream_5xx"}}
+			}
+			h.Record(c, nil)
+		}
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// capture saves the Gatehouse window (or the whole screen) as a PNG.
+func capture(t *testing.T, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	target := "root"
+	if out, err := exec.CommandContext(ctx, "xdotool", "search", "--name", "^Gatehouse$").Output(); err == nil {
+		if ids := strings.Fields(string(out)); len(ids) > 0 {
+			target = ids[len(ids)-1]
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "import", "-window", target, path).CombinedOutput(); err != nil {
+		t.Fatalf("import -window %s: %v\n%s", target, err, out)
+	}
+	fmt.Println("saved", path)
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// autostartFile is the XDG autostart entry that starts Gatehouse at login.
+func autostartFile() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find autostart folder: %w", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "autostart", "gatehouse.desktop"), nil
+}
+
+// setAutostart installs (on) or removes the autostart entry; args are the
+// flags the app runs with (e.g. --data).
+func setAutostart(on bool, args []string) error {
+	path, err := autostartFile()
+	if err != nil {
+		return err
+	}
+	if !on {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove autostart entry: %w", err)
+		}
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("autostart entry: %w", err)
+	}
+	cmd := []string{desktopQuote(exe)}
+	for _, a := range args {
+		cmd = append(cmd, desktopQuote(a))
+	}
+	entry := "[Desktop Entry]\nType=Application\nName=Gatehouse\nComment=Local LLM proxy\n" +
+		"Exec=" + strings.Join(cmd, " ") + "\nIcon=" + appID + "\nX-GNOME-Autostart-enabled=true\nTerminal=false\n"
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("autostart entry: %w", err)
+	}
+	return writeFileAtomic(path, []byte(entry), 0o644)
+}
+
+// desktopQuote quotes an Exec argument per the desktop entry spec.
+func desktopQuote(s string) string {
+	if !strings.ContainsAny(s, " \t\"'\\$`") {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
+	return `"` + r.Replace(s) + `"`
+}
