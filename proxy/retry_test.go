@@ -283,3 +283,35 @@ func TestBackoffFullJitterBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamGarbage(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+
+	// A gateway's HTML error page: retried, then relayed as a client-format error
+	// quoting it.
+	html := `<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>`
+	for i := 0; i < 3; i++ {
+		up.then(step{status: 502, body: []byte(html), headers: map[string]string{"Content-Type": "text/html"}})
+	}
+	resp, body := p.do(t, "POST", "/v1/messages", []byte(`{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}`))
+	if resp.StatusCode() != 502 || jsonField(t, body, "error", "type") != "api_error" {
+		t.Fatalf("status %d body %s, want an Anthropic api_error with 502", resp.StatusCode(), body)
+	}
+	if msg, _ := jsonField(t, body, "error", "message").(string); !strings.Contains(msg, "502 Bad Gateway") {
+		t.Errorf("message %q should quote the upstream's page", msg)
+	}
+
+	// A 200 that is not JSON, on a call that needs translation: a clear 502 in
+	// the client's format, not a crash or a broken body.
+	up.then(step{body: []byte("this is not json")})
+	resp, body = p.do(t, "POST", "/v1/messages", []byte(`{"model":"oai/gpt-4.1","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`))
+	if resp.StatusCode() != 502 || jsonField(t, body, "type") != "error" {
+		t.Errorf("translated garbage: status %d body %s, want a 502 Anthropic error", resp.StatusCode(), body)
+	}
+	c := p.rec.next(t) // the first call
+	c = p.rec.next(t)
+	if c.Outcome != OutcomeError || c.Attempts[len(c.Attempts)-1].Class != ClassProxy {
+		t.Errorf("record %s, attempts %+v: want an error with class proxy", c.Outcome, c.Attempts)
+	}
+}
