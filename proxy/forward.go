@@ -203,9 +203,6 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens, BaseURL: p.BaseURL,
 		})
 		switch {
-		case errors.Is(err, codec.ErrNotImplemented):
-			return c.finalError(fasthttp.StatusNotImplemented, ClassProxy, fmt.Sprintf(
-				"translating %s requests to %s (provider %s) is not implemented yet", ep.format, p.Format, p.Name))
 		case errors.Is(err, codec.ErrUnsupported), errors.Is(err, codec.ErrInvalid):
 			return c.finalError(fasthttp.StatusBadRequest, ClassBadRequest, err.Error())
 		case err != nil:

@@ -25,7 +25,7 @@ type streamState struct {
 	resp     *fasthttp.Response
 	body     fasthttp.ReadCloserWithError
 	reader   *sse.Reader
-	pending  []pendingEvent // events read before commit (pings, comments, the first data event)
+	pending  []sse.Event // events read before commit (pings, comments, the first data event), copied
 	same     bool
 	tr       *codec.Stream       // translator (cross-format)
 	usage    *codec.UsageTracker // same-format usage
@@ -36,8 +36,6 @@ type streamState struct {
 	sawEnd   bool                // the upstream sent its format's end marker
 	upFormat config.Format
 }
-
-type pendingEvent struct{ ev sse.Event }
 
 // startStream reads the upstream stream up to its first data event. An error
 // event there is retryable (nothing reached the client yet); otherwise the
@@ -68,17 +66,17 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 			return attemptResult{retryable: true, class: class, status: resp.StatusCode(),
 				msg: fmt.Sprintf("%s: the stream ended before its first event: %v", p.Name, err)}
 		}
-		st.pending = append(st.pending, pendingEvent{copyEvent(ev)})
-		if ev.Comment || bytes.Equal(ev.Name, []byte("ping")) || ev.Data == nil || i > 64 {
-			if i <= 64 {
-				continue
-			}
+		st.pending = append(st.pending, copyEvent(ev))
+		keepAlive := ev.Comment || ev.Data == nil || bytes.Equal(ev.Name, []byte("ping"))
+		if keepAlive && i < 64 { // bounded: a stream of only keep-alives is committed anyway
+			continue
 		}
 		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
 			fasthttp.ReleaseResponse(resp)
 			return attemptResult{
 				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),
-				status: status, format: p.Format, body: errorBodyFromEvent(p.Format, ev),
+				// The event's payload is the upstream's error body.
+				status: status, format: p.Format, body: append([]byte(nil), ev.Data...),
 				msg: fmt.Sprintf("%s sent an error event before any data: %s", p.Name, msg),
 			}
 		}
@@ -90,12 +88,6 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 	// touch st, resp or the record after this call.
 	c.commitStream(st)
 	return attemptResult{done: true, stream: true, status: status}
-}
-
-// errorBodyFromEvent returns an error event's JSON payload (the upstream's error
-// body) for translation into the client's format.
-func errorBodyFromEvent(f config.Format, ev sse.Event) []byte {
-	return append([]byte(nil), ev.Data...)
 }
 
 func copyEvent(ev sse.Event) sse.Event {
@@ -116,9 +108,6 @@ func (c *call) commitStream(st *streamState) {
 		copyResponseHeaders(&ctx.Response.Header, &st.resp.Header)
 	}
 	ctx.Response.Header.SetContentType("text/event-stream")
-	if c.ep.format == config.FormatGemini && !st.same {
-		ctx.Response.Header.SetContentType("text/event-stream")
-	}
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -152,8 +141,8 @@ func (st *streamState) run(w *bufio.Writer) {
 		}
 		return st.write(w, out, &first)
 	}
-	for _, pe := range st.pending {
-		if err := emit(pe.ev); err != nil {
+	for _, ev := range st.pending {
+		if err := emit(ev); err != nil {
 			st.end(w, err)
 			return
 		}

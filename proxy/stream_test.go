@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func streamClient(t *testing.T, p *testProxy, path, body string) (net.Conn, *buf
 	t.Cleanup(func() { conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	req := "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
-		itoa(len(body)) + "\r\n\r\n" + body
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body
 	if _, err := conn.Write([]byte(req)); err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// ErrNotImplemented is returned for a format pair that has no translation yet
-// (today every pair of the three formats has one). The proxy answers 501 in the
-// client's format, naming the pair.
-var ErrNotImplemented = errors.New("translation not implemented")
-
 // ErrUnsupported wraps a request feature the target format cannot express (n > 1
 // to Anthropic, ...). The proxy answers 400 in the client's format with the message.
 var ErrUnsupported = errors.New("unsupported by the target format")
