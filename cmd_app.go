@@ -110,9 +110,15 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 			fyne.Do(fy.Quit)
 		}
 	}()
-	idle := make(chan struct{})
+	idle, closed := make(chan struct{}), make(chan struct{}, 1)
 	defer close(idle)
-	go trimMemory(idle)
+	a.OnWindowClosed = func() {
+		select {
+		case closed <- struct{}{}:
+		default:
+		}
+	}
+	go trimMemory(idle, closed)
 	a.Window().Show()
 	fy.Run() // until Quit (tray, signal, or closing the window when there is no tray)
 
@@ -185,20 +191,28 @@ func (c commonFlags) args() []string {
 }
 
 // trimMemory keeps an idle app small: a tighter GC target (unless GOGC is
-// set), and the start-up garbage (fonts, first pages, stats) handed back to the
-// OS once the window has settled, then every few minutes.
-func trimMemory(done <-chan struct{}) {
+// set), and the garbage handed back to the OS (Go's free pages, and what the C
+// side, the GL driver and GLFW, freed into malloc's arenas) once start-up has
+// settled, every 30 s after that, and soon after the window was closed to the
+// tray (a kick on closed).
+func trimMemory(done <-chan struct{}, closed <-chan struct{}) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	wait := 10 * time.Second
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
 	for {
 		select {
 		case <-done:
 			return
-		case <-time.After(wait):
+		case <-closed:
+			// The window's GL context goes on the UI loop's next ticks.
+			timer.Reset(2 * time.Second)
+			continue
+		case <-timer.C:
 		}
 		debug.FreeOSMemory()
-		wait = 5 * time.Minute
+		trimCHeap()
+		timer.Reset(30 * time.Second)
 	}
 }

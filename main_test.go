@@ -24,6 +24,9 @@ var (
 )
 
 // testBinary builds the gatehouse binary once per test run and returns its path.
+// buildTags are the Makefile's TAGS: the binary under test is the one users run.
+const buildTags = "no_emoji"
+
 func testBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -33,7 +36,7 @@ func testBinary(t testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "gatehouse")
-		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", builtBin, ".").CombinedOutput()
 		if err != nil {
 			buildErr = err
 			builtBin = string(out)

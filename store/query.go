@@ -42,6 +42,10 @@ type Page struct {
 // almost nothing in a huge file answers (with a cursor) instead of reading it all.
 var maxScan = 200_000 // a var so tests can lower it
 
+// releaseAfter is the scan length past which List gives the pages it read back
+// (releasePages): a first page reads a few, a filter over a big file reads many.
+const releaseAfter = 2_000
+
 // List returns a page of calls (summaries, no bodies), newest first.
 func (h *History) List(q Query) (Page, error) {
 	if q.Limit <= 0 {
@@ -97,6 +101,11 @@ func (h *History) List(q Query) (Page, error) {
 		search := []byte(strings.ToLower(q.Search))
 		client := strings.ToLower(q.Client)
 		scanned := 0
+		defer func() {
+			if scanned >= releaseAfter || len(search) > 0 {
+				releasePages(tx)
+			}
+		}()
 		for ; k != nil; k, _ = keys.Prev() {
 			if since != nil && bytes.Compare(k, since) < 0 {
 				return nil

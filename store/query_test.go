@@ -275,3 +275,33 @@ func TestListScanBoundReturnsCursor(t *testing.T) {
 		t.Errorf("followed cursors found %d claude-test calls, want 10", found)
 	}
 }
+
+// The app recomputes a day of stats every 30 s, so the scan must not turn every
+// summary into garbage: decoding whole calls cost ~21 allocations and ~3 KB
+// per summary.
+func TestStatsAllocatesLittlePerCall(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	h := openTest(t, Options{Now: func() time.Time { return now }, MaxAge: -1})
+	const n = 2000
+	for i := range n {
+		c := callAt(now.Add(-time.Duration(i+1)*time.Second), OutcomeOK, []string{"openai", "anthropic"}[i%2])
+		if i%3 == 0 {
+			c.InputTokens, c.OutputTokens = nil, nil
+		}
+		h.Record(c, nil)
+	}
+	h.Flush()
+	res := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if st, err := h.Stats(StatsQuery{From: now.Add(-time.Hour), To: now}); err != nil || st.Calls != n {
+				b.Fatalf("stats: %d calls, %v", st.Calls, err)
+			}
+		}
+	})
+	allocs, bytes := float64(res.AllocsPerOp())/n, float64(res.AllocedBytesPerOp())/n
+	t.Logf("per call scanned: %.1f allocations, %.0f bytes", allocs, bytes)
+	if allocs > 1 || bytes > 200 {
+		t.Errorf("Stats allocates %.1f times and %.0f bytes per call scanned, want at most 1 and 200", allocs, bytes)
+	}
+}

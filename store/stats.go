@@ -2,8 +2,13 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -92,19 +97,21 @@ func (h *History) Stats(q StatsQuery) (Stats, error) {
 	from, to := timeKey(q.From), timeKey(q.To)
 	err := h.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketCalls).Cursor()
+		var row statsRow
+		names := interner{}
 		for k, v := c.Seek(from); k != nil && bytes.Compare(k, to) < 0; k, v = c.Next() {
-			call, err := decodeSummary(v)
-			if err != nil {
+			if err := row.decode(v); err != nil {
 				return err
 			}
+			provider, model := names.get(row.provider), names.get(row.model)
 			st.Calls++
-			st.CallsByProvider[call.Provider]++
-			latencies = append(latencies, call.DurationMS)
-			failed := call.Failed()
+			st.CallsByProvider[provider]++
+			latencies = append(latencies, row.durationMS)
+			failed := !row.ok
 			if failed {
 				st.Failures++
-				st.ErrorsByStatus[call.Status]++
-				st.ErrorsByProvider[call.Provider]++
+				st.ErrorsByStatus[row.status]++
+				st.ErrorsByProvider[provider]++
 			}
 			t := keyTime(k)
 			if i := int(t.Sub(seriesStart) / q.SeriesStep); i >= 0 && i < len(st.Series) {
@@ -113,10 +120,10 @@ func (h *History) Stats(q StatsQuery) (Stats, error) {
 					st.Series[i].Failures++
 				}
 			}
-			in, out := deref(call.InputTokens), deref(call.OutputTokens)
+			in, out := row.in, row.out
 			st.InputTokens += in
 			st.OutputTokens += out
-			tk := tokenKey{stepStart(t.In(loc), q.TokenStep), call.Provider, call.UpstreamModel}
+			tk := tokenKey{stepStart(t.In(loc), q.TokenStep), provider, model}
 			b := tokens[tk]
 			if b == nil {
 				b = &TokenBucket{Start: tk.start, Provider: tk.provider, Model: tk.model}
@@ -126,6 +133,8 @@ func (h *History) Stats(q StatsQuery) (Stats, error) {
 			b.InputTokens += in
 			b.OutputTokens += out
 		}
+		// The app repeats this scan every 30 s: give its pages back each time.
+		releasePages(tx)
 		return nil
 	})
 	if err != nil {
@@ -149,6 +158,58 @@ func (h *History) Stats(q StatsQuery) (Stats, error) {
 		return compareStrings(a.Model, b.Model)
 	})
 	return st, nil
+}
+
+// statsRow is the part of a stored summary that Stats reads. The app
+// recomputes a day of stats every 30 s: decoding whole calls made ~1 KB of
+// garbage per summary (megabytes per refresh); walking the summary's top-level
+// fields in place makes none.
+type statsRow struct {
+	provider, model string // point into the summary: valid only until the next row
+	ok              bool
+	status          int
+	durationMS      int64
+	in, out         int64
+}
+
+func (r *statsRow) decode(v []byte) error {
+	if !gjson.ValidBytes(v) {
+		return fmt.Errorf("decode call: invalid JSON summary %.40q", v)
+	}
+	*r = statsRow{}
+	gjson.Parse(unsafe.String(unsafe.SliceData(v), len(v))).ForEach(func(key, val gjson.Result) bool {
+		switch key.Str {
+		case "provider":
+			r.provider = val.Str
+		case "upstream_model":
+			r.model = val.Str
+		case "outcome":
+			r.ok = val.Str == OutcomeOK
+		case "status":
+			r.status = int(val.Int())
+		case "duration_ms":
+			r.durationMS = val.Int()
+		case "input_tokens":
+			r.in = val.Int() // 0 for null: unknown counts add nothing
+		case "output_tokens":
+			r.out = val.Int()
+		}
+		return true
+	})
+	return nil
+}
+
+// interner turns the few distinct provider and model names into strings of
+// their own, once.
+type interner map[string]string
+
+func (in interner) get(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	in[v] = v
+	return v
 }
 
 // Today is the tray's summary: the calls since local midnight.
@@ -183,13 +244,6 @@ func stepStart(t time.Time, step time.Duration) time.Time {
 func percentile(sorted []int64, p int) int64 {
 	rank := (p*len(sorted) + 99) / 100
 	return sorted[max(rank, 1)-1]
-}
-
-func deref(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 func compareStrings(a, b string) int {

@@ -54,7 +54,10 @@ const (
 
 func newDetailScreen(a *App) *detailScreen {
 	d := &detailScreen{a: a}
-	d.placeholder = widget.NewLabelWithStyle("Select a call to see what happened.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	// Plain, not italic: an italic face would be one more font (two with its
+	// system fallback) parsed and held for the life of the app.
+	d.placeholder = widget.NewLabelWithStyle("Select a call to see what happened.", fyne.TextAlignCenter, fyne.TextStyle{})
+	d.placeholder.Importance = widget.LowImportance
 	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.title.Truncation = fyne.TextTruncateEllipsis
 	d.summary = container.New(layout.NewFormLayout())

@@ -210,7 +210,7 @@ func (s *providersScreen) askKey(name string) {
 				s.storeKey(name, strings.TrimSpace(key.Text))
 			}
 			key.SetText("")
-		}, s.a.win)
+		}, s.a.Window())
 }
 
 // storeKey writes a key in the background; on the UI thread.
@@ -248,7 +248,7 @@ func (s *providersScreen) confirmRemove(name string) {
 					s.reload()
 				})
 			}()
-		}, s.a.win)
+		}, s.a.Window())
 }
 
 // providerForm is the add/edit dialog.
@@ -309,7 +309,7 @@ func (s *providersScreen) openForm(p *config.Provider) {
 	f.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
 	content := container.NewVBox(form, f.errText, container.NewHBox(cancel, f.save))
-	f.dlg = dialog.NewCustomWithoutButtons(title, content, s.a.win)
+	f.dlg = dialog.NewCustomWithoutButtons(title, content, s.a.Window())
 	f.dlg.Resize(fyne.NewSize(560, 0))
 	f.dlg.SetOnClosed(func() {
 		f.key.SetText("")

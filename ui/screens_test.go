@@ -24,7 +24,7 @@ func newTestApp(t testing.TB, e *testEnv) *App {
 		a.Close()
 		drain()
 	})
-	a.win.Resize(fyne.NewSize(1200, 800))
+	a.Window().Resize(fyne.NewSize(1200, 800))
 	drain()
 	return a
 }
@@ -49,7 +49,7 @@ func newBenchApp(b *testing.B, e *testEnv) *App {
 	b.Helper()
 	fy := test.NewTempApp(b)
 	a := New(fy, e.b)
-	a.win.Resize(fyne.NewSize(1200, 800))
+	a.Window().Resize(fyne.NewSize(1200, 800))
 	drain()
 	return a
 }
@@ -101,7 +101,7 @@ func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
 	// The window opens at 1180×760: its content must fit, detail included, in
 	// the real theme's sizes.
 	a.fy.Settings().SetTheme(theme.DefaultTheme())
-	if min := a.win.Content().MinSize(); min.Width > 1180 || min.Height > 760 {
+	if min := a.Window().Content().MinSize(); min.Width > 1180 || min.Height > 760 {
 		t.Errorf("window content needs %v, more than the 1180×760 window", min)
 	}
 	if got := len(d.attempts.Objects); got != 3 {
@@ -209,7 +209,7 @@ func TestAddProvider(t *testing.T) {
 		t.Errorf("my-server key status %+v, want keychain", st)
 	}
 	// The key is never shown: only its mask.
-	assertNotRendered(t, a.win, secret)
+	assertNotRendered(t, a.Window(), secret)
 }
 
 func TestProvidersSayWhenKeychainIsMissing(t *testing.T) {
@@ -288,7 +288,7 @@ func TestOverviewAndTrayShowToday(t *testing.T) {
 	if got := a.overview.tokens.Text; got != "987.7M / 123.5M" {
 		t.Errorf("tokens figure %q", got)
 	}
-	if min := a.win.Content().MinSize(); min.Width > 1000 {
+	if min := a.Window().Content().MinSize(); min.Width > 1000 {
 		t.Errorf("overview with big figures needs %v", min)
 	}
 	if desk.menu == nil {
@@ -350,5 +350,57 @@ func TestSettingsSave(t *testing.T) {
 	test.Tap(s.save)
 	if !strings.Contains(s.result.Text, "idle timeout") {
 		t.Errorf("bad duration gave %q", s.result.Text)
+	}
+}
+
+// Closing the window with a tray host frees the window (and its GL context)
+// instead of hiding it; Open builds a new one around the same screens, on the
+// tab and at the size the user left.
+func TestCloseToTrayFreesWindowAndOpenBringsItBack(t *testing.T) {
+	e := newTestEnv()
+	fy := test.NewTempApp(t)
+	a := New(fy, e.b)
+	t.Cleanup(func() {
+		a.Close()
+		drain()
+	})
+	desk := &fakeDesktop{}
+	a.enableTray(desk, true)
+	closed := 0
+	a.OnWindowClosed = func() { closed++ }
+	first := a.Window()
+	first.Resize(fyne.NewSize(1000, 700))
+	a.ShowTab(TabHistory)
+	drain()
+
+	a.closeWindowToTray()
+	if a.win != nil || closed != 1 {
+		t.Fatalf("after closing to the tray: window %v, OnWindowClosed ran %d times", a.win, closed)
+	}
+	for _, w := range fy.Driver().AllWindows() {
+		if w == first {
+			t.Fatal("the closed window is still one of the app's windows")
+		}
+	}
+	var open *fyne.MenuItem
+	for _, it := range desk.menu.Items {
+		if it.Label == MenuOpen {
+			open = it
+		}
+	}
+	if open == nil {
+		t.Fatal("no Open item in the tray menu")
+	}
+	open.Action()
+	drain()
+	second := a.Window()
+	if second == first || second.Content() != a.tabs {
+		t.Fatalf("Open gave window %p (first %p) with content %T", second, first, second.Content())
+	}
+	if got := a.tabs.Selected().Text; got != TabHistory {
+		t.Errorf("reopened on tab %q, want %q", got, TabHistory)
+	}
+	if got := second.Canvas().Size(); got.Width != 1000 || got.Height != 700 {
+		t.Errorf("reopened at %v, want the 1000×700 the user left", got)
 	}
 }

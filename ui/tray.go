@@ -33,7 +33,8 @@ type tray struct {
 }
 
 // EnableTray puts Gatehouse in the system tray. With hideOnClose, closing the
-// window only hides it (use it only when a tray host is there to bring it back).
+// window leaves the app running in the tray (use it only when a tray host is
+// there to bring it back). Call it before the window is first shown.
 // Call it on the UI thread. It does nothing when the driver has no tray.
 func (a *App) EnableTray(hideOnClose bool) {
 	if desk, ok := a.fy.(desktop.App); ok {
@@ -57,7 +58,10 @@ func (a *App) enableTray(desk desktop.App, hideOnClose bool) {
 	a.tray = t
 	t.refresh()
 	if hideOnClose {
-		a.win.SetCloseIntercept(a.win.Hide)
+		a.closeToTray = true
+		if a.win != nil { // built before the tray: it can no longer be the master
+			a.win.SetCloseIntercept(a.closeWindowToTray)
+		}
 	}
 }
 
