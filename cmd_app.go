@@ -74,6 +74,7 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("gatehouse", stderr)
 	var cf commonFlags
 	cf.addCommon(fs, true)
+	hidden := fs.Bool("hidden", false, "start in the tray without opening the window (start at login uses it); opens it anyway where there is no tray host")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -82,7 +83,11 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gatehouse: %v\n", err)
 		return 1
 	}
-	if code, done := showRunning(dataDir, stdout, stderr); done {
+	if *hidden {
+		if _, running := findRunning(dataDir); running {
+			return 0 // a login start finding Gatehouse already running: nothing to do
+		}
+	} else if code, done := showRunning(dataDir, stdout, stderr); done {
 		return code
 	}
 	desktopMode.Store(true)
@@ -119,7 +124,9 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	go trimMemory(idle, closed)
-	a.Window().Show()
+	if !*hidden || !a.InTray() {
+		a.Window().Show()
+	}
 	fy.Run() // until Quit (tray, signal, or closing the window when there is no tray)
 
 	st.svc.app.Store(nil)

@@ -1,14 +1,13 @@
-//go:build !linux
+//go:build !linux && !darwin && !windows
 
 package main
 
 import "errors"
 
-// setAutostart is not written yet for this platform (macOS needs a login item,
-// Windows a Run registry value).
+// setAutostart has no login mechanism to use on this platform.
 func setAutostart(on bool, args []string) error {
 	if on {
-		return errors.New("start at login is not available on this platform yet")
+		return errors.New("start at login is not available on this platform")
 	}
 	return nil
 }

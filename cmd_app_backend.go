@@ -203,7 +203,8 @@ func (c appConfig) SaveSettings(s ui.AppSettings) error {
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
-	if err := setAutostart(s.StartAtLogin, c.st.flags.args()); err != nil {
+	// At login Gatehouse starts in the tray: the window opens from there.
+	if err := setAutostart(s.StartAtLogin, append([]string{"--hidden"}, c.st.flags.args()...)); err != nil {
 		return fmt.Errorf("settings saved, but start at login: %w", err)
 	}
 	return nil

@@ -63,8 +63,8 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 		t.Errorf("my-server is in the file %d times:\n%s", strings.Count(string(src), `name = "my-server"`), src)
 	}
 	entry, err := os.ReadFile(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "autostart", "gatehouse.desktop"))
-	if err != nil || !strings.Contains(string(entry), "--data "+dir) {
-		t.Errorf("autostart entry %q, %v; want one starting with --data %s", entry, err, dir)
+	if err != nil || !strings.Contains(string(entry), " --hidden --data "+dir) {
+		t.Errorf("autostart entry %q, %v; want one starting the app hidden in the tray with --data %s", entry, err, dir)
 	}
 
 	if err := c.Remove("my-server"); err != nil {

@@ -65,6 +65,10 @@ func (a *App) enableTray(desk desktop.App, hideOnClose bool) {
 	}
 }
 
+// InTray reports whether closing the window leaves the app in the tray (a
+// tray host is there to bring the window back).
+func (a *App) InTray() bool { return a.closeToTray }
+
 // TrayMenu is the tray menu, or nil when the tray is off.
 func (a *App) TrayMenu() *fyne.Menu {
 	if a.tray == nil {

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// TestIntegrationAppHiddenStart: `gatehouse --hidden` (what start at login
+// runs) comes up in the tray with no window; the proxy answers, the tray item
+// is on the bus, a second --hidden start leaves it alone, and Open (here the
+// admin API a second launch uses) builds the window.
+func TestIntegrationAppHiddenStart(t *testing.T) {
+	if os.Getenv("GATEHOUSE_INTEGRATION") != "1" || os.Getenv("DISPLAY") == "" {
+		t.Skip("set GATEHOUSE_INTEGRATION=1 and DISPLAY (see .ci/integration)")
+	}
+	conn, err := dbus.SessionBus() // shared: never closed
+	if err != nil || !hasOwner(t, conn, "org.kde.StatusNotifierWatcher") {
+		t.Skipf("no tray host on the session bus (%v): .ci/integration starts one", err)
+	}
+	if n := len(gatehouseWindows()); n != 0 {
+		t.Fatalf("%d Gatehouse windows on the display before the test", n)
+	}
+	bin := testBinary(t)
+	dir := t.TempDir()
+	var stderr syncBuffer
+	cmd := exec.Command(bin, "--hidden", "--data", dir, "--listen", "127.0.0.1:0")
+	cmd.Env, cmd.Stderr = append(os.Environ(), "LANG=en_US.UTF-8"), &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	waitInstance(t, dir, &stderr)
+	item := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", cmd.Process.Pid)
+	for deadline := time.Now().Add(15 * time.Second); !hasOwner(t, conn, item); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never appeared on the bus\n%s", item, stderr.String())
+		}
+	}
+	time.Sleep(time.Second)
+	if n := len(gatehouseWindows()); n != 0 {
+		t.Fatalf("--hidden opened %d windows", n)
+	}
+	t.Logf("started hidden in the tray: RSS %.1f MB", rssMB(t, cmd.Process.Pid))
+
+	again := exec.Command(bin, "--hidden", "--data", dir)
+	if out, err := again.CombinedOutput(); err != nil {
+		t.Fatalf("a second --hidden start: %v\n%s", err, out)
+	}
+	if n := len(gatehouseWindows()); n != 0 {
+		t.Fatalf("a second --hidden start opened %d windows", n)
+	}
+
+	c, ok := findRunning(dir)
+	if !ok {
+		t.Fatal("the app's admin API does not answer")
+	}
+	if status, b, err := c.do("POST", "app/show", nil); err != nil || status != 200 {
+		t.Fatalf("show: %d %s %v", status, b, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(gatehouseWindows()) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Open did not bring up a window")
+		}
+	}
+}
