@@ -222,3 +222,22 @@ func BenchmarkEncodeCall4KiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStatsDay1M: the app's 30 s refresh, a day of stats (100,000 of the
+// 1,000,000 calls) with 5-minute series and hourly token buckets.
+func BenchmarkStatsDay1M(b *testing.B) {
+	h := bigHistory(b)
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := h.Stats(StatsQuery{From: now.Add(-24 * time.Hour), To: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Calls < 90_000 || st.Calls > 110_000 {
+			b.Fatalf("a day of stats holds %d calls, want about 100,000", st.Calls)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/day")
+}
