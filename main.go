@@ -54,7 +54,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 const usage = `Usage:
-  gatehouse [--listen ADDR] [--data DIR] [--config FILE]   desktop app (tray + window + proxy)
+  gatehouse [--listen ADDR] [--data DIR] [--config FILE] [--hidden]   desktop app (tray + window + proxy)
   gatehouse serve [--listen ADDR] [--data DIR] [--config FILE] [--allow-remote]
   gatehouse history [--failed] [--outcome O] [--provider P] [--model M] [--since 1h] [--search TEXT] [--limit N] [--json]
   gatehouse history show ID [--json]
