@@ -157,7 +157,7 @@ func NewStream(from, to config.Format, info RequestInfo) *Stream {
 // that is not valid JSON returns an error wrapping ErrInvalid and writes nothing.
 func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
 	var err error
-	s.evs, err = s.dec.decode(s.evs[:0], ev)
+	s.evs, err = decodeEvent(s.dec, s.evs[:0], ev)
 	if err != nil {
 		return dst, err
 	}

@@ -8,10 +8,30 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// streamDecoder turns one upstream event of its format into canonical events,
-// appended to out.
+// streamDecoder turns the JSON payload of one upstream event of its format
+// (name is the SSE event name, if any) into canonical events, appended to out.
 type streamDecoder interface {
-	decode(out []event, ev sse.Event) ([]event, error)
+	decodeJSON(out []event, name []byte, r gjson.Result) ([]event, error)
+}
+
+// decodeEvent does what every format shares before d reads the payload: a
+// comment is a keep-alive ping, an event without data says nothing, OpenAI's
+// "[DONE]" ends the stream, and any other data must be valid JSON.
+func decodeEvent(d streamDecoder, out []event, ev sse.Event) ([]event, error) {
+	if ev.Comment {
+		return append(out, event{kind: evPing}), nil
+	}
+	if len(ev.Data) == 0 {
+		return out, nil
+	}
+	if sse.IsDone(ev.Data) {
+		return append(out, event{kind: evDone}), nil
+	}
+	r, err := parseData(ev.Data)
+	if err != nil {
+		return out, err
+	}
+	return d.decodeJSON(out, ev.Name, r)
 }
 
 func newDecoder(f config.Format) streamDecoder {
@@ -46,20 +66,7 @@ type openaiDecoder struct {
 	tools   map[int64]bool // tool call indexes already started
 }
 
-func (d *openaiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
-	if ev.Comment {
-		return append(out, event{kind: evPing}), nil
-	}
-	if len(ev.Data) == 0 {
-		return out, nil
-	}
-	if sse.IsDone(ev.Data) {
-		return append(out, event{kind: evDone}), nil
-	}
-	r, err := parseData(ev.Data)
-	if err != nil {
-		return out, err
-	}
+func (d *openaiDecoder) decodeJSON(out []event, _ []byte, r gjson.Result) ([]event, error) {
 	// One pass over the chunk's keys: chunks arrive by the hundred, and each
 	// gjson Get would scan the whole object again.
 	var id, model, created, choice, usage, errObj gjson.Result
@@ -229,20 +236,10 @@ type anthropicDecoder struct {
 	usage anthropicUsage
 }
 
-func (d *anthropicDecoder) decode(out []event, ev sse.Event) ([]event, error) {
-	if ev.Comment {
-		return append(out, event{kind: evPing}), nil
-	}
-	if len(ev.Data) == 0 {
-		return out, nil
-	}
-	r, err := parseData(ev.Data)
-	if err != nil {
-		return out, err
-	}
+func (d *anthropicDecoder) decodeJSON(out []event, name []byte, r gjson.Result) ([]event, error) {
 	typ := r.Get("type").String()
 	if typ == "" {
-		typ = string(ev.Name)
+		typ = string(name)
 	}
 	switch typ {
 	case "message_start":
@@ -321,17 +318,7 @@ type geminiDecoder struct {
 	hasCalls bool
 }
 
-func (d *geminiDecoder) decode(out []event, ev sse.Event) ([]event, error) {
-	if ev.Comment {
-		return append(out, event{kind: evPing}), nil
-	}
-	if len(ev.Data) == 0 {
-		return out, nil
-	}
-	r, err := parseData(ev.Data)
-	if err != nil {
-		return out, err
-	}
+func (d *geminiDecoder) decodeJSON(out []event, _ []byte, r gjson.Result) ([]event, error) {
 	if e := r.Get("error"); e.Exists() {
 		return append(out, geminiError(e)), nil
 	}

@@ -45,7 +45,7 @@ func NewUsageTracker(f config.Format) *UsageTracker {
 // Observe reads one event. Events it cannot parse are ignored.
 func (t *UsageTracker) Observe(ev sse.Event) {
 	var err error
-	t.evs, err = t.dec.decode(t.evs[:0], ev)
+	t.evs, err = decodeEvent(t.dec, t.evs[:0], ev)
 	if err != nil {
 		return
 	}
@@ -67,7 +67,7 @@ func StreamError(f config.Format, ev sse.Event) (status int, msg string, ok bool
 		return 0, "", false
 	}
 	// A fresh decoder is enough: error events carry everything themselves.
-	evs, err := newDecoder(f).decode(nil, ev)
+	evs, err := decodeEvent(newDecoder(f), nil, ev)
 	if err != nil {
 		return 0, "", false
 	}
@@ -98,7 +98,7 @@ func NewAccumulator(f config.Format) *Accumulator {
 // Add reads one event. Events it cannot parse are ignored.
 func (a *Accumulator) Add(ev sse.Event) {
 	var err error
-	a.evs, err = a.dec.decode(a.evs[:0], ev)
+	a.evs, err = decodeEvent(a.dec, a.evs[:0], ev)
 	if err != nil {
 		return
 	}
