@@ -32,6 +32,47 @@ func fillToolNames(req *chatRequest) {
 	}
 }
 
+// appendTurns writes msgs, merged by role, as the elements of a JSON array:
+// each turn opens with assistantOpen or userOpen, holds its parts as part
+// writes them, falls back to empty when none could be written (the APIs reject
+// a turn without content) and closes with "]}".
+func appendTurns(b []byte, msgs []Message, assistantOpen, userOpen, empty string, part func([]byte, Part, Role) ([]byte, bool)) []byte {
+	for i, m := range mergeRoles(msgs) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if m.Role == RoleAssistant {
+			b = append(b, assistantOpen...)
+		} else {
+			b = append(b, userOpen...)
+		}
+		var n int
+		if b, n = appendParts(b, m.Parts, m.Role, part); n == 0 {
+			b = append(b, empty...)
+		}
+		b = append(b, `]}`...)
+	}
+	return b
+}
+
+// appendParts writes parts comma-separated; a part that part cannot write is
+// left out whole. n is how many were written.
+func appendParts(b []byte, parts []Part, role Role, part func([]byte, Part, Role) ([]byte, bool)) (_ []byte, n int) {
+	for _, p := range parts {
+		before := len(b)
+		if n > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = part(b, p, role); !ok {
+			b = b[:before]
+			continue
+		}
+		n++
+	}
+	return b, n
+}
+
 // mergeRoles joins consecutive turns of the same role (Anthropic would combine
 // them anyway; Gemini requires alternation) and puts tool results first in a
 // user turn, as Anthropic requires.
@@ -411,34 +452,8 @@ func encodeAnthropicRequest(req *chatRequest, opt RequestOptions) []byte {
 		b = append(b, ']')
 	}
 	b = append(b, `,"messages":[`...)
-	for i, m := range mergeRoles(req.Messages) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if m.Role == RoleAssistant {
-			b = append(b, `{"role":"assistant","content":[`...)
-		} else {
-			b = append(b, `{"role":"user","content":[`...)
-		}
-		n := 0
-		for _, p := range m.Parts {
-			before := len(b)
-			if n > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			b, ok = appendAnthropicRequestBlock(b, p, m.Role)
-			if !ok {
-				b = b[:before]
-				continue
-			}
-			n++
-		}
-		if n == 0 { // Anthropic rejects empty content
-			b = append(b, `{"type":"text","text":"…"}`...)
-		}
-		b = append(b, `]}`...)
-	}
+	b = appendTurns(b, req.Messages, `{"role":"assistant","content":[`, `{"role":"user","content":[`,
+		`{"type":"text","text":"…"}`, appendAnthropicRequestBlock)
 	b = append(b, ']')
 	if len(req.Tools) > 0 && req.ToolChoice.Mode != ToolChoiceNone {
 		b = append(b, `,"tools":[`...)
@@ -582,19 +597,7 @@ func appendAnthropicRequestBlock(b []byte, p Part, role Role) ([]byte, bool) {
 		b = append(b, `{"type":"tool_result","tool_use_id":`...)
 		b = appendString(b, p.ToolID)
 		b = append(b, `,"content":[`...)
-		n := 0
-		for _, r := range p.Result {
-			before := len(b)
-			if n > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = appendAnthropicRequestBlock(b, r, RoleUser); !ok {
-				b = b[:before]
-				continue
-			}
-			n++
-		}
+		b, _ = appendParts(b, p.Result, RoleUser, appendAnthropicRequestBlock)
 		b = append(b, ']')
 		if p.IsError {
 			b = append(b, `,"is_error":true`...)
@@ -610,33 +613,8 @@ func appendAnthropicRequestBlock(b []byte, p Part, role Role) ([]byte, bool) {
 
 func encodeGeminiRequest(req *chatRequest) []byte {
 	b := append([]byte(nil), `{"contents":[`...)
-	for i, m := range mergeRoles(req.Messages) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if m.Role == RoleAssistant {
-			b = append(b, `{"role":"model","parts":[`...)
-		} else {
-			b = append(b, `{"role":"user","parts":[`...)
-		}
-		n := 0
-		for _, p := range m.Parts {
-			before := len(b)
-			if n > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = appendGeminiRequestPart(b, p); !ok {
-				b = b[:before]
-				continue
-			}
-			n++
-		}
-		if n == 0 {
-			b = append(b, `{"text":""}`...)
-		}
-		b = append(b, `]}`...)
-	}
+	b = appendTurns(b, req.Messages, `{"role":"model","parts":[`, `{"role":"user","parts":[`, `{"text":""}`,
+		func(b []byte, p Part, _ Role) ([]byte, bool) { return appendGeminiRequestPart(b, p) })
 	b = append(b, ']')
 	if sys := resultText(req.System); sys != "" {
 		b = append(b, `,"systemInstruction":{"parts":[{"text":`...)
