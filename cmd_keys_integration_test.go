@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,12 +122,8 @@ func serveProc(t *testing.T, env []string, dir string) (addr string, stop func()
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start within 20s")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, instanceFile))
+	info, err := readInstance(dir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var info instanceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatal(err)
 	}
 	return info.Addr, stop

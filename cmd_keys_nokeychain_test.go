@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -179,12 +178,8 @@ func TestServeWithoutKeychain(t *testing.T) {
 	if !warned {
 		t.Fatal("serve did not say the keychain is missing, why, and which env keys it uses")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, instanceFile))
+	info, err := readInstance(dir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var info instanceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatal(err)
 	}
 	if status := chatAt(t, info.Addr, "local/m1"); status != 200 || up.lastKey() != envKey {

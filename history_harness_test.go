@@ -111,12 +111,8 @@ func startTestStack(t testing.TB, dataDir string) (*stack, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.stop) // stop is idempotent: its closers run once
-	b, err := os.ReadFile(filepath.Join(dataDir, instanceFile))
+	info, err := readInstance(dataDir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var info instanceInfo
-	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatal(err)
 	}
 	return st, "http://" + info.Addr

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +20,7 @@ func waitInstance(t *testing.T, dir string, stderr *syncBuffer) string {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		b, err := os.ReadFile(filepath.Join(dir, instanceFile))
-		var info instanceInfo
-		if err == nil && json.Unmarshal(b, &info) == nil && info.Addr != "" {
+		if info, err := readInstance(dir); err == nil {
 			return "http://" + info.Addr
 		}
 		time.Sleep(20 * time.Millisecond)

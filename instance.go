@@ -44,16 +44,26 @@ func writeInstance(dataDir string, info instanceInfo) error {
 	return writeFileAtomic(filepath.Join(dataDir, instanceFile), b, 0o600)
 }
 
+// readInstance reads the instance advertised in dataDir.
+func readInstance(dataDir string) (instanceInfo, error) {
+	var info instanceInfo
+	b, err := os.ReadFile(filepath.Join(dataDir, instanceFile))
+	if err != nil {
+		return info, fmt.Errorf("read instance info: %w", err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		return info, fmt.Errorf("read instance info: %w", err)
+	}
+	if info.Addr == "" {
+		return info, errors.New("read instance info: no address")
+	}
+	return info, nil
+}
+
 // removeInstance deletes instance.json if it still names this process.
 func removeInstance(dataDir string) {
-	p := filepath.Join(dataDir, instanceFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return
-	}
-	var info instanceInfo
-	if json.Unmarshal(b, &info) == nil && info.PID == os.Getpid() {
-		_ = os.Remove(p)
+	if info, err := readInstance(dataDir); err == nil && info.PID == os.Getpid() {
+		_ = os.Remove(filepath.Join(dataDir, instanceFile))
 	}
 }
 
@@ -113,12 +123,8 @@ type adminClient struct {
 // findRunning returns a client for the instance running with dataDir, if one
 // answers its health check within a second.
 func findRunning(dataDir string) (*adminClient, bool) {
-	b, err := os.ReadFile(filepath.Join(dataDir, instanceFile))
+	info, err := readInstance(dataDir)
 	if err != nil {
-		return nil, false
-	}
-	var info instanceInfo
-	if json.Unmarshal(b, &info) != nil || info.Addr == "" {
 		return nil, false
 	}
 	tok, err := os.ReadFile(filepath.Join(dataDir, tokenFile))
