@@ -25,34 +25,21 @@ func TestIntegrationAppHiddenStart(t *testing.T) {
 	if n := len(gatehouseWindows()); n != 0 {
 		t.Fatalf("%d Gatehouse windows on the display before the test", n)
 	}
-	bin := testBinary(t)
 	dir := t.TempDir()
-	var stderr syncBuffer
-	cmd := exec.Command(bin, "--hidden", "--data", dir, "--listen", "127.0.0.1:0")
-	cmd.Env, cmd.Stderr = append(os.Environ(), "LANG=en_US.UTF-8"), &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	waitInstance(t, dir, &stderr)
-	item := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", cmd.Process.Pid)
+	app, _ := startApp(t, dir, nil, "--hidden")
+	item := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", app.pid())
 	for deadline := time.Now().Add(15 * time.Second); !hasOwner(t, conn, item); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s never appeared on the bus\n%s", item, stderr.String())
+			t.Fatalf("%s never appeared on the bus\n%s", item, app.stderr.String())
 		}
 	}
 	time.Sleep(time.Second)
 	if n := len(gatehouseWindows()); n != 0 {
 		t.Fatalf("--hidden opened %d windows", n)
 	}
-	t.Logf("started hidden in the tray: RSS %.1f MB", rssMB(t, cmd.Process.Pid))
+	t.Logf("started hidden in the tray: RSS %.1f MB", rssMB(t, app.pid()))
 
-	again := exec.Command(bin, "--hidden", "--data", dir)
+	again := exec.Command(testBinary(t), "--hidden", "--data", dir)
 	if out, err := again.CombinedOutput(); err != nil {
 		t.Fatalf("a second --hidden start: %v\n%s", err, out)
 	}

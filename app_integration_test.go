@@ -43,20 +43,8 @@ func TestIntegrationAppTray(t *testing.T) {
 	dir := t.TempDir()
 	writeTestConfig(t, dir, up)
 	env := append(os.Environ(), "LANG=en_US.UTF-8", "GATEHOUSE_TEST_KEY="+testProviderKey)
-	var stderr syncBuffer
-	cmd := exec.Command(bin, "--data", dir, "--listen", "127.0.0.1:0")
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var waitErr error
-	exited := make(chan struct{})
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	base := waitInstance(t, dir, &stderr)
+	app, base := startApp(t, dir, []string{"GATEHOUSE_TEST_KEY=" + testProviderKey})
+	cmd, stderr, exited := app.cmd, &app.stderr, app.exited
 	if _, status := chat(t, base, "hello", ""); status != 200 {
 		t.Fatalf("a call through the app's proxy got %d\n%s", status, stderr.String())
 	}
@@ -99,8 +87,8 @@ func TestIntegrationAppTray(t *testing.T) {
 	click(t, item, idOf(t, trayMenu(t, item), "Quit"))
 	select {
 	case <-exited:
-		if waitErr != nil {
-			t.Errorf("app ended with %v, want exit code 0\n%s", waitErr, stderr.String())
+		if app.err != nil {
+			t.Errorf("app ended with %v, want exit code 0\n%s", app.err, stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("app still running 20 s after Quit\n%s", stderr.String())

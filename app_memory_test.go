@@ -24,23 +24,10 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 	if os.Getenv("GATEHOUSE_INTEGRATION") != "1" || os.Getenv("DISPLAY") == "" {
 		t.Skip("set GATEHOUSE_INTEGRATION=1 and DISPLAY (see .ci/integration)")
 	}
-	bin := testBinary(t)
 	dir := t.TempDir()
 	seedCalls(t, dir, 100_000)
-	var stderr syncBuffer
-	cmd := exec.Command(bin, "--data", dir, "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	base := waitInstance(t, dir, &stderr)
+	app, base := startApp(t, dir, nil)
+	pid := app.pid()
 	c, ok := findRunning(dir)
 	if !ok {
 		t.Fatal("the app's admin API does not answer")
@@ -57,10 +44,10 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 		time.Sleep(3 * time.Second)
 	}
 	time.Sleep(12 * time.Second) // idle: the app trims its memory 10 s after start, then every 30 s
-	open := rssMB(t, cmd.Process.Pid)
-	gl := softGLMB(t, cmd.Process.Pid)
+	open := rssMB(t, pid)
+	gl := softGLMB(t, pid)
 	t.Logf("window open, 100,000 calls in history: RSS %.1f MB (%s); %.1f MB of it is Mesa's software GL code (llvmpipe under Xvfb)",
-		open, rssParts(cmd.Process.Pid), gl)
+		open, rssParts(pid), gl)
 	// Open, the window costs what Fyne costs under software GL: a guard against
 	// regressions (Fyne's emoji font alone added 20 MB), not the idle target.
 	if open >= 180 {
@@ -70,8 +57,8 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 	closeWithCtrlW(t)
 	time.Sleep(8 * time.Second) // the app trims 2 s after the window closed
 	select {
-	case <-exited:
-		t.Fatalf("closing the window ended the app, though a tray host is there\n%s", stderr.String())
+	case <-app.exited:
+		t.Fatalf("closing the window ended the app, though a tray host is there\n%s", app.stderr.String())
 	default:
 	}
 	resp, err := http.Get(base + "/_gatehouse/health")
@@ -79,9 +66,9 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 		t.Fatalf("the proxy stopped answering with the window closed: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	idle := rssMB(t, cmd.Process.Pid)
+	idle := rssMB(t, pid)
 	t.Logf("idle in the tray (window closed), 100,000 calls in history: RSS %.1f MB (%s); %.1f MB of it is Mesa's software GL code",
-		idle, rssParts(cmd.Process.Pid), softGLMB(t, cmd.Process.Pid))
+		idle, rssParts(pid), softGLMB(t, pid))
 	if idle >= 150 {
 		t.Errorf("idle RSS in the tray %.1f MB, want under 150 MB", idle)
 	}

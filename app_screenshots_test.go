@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +27,6 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := testBinary(t)
 	up := startUpstream(t)
 	dir := t.TempDir()
 	cfg := `[retry]
@@ -53,25 +50,8 @@ key_env = "GATEHOUSE_TEST_KEY"
 		t.Fatal(err)
 	}
 	seedDay(t, dir)
-	var stderr syncBuffer
-	cmd := exec.Command(bin, "--data", dir, "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8", "GATEHOUSE_TEST_KEY="+testProviderKey)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	base := waitInstance(t, dir, &stderr)
+	app, base := startApp(t, dir, []string{"GATEHOUSE_TEST_KEY=" + testProviderKey})
+	stderr := &app.stderr
 
 	var failedID string
 	prompts := []string{"Summarise this diff", "Write a haiku about gates", "Explain bbolt cursors", "Refactor this function", "Translate to French"}
@@ -155,10 +135,8 @@ func capture(t *testing.T, path string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	target := "root"
-	if out, err := exec.CommandContext(ctx, "xdotool", "search", "--name", "^Gatehouse$").Output(); err == nil {
-		if ids := strings.Fields(string(out)); len(ids) > 0 {
-			target = ids[len(ids)-1]
-		}
+	if ids := gatehouseWindows(); len(ids) > 0 {
+		target = ids[len(ids)-1]
 	}
 	if out, err := exec.CommandContext(ctx, "import", "-window", target, path).CombinedOutput(); err != nil {
 		t.Fatalf("import -window %s: %v\n%s", target, err, out)
