@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,26 +27,17 @@ func setAutostart(on bool, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !on {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove autostart entry: %w", err)
-		}
-		return nil
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("autostart entry: %w", err)
-	}
+	return setAutostartFile(path, on, args, desktopEntry)
+}
+
+// desktopEntry is the XDG autostart entry that runs exe with args.
+func desktopEntry(exe string, args []string) []byte {
 	cmd := []string{desktopQuote(exe)}
 	for _, a := range args {
 		cmd = append(cmd, desktopQuote(a))
 	}
-	entry := "[Desktop Entry]\nType=Application\nName=Gatehouse\nComment=Local LLM proxy\n" +
-		"Exec=" + strings.Join(cmd, " ") + "\nIcon=" + appID + "\nX-GNOME-Autostart-enabled=true\nTerminal=false\n"
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("autostart entry: %w", err)
-	}
-	return writeFileAtomic(path, []byte(entry), 0o644)
+	return []byte("[Desktop Entry]\nType=Application\nName=Gatehouse\nComment=Local LLM proxy\n" +
+		"Exec=" + strings.Join(cmd, " ") + "\nIcon=" + appID + "\nX-GNOME-Autostart-enabled=true\nTerminal=false\n")
 }
 
 // desktopQuote quotes an Exec argument per the desktop entry spec.
