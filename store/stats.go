@@ -39,7 +39,7 @@ type Stats struct {
 	OutputTokens     int64          `json:"output_tokens"`
 	// Tokens are token counts per TokenStep, provider and upstream model, oldest first.
 	Tokens []TokenBucket `json:"tokens"`
-	// Series are calls and failures per SeriesStep, oldest first, gaps included.
+	// Series are calls, failures and tokens per SeriesStep, oldest first, gaps included.
 	Series []SeriesPoint `json:"series"`
 }
 
@@ -55,9 +55,11 @@ type TokenBucket struct {
 
 // SeriesPoint is the traffic of one time step.
 type SeriesPoint struct {
-	Start    time.Time `json:"start"`
-	Calls    int       `json:"calls"`
-	Failures int       `json:"failures"`
+	Start        time.Time `json:"start"`
+	Calls        int       `json:"calls"`
+	Failures     int       `json:"failures"`
+	InputTokens  int64     `json:"input_tokens"`
+	OutputTokens int64     `json:"output_tokens"`
 }
 
 // Stats computes statistics over a time range by reading the range's summaries.
@@ -114,13 +116,16 @@ func (h *History) Stats(q StatsQuery) (Stats, error) {
 				st.ErrorsByProvider[provider]++
 			}
 			t := keyTime(k)
-			if i := int(t.Sub(seriesStart) / q.SeriesStep); i >= 0 && i < len(st.Series) {
-				st.Series[i].Calls++
-				if failed {
-					st.Series[i].Failures++
-				}
-			}
 			in, out := row.in, row.out
+			if i := int(t.Sub(seriesStart) / q.SeriesStep); i >= 0 && i < len(st.Series) {
+				p := &st.Series[i]
+				p.Calls++
+				if failed {
+					p.Failures++
+				}
+				p.InputTokens += in
+				p.OutputTokens += out
+			}
 			st.InputTokens += in
 			st.OutputTokens += out
 			tk := tokenKey{stepStart(t.In(loc), q.TokenStep), provider, model}

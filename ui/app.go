@@ -238,12 +238,16 @@ func (a *App) refreshStats() {
 		defer cancel()
 		now := a.b.now()
 		var err error
-		if today, err = a.b.History.Stats(ctx, startOfDay(now), now.Add(time.Minute)); err != nil {
-			a.b.log().Warn("history stats", "err", err)
-		}
 		since := now.Truncate(chartStep).Add(chartStep - chartRange)
 		if buckets, err = a.b.History.Activity(ctx, since, since.Add(chartRange), chartStep); err != nil {
 			a.b.log().Warn("history activity", "err", err)
+		}
+		// Today is inside the chart's 24 hours, so one scan serves both, except
+		// on a 25-hour day (the end of summer time) past 23:00.
+		if day := startOfDay(now); !day.Before(since) {
+			today = sumBuckets(buckets, day)
+		} else if today, err = a.b.History.Stats(ctx, day, now.Add(time.Minute)); err != nil {
+			a.b.log().Warn("history stats", "err", err)
 		}
 	}
 	runOnUI(func() {
@@ -252,6 +256,21 @@ func (a *App) refreshStats() {
 			a.tray.update(today)
 		}
 	})
+}
+
+// sumBuckets adds up the buckets that start at from or later.
+func sumBuckets(buckets []Bucket, from time.Time) Stats {
+	var s Stats
+	for _, b := range buckets {
+		if b.Start.Before(from) {
+			continue
+		}
+		s.Calls += int64(b.Calls)
+		s.Failed += int64(b.Failed)
+		s.InputTokens += b.InputTokens
+		s.OutputTokens += b.OutputTokens
+	}
+	return s
 }
 
 // setPaused pauses or resumes the proxy and updates every place that shows it.

@@ -80,8 +80,9 @@ type Stats struct {
 
 // Bucket is one slot of the activity chart.
 type Bucket struct {
-	Start         time.Time
-	Calls, Failed int
+	Start                     time.Time
+	Calls, Failed             int
+	InputTokens, OutputTokens int64
 }
 
 // ErrNotFound is returned by History.Call for an unknown call ID.
@@ -95,8 +96,8 @@ type History interface {
 	Call(ctx context.Context, id string) (*proxy.Call, error)
 	// Stats sums the calls that started in [since, until).
 	Stats(ctx context.Context, since, until time.Time) (Stats, error)
-	// Activity counts calls and failures per step over [since, until), oldest
-	// bucket first.
+	// Activity counts calls, failures and tokens per step over [since, until),
+	// oldest bucket first.
 	Activity(ctx context.Context, since, until time.Time, step time.Duration) ([]Bucket, error)
 	// Subscribe calls fn with the summary of each new call until cancel is called.
 	// fn runs on a background goroutine and must not block.

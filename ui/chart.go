@@ -13,29 +13,6 @@ const (
 	chartRange = 24 * time.Hour
 )
 
-// BucketTimes counts calls and failures per step over [since, since+n·step).
-// Events outside the range are ignored. failed may be nil (no failures).
-func BucketTimes(starts []time.Time, failed []bool, since time.Time, step time.Duration, n int) []Bucket {
-	out := make([]Bucket, n)
-	for i := range out {
-		out[i].Start = since.Add(time.Duration(i) * step)
-	}
-	for i, t := range starts {
-		if t.Before(since) {
-			continue
-		}
-		k := int(t.Sub(since) / step)
-		if k >= n {
-			continue
-		}
-		out[k].Calls++
-		if failed != nil && failed[i] {
-			out[k].Failed++
-		}
-	}
-	return out
-}
-
 // drawActivity draws one bar per bucket into a w×h image: calls in ok, the
 // failed part of each bar in bad, on a transparent background with a baseline.
 func drawActivity(buckets []Bucket, w, h int, ok, bad, axis color.Color) image.Image {

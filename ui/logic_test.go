@@ -81,14 +81,19 @@ func TestCurlCommand(t *testing.T) {
 	}
 }
 
-func TestBucketTimes(t *testing.T) {
+// Today's figures come from the chart's buckets (one scan for both).
+func TestSumBucketsAndChart(t *testing.T) {
 	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	starts := []time.Time{since.Add(-time.Second), since, since.Add(4 * time.Minute), since.Add(5 * time.Minute), since.Add(15 * time.Minute)}
-	failed := []bool{true, false, true, false, true}
-	got := BucketTimes(starts, failed, since, 5*time.Minute, 3)
-	want := []Bucket{{since, 2, 1}, {since.Add(5 * time.Minute), 1, 0}, {since.Add(10 * time.Minute), 0, 0}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("BucketTimes got %v, want %v", got, want)
+	got := []Bucket{
+		{Start: since, Calls: 2, Failed: 1, InputTokens: 10, OutputTokens: 5},
+		{Start: since.Add(5 * time.Minute), Calls: 1, InputTokens: 3, OutputTokens: 1},
+		{Start: since.Add(10 * time.Minute)},
+	}
+	if s := sumBuckets(got, since.Add(5*time.Minute)); s != (Stats{Calls: 1, InputTokens: 3, OutputTokens: 1}) {
+		t.Errorf("sum from the second bucket %+v, want 1 call, 3/1 tokens", s)
+	}
+	if s := sumBuckets(got, since); s != (Stats{Calls: 3, Failed: 1, InputTokens: 13, OutputTokens: 6}) {
+		t.Errorf("sum of all buckets %+v, want 3 calls, 1 failed, 13/6 tokens", s)
 	}
 	img := drawActivity(got, 30, 20, color.White, color.Black, color.White)
 	if img.Bounds().Dx() != 30 {

@@ -130,13 +130,23 @@ func (h *memHistory) Stats(_ context.Context, since, until time.Time) (Stats, er
 func (h *memHistory) Activity(_ context.Context, since, until time.Time, step time.Duration) ([]Bucket, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var starts []time.Time
-	var failed []bool
-	for _, c := range h.calls {
-		starts = append(starts, c.Start)
-		failed = append(failed, Failed(c))
+	out := make([]Bucket, int(until.Sub(since)/step))
+	for i := range out {
+		out[i].Start = since.Add(time.Duration(i) * step)
 	}
-	return BucketTimes(starts, failed, since, step, int(until.Sub(since)/step)), nil
+	for _, c := range h.calls {
+		k := int(c.Start.Sub(since) / step)
+		if c.Start.Before(since) || k >= len(out) {
+			continue
+		}
+		out[k].Calls++
+		if Failed(c) {
+			out[k].Failed++
+		}
+		out[k].InputTokens += max(c.Usage.InputTokens, 0)
+		out[k].OutputTokens += max(c.Usage.OutputTokens, 0)
+	}
+	return out, nil
 }
 
 func (h *memHistory) Subscribe(fn func(*proxy.Call)) func() {

@@ -73,7 +73,7 @@ func (s StoreHistory) Stats(_ context.Context, since, until time.Time) (Stats, e
 	return Stats{Calls: int64(st.Calls), Failed: int64(st.Failures), InputTokens: st.InputTokens, OutputTokens: st.OutputTokens}, nil
 }
 
-// Activity counts calls and failures per step.
+// Activity counts calls, failures and tokens per step.
 func (s StoreHistory) Activity(_ context.Context, since, until time.Time, step time.Duration) ([]Bucket, error) {
 	st, err := s.H.Stats(store.StatsQuery{From: since, To: until, SeriesStep: step, TokenStep: 24 * time.Hour})
 	if err != nil {
@@ -88,6 +88,8 @@ func (s StoreHistory) Activity(_ context.Context, since, until time.Time, step t
 		if k := int(p.Start.Sub(since) / step); k >= 0 && k < n && !p.Start.Before(since) {
 			out[k].Calls += p.Calls
 			out[k].Failed += p.Failures
+			out[k].InputTokens += p.InputTokens
+			out[k].OutputTokens += p.OutputTokens
 		}
 	}
 	return out, nil

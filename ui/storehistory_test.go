@@ -100,9 +100,12 @@ func TestHistoryOnRealStore(t *testing.T) {
 	test(err == nil && st.Calls == 31 && st.Failed == 5, "stats %+v, %v; want 31 calls, 5 failed", st, err)
 	bs, err := e.b.History.Activity(t.Context(), now.Add(-2*time.Hour).Truncate(5*time.Minute), now.Add(-2*time.Hour).Truncate(5*time.Minute).Add(3*time.Hour), 5*time.Minute)
 	var sum, failed int
+	var in, out int64
 	for _, b := range bs {
 		sum += b.Calls
 		failed += b.Failed
+		in, out = in+b.InputTokens, out+b.OutputTokens
 	}
 	test(err == nil && len(bs) == 36 && sum == 31 && failed == 5, "activity: %d buckets, %d calls, %d failed, %v", len(bs), sum, failed, err)
+	test(in == st.InputTokens && out == st.OutputTokens && in > 0, "activity tokens %d/%d, stats %d/%d", in, out, st.InputTokens, st.OutputTokens)
 }
