@@ -277,7 +277,7 @@ func TestListScanBoundReturnsCursor(t *testing.T) {
 }
 
 // The app recomputes a day of stats every 30 s, so the scan must not turn every
-// summary into garbage: decoding whole calls cost ~21 allocations and ~3 KB
+// summary into garbage: decoding whole calls cost ~21 allocations and ~1 KB
 // per summary.
 func TestStatsAllocatesLittlePerCall(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
