@@ -10,6 +10,7 @@ import "strings"
 // relative to the base URL; "/models" when empty). OpenRouter's /models answers
 // without a key, so it checks /key instead.
 func Presets() []Provider {
+	yes := true
 	ps := []Provider{
 		{Name: "openai", Format: FormatOpenAI, BaseURL: "https://api.openai.com/v1",
 			Models: []string{"gpt-*", "o1*", "o3*", "o4*", "chatgpt-*", "text-embedding-*", "codex-*"}, KeyEnv: "OPENAI_API_KEY",
@@ -39,6 +40,12 @@ func Presets() []Provider {
 	}
 	for i := range ps {
 		ps[i].Preset = true
+		// Only the first-party APIs take a key the client sent in their own
+		// auth header (issue 19.4).
+		switch ps[i].Name {
+		case "openai", "anthropic", "gemini":
+			ps[i].ClientKeys = &yes
+		}
 	}
 	return ps
 }
