@@ -29,14 +29,14 @@ const maxResponseBody = 256 << 20
 
 // call is the state of one client request while it is served.
 type call struct {
-	s         *Server
-	cfg       *config.Config
-	ctx       *fasthttp.RequestCtx
-	ep        endpoint
-	rec       *Call
-	body      []byte // the client's body; valid until the handler returns
-	creds     []clientCred // the keys the client sent
-	tries     int          // upstream attempts made so far
+	s     *Server
+	cfg   *config.Config
+	ctx   *fasthttp.RequestCtx
+	ep    endpoint
+	rec   *Call
+	body  []byte       // the client's body; valid until the handler returns
+	creds []clientCred // the keys the client sent
+	tries int          // upstream attempts made so far
 	// missing lists the targets skipped for want of a key, with how to add one.
 	missing []string
 	// work is cancelled when the client hangs up (cause errClientGone) or the
@@ -65,7 +65,7 @@ type attemptResult struct {
 	class      ErrorClass
 	status     int      // upstream status, 0 when there was no response
 	hints      []Header // the upstream's rate-limit and request-id headers
-	body       []byte // upstream error body
+	body       []byte   // upstream error body
 	format     config.Format
 	msg        string // what went wrong, for the client and the record
 	retryAfter time.Duration
