@@ -2,7 +2,91 @@ package codec
 
 import (
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/tidwall/gjson"
 )
+
+// Gemini streamGenerateContent (alt=sse): frames to canonical events and back.
+
+// geminiDecoder reads streamGenerateContent?alt=sse chunks. Gemini sends each
+// function call whole, so one becomes start + args + block stop at once.
+type geminiDecoder struct {
+	started  bool
+	respID   string
+	nextTool int
+	hasCalls bool
+}
+
+func (d *geminiDecoder) decodeJSON(out []event, _ []byte, r gjson.Result) ([]event, error) {
+	if e := r.Get("error"); e.Exists() {
+		return append(out, geminiError(e)), nil
+	}
+	if !d.started {
+		d.started = true
+		d.respID = r.Get("responseId").String()
+		out = append(out, event{kind: evStart, id: d.respID, name: r.Get("modelVersion").String()})
+	}
+	// Usage first: every chunk carries it, and the input count belongs in an
+	// Anthropic client's message_start.
+	if u := r.Get("usageMetadata"); u.IsObject() {
+		out = append(out, event{kind: evUsage, usage: usageFromGemini(u)})
+	}
+	cand := r.Get("candidates.0")
+	for _, p := range cand.Get("content.parts").Array() {
+		out = d.part(out, p)
+	}
+	if fr := cand.Get("finishReason"); fr.Type == gjson.String && fr.Str != "" && fr.Str != "FINISH_REASON_UNSPECIFIED" {
+		out = append(out, event{kind: evFinish, stop: stopFromGemini(fr.Str, d.hasCalls)})
+	} else if !cand.Exists() && r.Get("promptFeedback.blockReason").Exists() {
+		out = append(out, event{kind: evFinish, stop: StopFilter})
+	}
+	return out, nil
+}
+
+func (d *geminiDecoder) part(out []event, p gjson.Result) []event {
+	sig := p.Get("thoughtSignature").String()
+	if fc := p.Get("functionCall"); fc.Exists() {
+		d.hasCalls = true
+		key := d.nextTool
+		d.nextTool++
+		id := geminiCallID(fc.Get("id").String(), d.respID, key, sig)
+		args := "{}"
+		if a := fc.Get("args"); a.IsObject() {
+			args = compactJSON(a.Raw)
+		}
+		return append(out,
+			event{kind: evToolStart, key: key, id: id, name: fc.Get("name").String()},
+			event{kind: evToolArgs, key: key, text: args},
+			event{kind: evBlockStop, key: key})
+	}
+	t := p.Get("text")
+	if t.Type != gjson.String {
+		return out
+	}
+	if p.Get("thought").Bool() {
+		if t.Str != "" {
+			out = append(out, event{kind: evThinking, text: t.Str})
+		}
+		if sig != "" {
+			out = append(out, event{kind: evSignature, text: sig})
+		}
+		return out
+	}
+	if t.Str != "" {
+		out = append(out, event{kind: evText, text: t.Str})
+	}
+	return out
+}
+
+func geminiError(e gjson.Result) event {
+	status := int(e.Get("code").Int())
+	if status < 400 || status > 599 {
+		status = statusFromErrorType(e.Get("status").String())
+	}
+	if status == 0 {
+		status = 500
+	}
+	return event{kind: evError, status: status, text: e.Get("message").String()}
+}
 
 // geminiEncoder writes canonical events as streamGenerateContent?alt=sse chunks
 // (CRLF framing, as Google sends). Gemini delivers function calls whole, so tool

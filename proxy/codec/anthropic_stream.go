@@ -3,7 +3,88 @@ package codec
 import (
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/tidwall/gjson"
 )
+
+// Anthropic Messages streams: named events to canonical events and back.
+
+// anthropicDecoder reads Messages stream events.
+type anthropicDecoder struct {
+	usage anthropicUsage
+}
+
+func (d *anthropicDecoder) decodeJSON(out []event, name []byte, r gjson.Result) ([]event, error) {
+	typ := r.Get("type").String()
+	if typ == "" {
+		typ = string(name)
+	}
+	switch typ {
+	case "message_start":
+		m := r.Get("message")
+		out = append(out, event{kind: evStart, id: m.Get("id").String(), name: m.Get("model").String()})
+		if u := m.Get("usage"); u.IsObject() {
+			d.usage.update(u)
+			out = append(out, event{kind: evUsage, usage: d.usage.canonical()})
+		}
+	case "content_block_start":
+		idx := int(r.Get("index").Int())
+		cb := r.Get("content_block")
+		switch cb.Get("type").String() {
+		case "text":
+			if t := cb.Get("text").String(); t != "" {
+				out = append(out, event{kind: evText, text: t})
+			}
+		case "thinking":
+			if t := cb.Get("thinking").String(); t != "" {
+				out = append(out, event{kind: evThinking, text: t})
+			}
+		case "redacted_thinking":
+			out = append(out, event{kind: evRedacted, text: cb.Get("data").String()})
+		case "tool_use", "server_tool_use":
+			out = append(out, event{kind: evToolStart, key: idx, id: cb.Get("id").String(), name: cb.Get("name").String()})
+			if in := cb.Get("input"); in.IsObject() && len(in.Map()) > 0 {
+				out = append(out, event{kind: evToolArgs, key: idx, text: in.Raw})
+			}
+		}
+	case "content_block_delta":
+		idx := int(r.Get("index").Int())
+		dl := r.Get("delta")
+		switch dl.Get("type").String() {
+		case "text_delta":
+			out = append(out, event{kind: evText, text: dl.Get("text").String()})
+		case "thinking_delta":
+			out = append(out, event{kind: evThinking, text: dl.Get("thinking").String()})
+		case "signature_delta":
+			out = append(out, event{kind: evSignature, text: dl.Get("signature").String()})
+		case "input_json_delta":
+			if p := dl.Get("partial_json").String(); p != "" {
+				out = append(out, event{kind: evToolArgs, key: idx, text: p})
+			}
+		}
+	case "content_block_stop":
+		out = append(out, event{kind: evBlockStop, key: int(r.Get("index").Int())})
+	case "message_delta":
+		if sr := r.Get("delta.stop_reason"); sr.Type == gjson.String {
+			out = append(out, event{kind: evFinish, stop: stopFromAnthropic(sr.Str), text: r.Get("delta.stop_sequence").String()})
+		}
+		if u := r.Get("usage"); u.IsObject() {
+			d.usage.update(u)
+			out = append(out, event{kind: evUsage, usage: d.usage.canonical()})
+		}
+	case "message_stop":
+		out = append(out, event{kind: evDone})
+	case "ping":
+		out = append(out, event{kind: evPing})
+	case "error":
+		e := r.Get("error")
+		status := statusFromErrorType(e.Get("type").String())
+		if status == 0 {
+			status = 500
+		}
+		out = append(out, event{kind: evError, status: status, text: e.Get("message").String()})
+	}
+	return out, nil
+}
 
 // anthropicEncoder writes canonical events as an Anthropic Messages stream.
 // Claude Code fails with "Content block not found" on any out-of-order block, so

@@ -3,7 +3,141 @@ package codec
 import (
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
+	"github.com/tidwall/gjson"
 )
+
+// OpenAI Chat Completions streams: chunks to canonical events and back.
+
+// openaiDecoder reads Chat Completions chunks.
+type openaiDecoder struct {
+	started bool
+	tools   map[int64]bool // tool call indexes already started
+}
+
+func (d *openaiDecoder) decodeJSON(out []event, _ []byte, r gjson.Result) ([]event, error) {
+	// One pass over the chunk's keys: chunks arrive by the hundred, and each
+	// gjson Get would scan the whole object again.
+	var id, model, created, choice, usage, errObj gjson.Result
+	r.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "id":
+			id = v
+		case "model":
+			model = v
+		case "created":
+			created = v
+		case "choices":
+			v.ForEach(func(_, c gjson.Result) bool { choice = c; return false })
+		case "usage":
+			usage = v
+		case "error":
+			errObj = v
+		}
+		return true
+	})
+	if errObj.Exists() {
+		return append(out, openaiError(errObj)), nil
+	}
+	if !d.started {
+		d.started = true
+		out = append(out, event{kind: evStart, id: id.String(), name: model.String(), created: created.Int()})
+	}
+	var delta, finish gjson.Result
+	choice.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "delta":
+			delta = v
+		case "finish_reason":
+			finish = v
+		}
+		return true
+	})
+	var content, reasoning, refusal, toolCalls gjson.Result
+	delta.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "content":
+			content = v
+		case "reasoning_content":
+			reasoning = v
+		case "reasoning":
+			if reasoning.Type != gjson.String || reasoning.Str == "" {
+				reasoning = v
+			}
+		case "refusal":
+			refusal = v
+		case "tool_calls":
+			toolCalls = v
+		}
+		return true
+	})
+	if reasoning.Type == gjson.String && reasoning.Str != "" {
+		out = append(out, event{kind: evThinking, text: reasoning.Str})
+	}
+	if content.Type == gjson.String && content.Str != "" {
+		out = append(out, event{kind: evText, text: content.Str})
+	}
+	if refusal.Type == gjson.String && refusal.Str != "" {
+		out = append(out, event{kind: evText, text: refusal.Str})
+	}
+	if toolCalls.IsArray() {
+		i := 0
+		toolCalls.ForEach(func(_, tc gjson.Result) bool {
+			out = d.toolCall(out, i, tc)
+			i++
+			return true
+		})
+	}
+	if finish.Type == gjson.String && finish.Str != "" {
+		out = append(out, event{kind: evFinish, stop: stopFromOpenAI(finish.Str)})
+	}
+	if usage.IsObject() {
+		out = append(out, event{kind: evUsage, usage: usageFromOpenAI(usage)})
+	}
+	return out, nil
+}
+
+func (d *openaiDecoder) toolCall(out []event, i int, tc gjson.Result) []event {
+	idx := int64(i)
+	if x := tc.Get("index"); x.Type == gjson.Number {
+		idx = x.Int()
+	} else if tc.Get("id").String() != "" {
+		// Some servers omit index; a call with an id is a new one.
+		idx = int64(len(d.tools))
+	} else if n := len(d.tools); n > 0 {
+		idx = int64(n - 1)
+	}
+	if !d.tools[idx] {
+		if d.tools == nil {
+			d.tools = map[int64]bool{}
+		}
+		d.tools[idx] = true
+		out = append(out, event{kind: evToolStart, key: int(idx), id: tc.Get("id").String(), name: tc.Get("function.name").String()})
+	}
+	if a := tc.Get("function.arguments"); a.Type == gjson.String && a.Str != "" {
+		out = append(out, event{kind: evToolArgs, key: int(idx), text: a.Str})
+	}
+	return out
+}
+
+func openaiError(e gjson.Result) event {
+	msg := e.Get("message").String()
+	if e.Type == gjson.String {
+		msg = e.Str
+	}
+	status := 0
+	if c := e.Get("code"); c.Type == gjson.Number {
+		status = int(c.Int())
+	} else if c.Type == gjson.String {
+		status = statusFromErrorType(c.Str)
+	}
+	if status == 0 {
+		status = statusFromErrorType(e.Get("type").String())
+	}
+	if status < 400 || status > 599 {
+		status = 500
+	}
+	return event{kind: evError, status: status, text: msg}
+}
 
 // openaiEncoder writes canonical events as Chat Completions chunks: role only on
 // the first chunk, content / reasoning_content / tool_calls deltas (tool indexes
