@@ -25,6 +25,16 @@ func decodeAnthropicRequest(r gjson.Result) (*chatRequest, error) {
 		case "user":
 		case "assistant":
 			role = RoleAssistant
+		case "system":
+			// Claude Code 2.1 sends per-turn instructions as system entries in
+			// messages (beta per-turn-control-2026-07-01). Every target takes
+			// them in its system prompt; some take only one, at the start.
+			for _, p := range anthropicContent(m.Get("content")) {
+				if p.Kind == PartText {
+					req.System = append(req.System, p)
+				}
+			}
+			continue
 		default:
 			return nil, invalid("messages[%d].role %q is not supported", i, m.Get("role").String())
 		}
@@ -307,7 +317,7 @@ func appendAnthropicRequestBlock(b []byte, p Part, role Role) ([]byte, bool) {
 	case PartThinking:
 		// Anthropic verifies signatures: thinking from another provider cannot
 		// be sent back, and Gemini thought signatures are not Anthropic's.
-		if role != RoleAssistant || p.Signature == "" {
+		if _, gemini := textSignature(&p); role != RoleAssistant || p.Signature == "" || gemini {
 			return b, false
 		}
 		b = append(b, `{"type":"thinking","thinking":`...)
@@ -357,7 +367,8 @@ func unsignedToolTurn(msgs []Message) bool {
 		for _, p := range msgs[i].Parts {
 			switch p.Kind {
 			case PartThinking:
-				signed = signed || p.Signature != ""
+				_, gemini := textSignature(&p)
+				signed = signed || (p.Signature != "" && !gemini)
 			case PartRedactedThinking:
 				signed = true
 			case PartToolCall:

@@ -50,11 +50,15 @@ func ErrorBody(f config.Format, status int, msg, code string) []byte {
 // StreamErrorEvent returns the in-band error event that ends a stream in format f,
 // for when the response status has already been sent: Anthropic "event: error",
 // OpenAI a final data line with an error object (and no [DONE]), Gemini a data
-// frame with a google.rpc.Status error.
+// frame with a google.rpc.Status error, Responses "event: error" then
+// response.failed.
 func StreamErrorEvent(f config.Format, status int, msg string) []byte {
 	body := ErrorBody(f, status, msg, "")
 	var b []byte
 	switch f {
+	case config.FormatResponses:
+		// The SDKs raise on "event: error"; Codex waits for response.failed.
+		return newResponsesEncoder(RequestInfo{}).fail(nil, status, msg)
 	case config.FormatAnthropic:
 		b = append(b, "event: error\ndata: "...)
 		b = append(b, body...)

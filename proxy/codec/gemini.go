@@ -211,6 +211,7 @@ func lowerSchema(dst []byte, r gjson.Result) []byte {
 }
 
 func encodeGeminiRequest(req *chatRequest) []byte {
+	attachTextSignatures(req.Messages)
 	b := append([]byte(nil), `{"contents":[`...)
 	b = appendTurns(b, req.Messages, `{"role":"model","parts":[`, `{"role":"user","parts":[`, `{"text":""}`,
 		func(b []byte, p Part, _ Role) ([]byte, bool) { return appendGeminiRequestPart(b, p) })
@@ -342,6 +343,10 @@ func appendGeminiRequestPart(b []byte, p Part) ([]byte, bool) {
 		}
 		b = append(b, `{"text":`...)
 		b = appendString(b, p.Text)
+		if p.Signature != "" { // set by attachTextSignatures
+			b = append(b, `,"thoughtSignature":`...)
+			b = appendString(b, p.Signature)
+		}
 	case PartImage, PartDocument:
 		if p.URL != "" {
 			// fileData takes Files-API and gs:// URIs; Gemini fetches nothing else.

@@ -74,6 +74,10 @@ func (d *geminiDecoder) part(out []event, p gjson.Result) []event {
 	if t.Str != "" {
 		out = append(out, event{kind: evText, text: t.Str})
 	}
+	if sig != "" {
+		// Echoed on the text before it (textSignature in ids.go).
+		out = append(out, event{kind: evSignature, text: textSigMarker + sig})
+	}
 	return out
 }
 

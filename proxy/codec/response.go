@@ -19,6 +19,8 @@ func decodeResponse(f config.Format, body []byte) (*chatResponse, error) {
 	}
 	r := gjson.ParseBytes(body)
 	switch f {
+	case config.FormatResponses:
+		return responsesResponse(r), nil
 	case config.FormatAnthropic:
 		return anthropicResponse(r), nil
 	case config.FormatGemini:
@@ -29,11 +31,14 @@ func decodeResponse(f config.Format, body []byte) (*chatResponse, error) {
 
 // encodeResponse writes r as a non-streaming body of format f. model, when not
 // "", replaces the upstream's model name (the client sees the name it asked for).
-func encodeResponse(dst []byte, f config.Format, r *chatResponse, model string) []byte {
+// custom names a Responses client's custom tools (RequestInfo.custom).
+func encodeResponse(dst []byte, f config.Format, r *chatResponse, model string, custom map[string]bool) []byte {
 	if model == "" {
 		model = r.Model
 	}
 	switch f {
+	case config.FormatResponses:
+		return appendResponsesResponse(dst, r, model, custom)
 	case config.FormatAnthropic:
 		return appendAnthropicResponse(dst, r, model)
 	case config.FormatGemini:

@@ -36,6 +36,8 @@ func decodeEvent(d streamDecoder, out []event, ev sse.Event) ([]event, error) {
 
 func newDecoder(f config.Format) streamDecoder {
 	switch f {
+	case config.FormatResponses:
+		return &responsesDecoder{}
 	case config.FormatAnthropic:
 		return &anthropicDecoder{usage: anthropicUsage{-1, -1, -1, -1}}
 	case config.FormatGemini:
