@@ -29,9 +29,14 @@ const (
 	FormatOpenAI    Format = "openai"    // OpenAI Chat Completions and every OpenAI-compatible server
 	FormatAnthropic Format = "anthropic" // Anthropic Messages
 	FormatGemini    Format = "gemini"    // Gemini generateContent
+	// FormatResponses is the OpenAI Responses API (/v1/responses). It is not a
+	// provider format: an openai-format provider serves it when its Responses
+	// field or api = "responses" says so (see Provider.WireFormat).
+	FormatResponses Format = "responses"
 )
 
-// Valid reports whether f is one of the known formats.
+// Valid reports whether f is one of the provider formats (openai, anthropic,
+// gemini).
 func (f Format) Valid() bool {
 	return f == FormatOpenAI || f == FormatAnthropic || f == FormatGemini
 }
@@ -189,6 +194,15 @@ type Provider struct {
 	Resource   string `toml:"resource"`
 	Deployment string `toml:"deployment"`
 	APIVersion string `toml:"api_version"`
+	// API is the endpoint model calls use on an openai-format provider: "chat"
+	// (Chat Completions, the default) or "responses" (the Responses API, for
+	// models that exist only there); Chat, Messages and Gemini clients are then
+	// translated to the Responses API. "responses" implies Responses.
+	API string `toml:"api"`
+	// Responses says the provider serves the Responses API (/responses) itself:
+	// Responses clients are passed through to it. When false they are translated
+	// to the provider's format. Default true for the openai preset, else false.
+	Responses *bool `toml:"responses"`
 
 	// Preset is true when the provider comes from the built-in presets (possibly
 	// overridden by the file).
@@ -244,6 +258,21 @@ func (p *Provider) DefaultAuth() string {
 		return "api-key"
 	}
 	return "bearer"
+}
+
+// ServesResponses reports whether p serves the Responses API itself.
+func (p *Provider) ServesResponses() bool {
+	return p.Format == FormatOpenAI && (p.API == "responses" || (p.Responses != nil && *p.Responses))
+}
+
+// WireFormat is the format a model call from a client speaking f is sent to p
+// in: the Responses API when p serves it and the client speaks it or p's api
+// is "responses", else p's format.
+func (p *Provider) WireFormat(f Format) Format {
+	if p.Format == FormatOpenAI && (p.API == "responses" || (f == FormatResponses && p.ServesResponses())) {
+		return FormatResponses
+	}
+	return p.Format
 }
 
 // Route is a model alias with fallback targets.
@@ -462,6 +491,12 @@ func overlay(base, f Provider) Provider {
 	if f.APIVersion != "" {
 		base.APIVersion = f.APIVersion
 	}
+	if f.API != "" {
+		base.API = f.API
+	}
+	if f.Responses != nil {
+		base.Responses = f.Responses
+	}
 	base.InFile = true
 	base.fileIndex = f.fileIndex
 	return base
@@ -572,6 +607,12 @@ func (c *Config) validate() error {
 		}
 		if p.Auth != "" && !validAuth[p.Auth] {
 			return &fieldError{table: "provider", index: idx, key: "auth", msg: fmt.Sprintf("%q is not one of bearer, x-api-key, x-goog-api-key, api-key, header, basic, jwt, aksk, none", p.Auth)}
+		}
+		if p.API != "" && p.API != "chat" && p.API != "responses" {
+			return &fieldError{table: "provider", index: idx, key: "api", msg: fmt.Sprintf("%q is not one of chat, responses", p.API)}
+		}
+		if p.API == "responses" && p.Format != FormatOpenAI {
+			return &fieldError{table: "provider", index: idx, key: "api", msg: fmt.Sprintf(`api = "responses" needs format = "openai" (this provider is %s)`, p.Format)}
 		}
 		if p.Auth == "header" && p.AuthOptions.Header == "" {
 			return &fieldError{table: "provider", index: idx, key: "auth_options", msg: `auth = "header" needs auth_options.header`}
