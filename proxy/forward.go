@@ -381,7 +381,7 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	}
 	out := body
 	if same {
-		c.rec.Usage = codec.UsageFromResponse(p.Format, body)
+		c.rec.Usage = codec.UsageFromResponse(c.ep.wire(), body)
 	} else {
 		out, c.rec.Usage, err = codec.Response(p.Format, c.ep.format, body, info)
 		if err != nil {
