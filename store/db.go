@@ -131,6 +131,9 @@ type History struct {
 
 	feed feed
 
+	compactMu sync.Mutex              // one Compact at a time
+	journal   atomic.Pointer[journal] // keys changed during a compaction's copy
+
 	stop    chan struct{}
 	done    sync.WaitGroup
 	closing atomic.Bool // Close has begun: Record refuses
@@ -149,6 +152,7 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.AllocSize = allocSize(opts.MaxSize)
 	if err := migrate(db, len(migrations)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open history %q: %w", path, err)
