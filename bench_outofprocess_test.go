@@ -16,6 +16,8 @@ import (
 // measures c=64 req/s and p50/p99, c=1 p50, and the first byte of c=1 streams.
 // Reported: medians over the rounds of the per-round ratios (read ratios, not
 // absolute figures: the machine is shared). It runs once whatever b.N is.
+// GATEHOUSE_BENCH_BEFORE=/path/to/gatehouse adds that build, history on, as
+// target "before": before/after figures from one run.
 func BenchmarkOutOfProcess(b *testing.B) {
 	if testing.Short() {
 		b.Skip("starts six processes and runs for about a minute")
@@ -39,6 +41,12 @@ func BenchmarkOutOfProcess(b *testing.B) {
 		{"forwarder", fwd, "Bearer " + testProviderKey},
 		{"on", on.addr, ""},
 		{"off", off.addr, ""},
+	}
+	if bin := os.Getenv("GATEHOUSE_BENCH_BEFORE"); bin != "" {
+		dir := b.TempDir()
+		writeLoadConfig(b, dir, up, "")
+		before := startServeBinary(b, bin, dir, env)
+		targets = append(targets, target{"before", before.addr, ""})
 	}
 	type figures struct{ rps, p50, p99, c1p50, stream1st []float64 }
 	got := map[string]*figures{}
@@ -92,6 +100,9 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	}
 	fmt.Fprintf(&sb, "ratios (median of %d rounds): on/forwarder %.2f, off/forwarder %.2f, on/off %.2f, forwarder/direct %.2f\n",
 		rounds, ratio("on", "forwarder", rps), ratio("off", "forwarder", rps), ratio("on", "off", rps), ratio("forwarder", "direct", rps))
+	if _, ok := got["before"]; ok {
+		fmt.Fprintf(&sb, "before: before/forwarder %.2f, on/before %.2f\n", ratio("before", "forwarder", rps), ratio("on", "before", rps))
+	}
 	fmt.Fprintf(&sb, "added c1 p50 µs: forwarder %.0f, on %.0f, off %.0f; added stream first byte µs: forwarder %.0f, on %.0f\n",
 		added(c1, "forwarder"), added(c1, "on"), added(c1, "off"), added(st, "forwarder"), added(st, "on"))
 	fmt.Fprintf(&sb, "serve (history on) RSS: idle at start %.1f MB, after the load %.1f MB\n",

@@ -212,6 +212,11 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	err := h.update(func(tx *bolt.Tx) error {
 		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
 		byProvider := tx.Bucket(bucketByProvider)
+		// Keys are time-ordered, so calls are appended: fill the pages instead
+		// of bbolt's half-full splits (half the pages to write and to keep).
+		for _, b := range []*bolt.Bucket{calls, bodies, failed} {
+			b.FillPercent = appendFill
+		}
 		for _, e := range out {
 			h.touch(e.key)
 			if err := calls.Put(e.key, e.summary); err != nil {
@@ -266,6 +271,9 @@ func encodeCall(p *pending, red *redactor, limit int) (encoded, error) {
 	return e, nil
 }
 
+// appendFill is the fill of pages split while appending.
+const appendFill = 0.95
+
 // indexProvider adds key to the provider's index bucket.
 func indexProvider(idx *bolt.Bucket, provider string, key []byte) error {
 	if provider == "" {
@@ -275,5 +283,6 @@ func indexProvider(idx *bolt.Bucket, provider string, key []byte) error {
 	if err != nil {
 		return fmt.Errorf("index provider %q: %w", provider, err)
 	}
+	b.FillPercent = appendFill
 	return b.Put(key, nil)
 }
