@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,9 @@ func historyOptions(cfg *config.Config, s *services) store.Options {
 	}
 	if s != nil {
 		opts.Secrets, opts.Logger = s.secretValues, s.log
+		// The heap a burst of calls grew stays resident for minutes unless
+		// given back once recording goes idle (issue 17).
+		opts.OnIdle = debug.FreeOSMemory
 	}
 	return opts
 }

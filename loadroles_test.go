@@ -369,13 +369,16 @@ key_env = "GATEHOUSE_TEST_KEY"
 }
 
 // rssBytes reads a process's resident set size (Linux; 0 elsewhere).
-func rssBytes(pid int) int64 {
+func rssBytes(pid int) int64 { return procStatus(pid, "VmRSS") }
+
+// procStatus reads one kB figure of /proc/PID/status, in bytes (0 elsewhere).
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}

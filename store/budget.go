@@ -17,8 +17,8 @@ const (
 	// compactAbovePct is the file size, in % of MaxSize, past which a file whose
 	// free pages are at least compactFreePct of it is compacted: the file stays
 	// within 125 % of MaxSize. Checked after every batch.
-	compactAbovePct = 100
-	compactFreePct  = 15
+	compactAbovePct = 110
+	compactFreePct  = 20
 	// releaseEvery is how often the writer drops the pages it touched from the
 	// process's resident memory (they stay in the page cache).
 	releaseEvery = time.Second
@@ -76,8 +76,27 @@ func (w *writer) upkeep() {
 	}()
 }
 
+// idle runs on the writer's tick: once recording has been idle for IdleAfter
+// after a busy spell, it releases the pages the writer touched last and calls
+// OnIdle.
+func (w *writer) idle() {
+	h := w.h
+	if !w.busy || time.Since(w.lastCommit) < h.opts.IdleAfter {
+		return
+	}
+	w.busy = false
+	h.mu.RLock()
+	releaseAll(h.db)
+	h.mu.RUnlock()
+	w.wrote = false
+	if h.opts.OnIdle != nil {
+		h.opts.OnIdle()
+	}
+}
+
 // tune sizes the file's growth step to the budget: bbolt grows a large mapping
-// 16 MiB at a time, a quarter of a 64 MB budget. Call it with no transaction
+// 16 MiB at a time, a quarter of a 64 MB budget; each step costs an fsync, so
+// not much smaller either. Call it with no transaction
 // open (at open, or under the write lock).
 func (h *History) tune(db *bolt.DB) { db.AllocSize = allocSize(h.policy.Load().MaxSize) }
 
@@ -85,7 +104,7 @@ func allocSize(limit int64) int {
 	if limit <= 0 {
 		return 16 << 20
 	}
-	return int(min(16<<20, max(limit/64, 256<<10)))
+	return int(min(16<<20, max(limit/16, 256<<10)))
 }
 
 // releaseAll releases the pages of the whole mapping (releasePages).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -13,12 +14,12 @@ import (
 // the budget keeps the file within 1.25 × MaxSize after every batch, keeps the
 // newest calls, and the file stays consistent.
 func TestSizeBudgetHeldWhileWriting(t *testing.T) {
-	const limit = 4 << 20
+	const limit = 16 << 20
 	h := openTest(t, Options{MaxAge: -1, MaxSize: limit, NoRetention: true, FlushInterval: 20 * time.Millisecond})
 	base := time.Now().Add(-time.Hour)
 	var largest int64
 	var last string
-	for i := range 12_000 { // about 40 MB of bodies: ten times the budget
+	for i := range 25_000 { // about 80 MB of bodies: five times the budget
 		c := callAt(base.Add(time.Duration(i)*time.Millisecond), OutcomeOK, "openai")
 		last = c.ID
 		for !h.Record(c, bodiesOf(reqBody(i), padBody(3000))) {
@@ -139,5 +140,31 @@ func TestCompactSyncsFolderAfterRename(t *testing.T) {
 	}
 	if synced != h.dir {
 		t.Errorf("synced folder %q, want %q", synced, h.dir)
+	}
+}
+
+// TestOnIdleAfterABurst: OnIdle runs once when recording goes idle after
+// calls, and not again until new calls come.
+func TestOnIdleAfterABurst(t *testing.T) {
+	var calls atomic.Int32
+	h := openTest(t, Options{FlushInterval: 10 * time.Millisecond, IdleAfter: 100 * time.Millisecond, OnIdle: func() { calls.Add(1) }})
+	time.Sleep(300 * time.Millisecond)
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("OnIdle called %d times before any call", n)
+	}
+	for i := range 100 {
+		h.Record(callAt(time.Now().Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai"), nil)
+	}
+	h.Flush()
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("OnIdle called %d times right after calls", n)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("OnIdle called %d times after one burst, want 1", n)
 	}
 }

@@ -22,8 +22,30 @@ var (
 // journal records the keys of the calls written or deleted while a compaction
 // copies the file, so that only those are copied again at the swap.
 type journal struct {
-	mu   sync.Mutex
-	keys [][]byte
+	mu     sync.Mutex
+	keys   [][]byte
+	copied chan struct{} // closed once the copy is done
+	until  time.Time     // how long the writer may wait for copied
+}
+
+// copyWait is the longest the writer holds its batches back while a
+// compaction copies: writes meanwhile cannot reuse pages (the copy's snapshot
+// holds them) and would grow the file. With the swap, recording pauses well
+// under a second.
+const copyWait = 500 * time.Millisecond
+
+// waitCopy holds the writer back while a compaction copies, up to copyWait.
+func (h *History) waitCopy() {
+	j := h.journal.Load()
+	if j == nil {
+		return
+	}
+	t := time.NewTimer(time.Until(j.until))
+	defer t.Stop()
+	select {
+	case <-j.copied:
+	case <-t.C:
+	}
 }
 
 // touch notes that key changed; it is a no-op when no compaction runs. Call it
@@ -71,8 +93,9 @@ func (h *History) compact() (int64, error) {
 	}
 	// Start the journal with no transaction in flight: every write that the
 	// snapshot below misses is then journalled.
+	j := &journal{copied: make(chan struct{}), until: time.Now().Add(copyWait)}
 	h.mu.Lock()
-	h.journal.Store(&journal{})
+	h.journal.Store(j)
 	h.mu.Unlock()
 	defer h.journal.Store(nil)
 
@@ -80,6 +103,7 @@ func (h *History) compact() (int64, error) {
 	h.tune(dst)
 	err = h.db.View(func(tx *bolt.Tx) error { return copyAll(dst, tx, 64<<20) })
 	h.mu.RUnlock()
+	close(j.copied)
 	if err == nil {
 		err = dst.Sync()
 	}
@@ -91,7 +115,6 @@ func (h *History) compact() (int64, error) {
 	defer h.mu.Unlock()
 	paused := time.Now()
 	dst.NoSync = false // the replay's commit syncs what it adds
-	j := h.journal.Load()
 	if err := replay(dst, h.db, j.keys); err != nil {
 		return discard(err)
 	}

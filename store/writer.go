@@ -115,6 +115,7 @@ func (h *History) writeLoop() {
 		case <-tick.C:
 			drain()
 			batch, batchBytes = w.commit(batch), 0
+			w.idle()
 			if d := h.Drops(); d != lastDrops && time.Since(lastReport) > 10*time.Second {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
 				lastDrops, lastReport = d, time.Now()
@@ -141,6 +142,8 @@ type writer struct {
 	redFetched time.Time
 	wrote      bool      // committed since the pages were last released
 	released   time.Time // when they were
+	busy       bool      // committed since OnIdle was last called
+	lastCommit time.Time
 }
 
 // redactor returns the redactor, asking for the secrets again when stale.
@@ -208,7 +211,8 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 			h.log.Error("history: size limit not enforced", "err", err)
 		}
 	}
-	w.wrote = true
+	h.waitCopy()
+	w.wrote, w.busy, w.lastCommit = true, true, time.Now()
 	err := h.update(func(tx *bolt.Tx) error {
 		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
 		byProvider := tx.Bucket(bucketByProvider)
