@@ -147,8 +147,8 @@ func TestCompactSyncsFolderAfterRename(t *testing.T) {
 // calls, and not again until new calls come.
 func TestOnIdleAfterABurst(t *testing.T) {
 	var calls atomic.Int32
-	h := openTest(t, Options{FlushInterval: 10 * time.Millisecond, IdleAfter: 100 * time.Millisecond, OnIdle: func() { calls.Add(1) }})
-	time.Sleep(300 * time.Millisecond)
+	h := openTest(t, Options{FlushInterval: 10 * time.Millisecond, IdleAfter: time.Second, OnIdle: func() { calls.Add(1) }})
+	time.Sleep(1500 * time.Millisecond)
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("OnIdle called %d times before any call", n)
 	}
@@ -159,11 +159,11 @@ func TestOnIdleAfterABurst(t *testing.T) {
 	if n := calls.Load(); n != 0 {
 		t.Fatalf("OnIdle called %d times right after calls", n)
 	}
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for calls.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("OnIdle called %d times after one burst, want 1", n)
 	}
