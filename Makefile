@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
 
-.PHONY: run serve build test test-unit test-integration bench deps deps-test package screenshots clean
+.PHONY: run serve build test test-unit test-integration bench soak deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -39,9 +39,15 @@ test-unit:
 test-integration:
 	@.ci/integration
 
-## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation
+## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation;
+## BenchmarkOutOfProcess runs upstream, load and serve as separate processes (issue 12)
 bench:
 	$(GO) test -tags "$(TAGS)" -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m . ./proxy/ ./store/ ./proxy/codec/
+
+## soak: a minute of full-rate load on serve with max_size_mb = 64: history.db
+## and resident memory stay bounded (issue 17; CI runs a 10 s version)
+soak:
+	GATEHOUSE_SOAK=60s $(GO) test -tags "$(TAGS)" -run '^TestSoakHistoryStaysBounded$$' -count=1 -v -timeout 10m .
 
 package:
 	@.ci/package
