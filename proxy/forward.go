@@ -245,7 +245,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 
 	resp := fasthttp.AcquireResponse()
-	if err := c.s.client.Do(req, resp); err != nil {
+	if err := c.s.clientFor(p).Do(req, resp); err != nil {
 		fasthttp.ReleaseResponse(resp)
 		class := classifyError(err, false)
 		return attemptResult{retryable: true, class: class, msg: describeNetError(p, url, class, err)}

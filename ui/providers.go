@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 )
 
@@ -29,6 +30,7 @@ type providersScreen struct {
 
 	providers []config.Provider
 	status    map[string]KeyStatus
+	network   map[string]string // how each provider reaches the network (proxy.NetworkPath)
 	results   map[string]string // inline result of the last action per provider
 }
 
@@ -58,6 +60,10 @@ func (s *providersScreen) reload() {
 	go func() {
 		ps := s.a.b.Providers.List()
 		st := map[string]KeyStatus{}
+		network := make(map[string]string, len(ps))
+		for i := range ps {
+			network[ps[i].Name] = proxy.NetworkPath(&ps[i])
+		}
 		var avail error
 		if s.a.b.Keys != nil {
 			avail = s.a.b.Keys.Available()
@@ -66,7 +72,7 @@ func (s *providersScreen) reload() {
 			}
 		}
 		runOnUI(func() {
-			s.providers, s.status = ps, st
+			s.providers, s.status, s.network = ps, st, network
 			if avail != nil {
 				s.keychain.SetText("Keychain unavailable: " + avail.Error())
 				s.keychain.Show()
@@ -78,27 +84,30 @@ func (s *providersScreen) reload() {
 	}()
 }
 
-// providerRow: name and URL, key status, result, and the action buttons.
+// providerRow: name and URL, network path, key status, result, and the action buttons.
 type providerRow struct {
 	widget.BaseWidget
 	name, detail, key, result  *widget.Label
+	network                    *widget.Label
 	setKey, test, edit, remove *widget.Button
 }
 
 func newProviderRow() fyne.CanvasObject {
 	r := &providerRow{
-		name:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		detail: widget.NewLabel(""),
-		key:    widget.NewLabel(""),
-		result: widget.NewLabel(""),
-		setKey: widget.NewButtonWithIcon("Key", theme.LoginIcon(), nil),
-		test:   widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), nil),
-		edit:   widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
-		remove: widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
+		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		detail:  widget.NewLabel(""),
+		key:     widget.NewLabel(""),
+		result:  widget.NewLabel(""),
+		network: widget.NewLabel(""),
+		setKey:  widget.NewButtonWithIcon("Key", theme.LoginIcon(), nil),
+		test:    widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), nil),
+		edit:    widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
+		remove:  widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}
 	r.detail.Importance = widget.LowImportance
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	r.result.Truncation = fyne.TextTruncateEllipsis
+	r.network.Wrapping = fyne.TextWrapWord
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -108,6 +117,7 @@ func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	right := container.NewHBox(r.key, r.setKey, r.test, r.edit, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
+		r.network,
 		r.result,
 	))
 }
@@ -124,6 +134,12 @@ func (s *providersScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		origin = "preset"
 	}
 	r.detail.SetText(fmt.Sprintf("%s · %s · %s", p.Format, p.BaseURL, origin))
+	r.network.SetText("network: " + s.network[p.Name])
+	r.network.Importance = widget.LowImportance
+	if p.Network.InsecureSkipVerify {
+		r.network.Importance = widget.DangerImportance
+	}
+	r.network.Refresh()
 	st := s.status[p.Name]
 	r.key.SetText(keyText(p, st))
 	switch {
@@ -261,9 +277,12 @@ type providerForm struct {
 	keyEnv  *widget.Entry
 	noKey   *widget.Check
 	key     *widget.Entry
-	errText *widget.Label
-	save    *widget.Button
-	editing *config.Provider
+	// Network: proxy_url, ca_file, insecure_skip_verify.
+	proxyURL, caFile *widget.Entry
+	insecure         *widget.Check
+	errText          *widget.Label
+	save             *widget.Button
+	editing          *config.Provider
 }
 
 // openForm opens the add (p == nil) or edit dialog; on the UI thread.
@@ -282,6 +301,22 @@ func (s *providersScreen) openForm(p *config.Provider) {
 	f.noKey = widget.NewCheck("needs no key (local server)", nil)
 	f.key = widget.NewPasswordEntry()
 	f.key.SetPlaceHolder("optional: stored in the keychain, never shown again")
+	f.proxyURL = widget.NewEntry()
+	f.proxyURL.SetPlaceHolder("as in Settings · env · none · http://user:pass@proxy:3128")
+	f.caFile = widget.NewEntry()
+	f.caFile.SetPlaceHolder("optional: PEM file of extra trusted certificates")
+	f.insecure = widget.NewCheck("skip TLS certificate checks (dangerous)", nil)
+	warn := widget.NewLabel(proxy.InsecureWarning)
+	warn.Importance = widget.DangerImportance
+	warn.Wrapping = fyne.TextWrapWord
+	warn.Hide()
+	f.insecure.OnChanged = func(on bool) {
+		if on {
+			warn.Show()
+		} else {
+			warn.Hide()
+		}
+	}
 	f.errText = widget.NewLabel("")
 	f.errText.Importance = widget.DangerImportance
 	f.errText.Wrapping = fyne.TextWrapWord
@@ -295,6 +330,9 @@ func (s *providersScreen) openForm(p *config.Provider) {
 		f.models.SetText(strings.Join(p.Models, ", "))
 		f.keyEnv.SetText(p.KeyEnv)
 		f.noKey.SetChecked(p.NoKey)
+		f.proxyURL.SetText(p.ProxyURL)
+		f.caFile.SetText(p.CAFile)
+		f.insecure.SetChecked(p.InsecureSkipVerify)
 	}
 	form := widget.NewForm(
 		widget.NewFormItem("Name", f.name),
@@ -304,6 +342,10 @@ func (s *providersScreen) openForm(p *config.Provider) {
 		widget.NewFormItem("Key env", f.keyEnv),
 		widget.NewFormItem("", f.noKey),
 		widget.NewFormItem("Key", f.key),
+		widget.NewFormItem("Proxy", f.proxyURL),
+		widget.NewFormItem("CA file", f.caFile),
+		widget.NewFormItem("", f.insecure),
+		widget.NewFormItem("", warn),
 	)
 	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.submit(f) })
 	f.save.Importance = widget.HighImportance
@@ -338,6 +380,9 @@ func (f *providerForm) provider() (config.Provider, error) {
 	}
 	p.KeyEnv = strings.TrimSpace(f.keyEnv.Text)
 	p.NoKey = f.noKey.Checked
+	p.ProxyURL = strings.TrimSpace(f.proxyURL.Text)
+	p.CAFile = strings.TrimSpace(f.caFile.Text)
+	p.InsecureSkipVerify = f.insecure.Checked
 	switch {
 	case !config.ValidName(p.Name):
 		return p, errors.New("the name must be lowercase letters, digits and dashes")
@@ -346,6 +391,9 @@ func (f *providerForm) provider() (config.Provider, error) {
 	}
 	if err := config.ValidBaseURL(p.BaseURL); err != nil {
 		return p, err
+	}
+	if err := config.ValidProxyURL(p.ProxyURL); err != nil {
+		return p, fmt.Errorf("proxy: %w", err)
 	}
 	return p, nil
 }
