@@ -508,7 +508,16 @@ func TestCAFileIsNeededAndEnough(t *testing.T) {
 	})
 	t.Run("insecure_skip_verify", func(t *testing.T) {
 		cfg := netConfig(t, up, false, "", "insecure_skip_verify = true\n")
-		p := newTestProxy(t, cfg, keys{"corp/": "sk-corp"})
+		var logs lockedBuffer
+		rec := newRecorder()
+		s, err := New(cfg, Options{Keys: keys{"corp/": "sk-corp"}, Recorder: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logs.String(), "level=WARN msg=\"TLS CERTIFICATE CHECKS ARE OFF") || !strings.Contains(logs.String(), "provider=corp") {
+			t.Errorf("loading an insecure provider logged %q, want a warning naming it", logs.String())
+		}
+		p := serveTestProxy(t, s, rec)
 		if resp, body := p.do(t, "POST", "/v1/chat/completions", chatBody); resp.StatusCode() != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode(), body)
 		}
