@@ -51,7 +51,7 @@ func (s *Server) clientFor(p *config.Provider) *fasthttp.Client {
 	}
 	e := newEgress(p.Network)
 	e.dialTCP = s.clients.dial
-	e.wrap = func(c net.Conn) net.Conn { return &timedConn{Conn: c, s: s} }
+	e.wrap = s.timed
 	c := s.newUpstreamClient()
 	e.attach(c)
 	next := make(map[string]*fasthttp.Client, 1)

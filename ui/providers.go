@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -383,19 +382,7 @@ func (f *providerForm) provider() (config.Provider, error) {
 	p.ProxyURL = strings.TrimSpace(f.proxyURL.Text)
 	p.CAFile = strings.TrimSpace(f.caFile.Text)
 	p.InsecureSkipVerify = f.insecure.Checked
-	switch {
-	case !config.ValidName(p.Name):
-		return p, errors.New("the name must be lowercase letters, digits and dashes")
-	case !p.Format.Valid():
-		return p, errors.New("pick a format")
-	}
-	if err := config.ValidBaseURL(p.BaseURL); err != nil {
-		return p, err
-	}
-	if err := config.ValidProxyURL(p.ProxyURL); err != nil {
-		return p, fmt.Errorf("proxy: %w", err)
-	}
-	return p, nil
+	return p, p.CheckEntry()
 }
 
 // submit saves the provider (and key) in the background; on the UI thread.
