@@ -47,30 +47,33 @@ func benchUpstream(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		if !bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
-			ctx.SetContentType("application/json")
-			ctx.SetBody(benchBody)
-			return
-		}
-		ctx.SetContentType("text/event-stream")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-			for i := 0; i < benchStreamEvents; i++ {
-				if i > 0 {
-					time.Sleep(benchCadence)
-				}
-				fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%d\"},\"finish_reason\":null}]}\n\n", time.Now().UnixNano())
-				if w.Flush() != nil {
-					return
-				}
-			}
-			_, _ = w.WriteString("data: [DONE]\n\n")
-			_ = w.Flush()
-		})
-	}}
+	srv := &fasthttp.Server{Handler: benchHandler}
 	go srv.Serve(ln) //nolint:errcheck
 	tb.Cleanup(func() { _ = srv.Shutdown() })
 	return ln.Addr().String()
+}
+
+// benchHandler is benchUpstream's handler.
+func benchHandler(ctx *fasthttp.RequestCtx) {
+	if !bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
+		ctx.SetContentType("application/json")
+		ctx.SetBody(benchBody)
+		return
+	}
+	ctx.SetContentType("text/event-stream")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		for i := 0; i < benchStreamEvents; i++ {
+			if i > 0 {
+				time.Sleep(benchCadence)
+			}
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%d\"},\"finish_reason\":null}]}\n\n", time.Now().UnixNano())
+			if w.Flush() != nil {
+				return
+			}
+		}
+		_, _ = w.WriteString("data: [DONE]\n\n")
+		_ = w.Flush()
+	})
 }
 
 // benchFloor is a bare fasthttp forwarder to upstream: the cost of any hop.

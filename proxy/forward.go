@@ -323,7 +323,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	// connection and a client hang-up can cut it (upstream_conn.go).
 	body := c.up.body(c.s, upBody, resp)
 	req.SetBodyStream(body, len(upBody))
-	err := c.s.client.Do(req, resp)
+	err := c.s.clientFor(p).Do(req, resp)
 	if err != nil {
 		c.up.unbind()
 		fasthttp.ReleaseResponse(resp)

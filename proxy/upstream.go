@@ -78,12 +78,12 @@ func apiVersion(p *config.Provider) string {
 	return "2024-10-21"
 }
 
-// newUpstreamClient returns the client for all upstream calls. Bodies are
-// streamed (Do returns after the headers); timeouts are enforced per read by
+// newUpstreamClient returns a client for upstream calls; clientFor attaches its
+// network path (egress.go), which wraps each connection in a timedConn. Bodies
+// are streamed (Do returns after the headers); timeouts are enforced per read by
 // timedConn, because fasthttp's own ReadTimeout would cap a whole stream.
 func (s *Server) newUpstreamClient() *fasthttp.Client {
 	return &fasthttp.Client{
-		Dial:                     s.dial,
 		StreamResponseBody:       true,
 		MaxConnsPerHost:          4096, // each open stream holds a connection
 		MaxIdleConnDuration:      90 * time.Second,
@@ -100,14 +100,13 @@ func (s *Server) newUpstreamClient() *fasthttp.Client {
 // the first-byte timeout.
 const dialTimeout = 10 * time.Second
 
-func (s *Server) dial(addr string) (net.Conn, error) {
-	c, err := fasthttp.DialTimeout(addr, dialTimeout)
-	if err != nil {
-		return nil, err
-	}
+// timed wraps a new raw upstream connection in a timedConn and registers it
+// (see upstreamConn). The network path (egress.go) calls it for every
+// connection it opens, proxies' included, before any TLS.
+func (s *Server) timed(c net.Conn) net.Conn {
 	tc := &timedConn{Conn: c, s: s}
 	s.conns.Store(connKey(c), tc)
-	return tc, nil
+	return tc
 }
 
 // timedConn enforces the first-byte and idle timeouts on each read: after the
