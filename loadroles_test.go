@@ -194,6 +194,8 @@ type loadResult struct {
 	RPS    float64 `json:"rps"`
 	P50us  float64 `json:"p50_us"`
 	P99us  float64 `json:"p99_us"`
+	// FirstError is the first failed call's error, if any.
+	FirstError string `json:"first_error,omitempty"`
 }
 
 // runLoad sends spec's calls from spec.Conc clients in a closed loop.
@@ -286,10 +288,14 @@ func runLoad(spec loadSpec) (loadResult, error) {
 	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
-	return loadResult{
+	res := loadResult{
 		Calls: len(lat), Errors: errs, RPS: float64(len(lat)) / took.Seconds(),
 		P50us: pct(0.50), P99us: pct(0.99),
-	}, nil
+	}
+	if firstErr != nil {
+		res.FirstError = firstErr.Error()
+	}
+	return res, nil
 }
 
 // startRole starts a server role and returns its address; it stops with the test.
