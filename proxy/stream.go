@@ -54,16 +54,20 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		st.tr = codec.NewStream(p.Format, c.ep.format, info)
 		st.parse = sse.NewReader(&st.outBuf, sse.DefaultMaxEvent)
 	}
+	// No pooled object is touched after its release (issue 19.9).
+	status := resp.StatusCode()
 	// Buffer keep-alives until the first data event: it decides retry or commit.
 	for i := 0; ; i++ {
 		ev, err := st.reader.Next()
 		if err != nil {
+			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
-			class := ClassReset
+			class, retry := ClassReset, true
 			if !errors.Is(err, io.EOF) {
 				class = classifyError(err, true)
+				retry = c.retryable(class, err)
 			}
-			return attemptResult{retryable: true, class: class, status: resp.StatusCode(),
+			return attemptResult{retryable: retry, class: class, status: status,
 				msg: fmt.Sprintf("%s: the stream ended before its first event: %v", p.Name, err)}
 		}
 		st.pending = append(st.pending, copyEvent(ev))
@@ -72,6 +76,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 			continue
 		}
 		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
+			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
 			return attemptResult{
 				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),
@@ -83,7 +88,9 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		break
 	}
 	st.att = *att
-	status := resp.StatusCode()
+	// From here the stream writer owns the connection and notices a hang-up
+	// itself (a failed flush).
+	c.up.unbind()
 	// The stream writer starts on its own goroutine at once: nothing here may
 	// touch st, resp or the record after this call.
 	c.commitStream(st)
@@ -126,6 +133,7 @@ func (st *streamState) run(w *bufio.Writer) {
 	defer fasthttp.ReleaseResponse(st.resp)
 	var out []byte
 	first := true
+	defer st.recoverStream(w, func(b []byte) error { return st.write(w, b, &first) })
 	emit := func(ev sse.Event) error {
 		out = out[:0]
 		var err error
@@ -219,12 +227,17 @@ func (st *streamState) noteEnd(ev sse.Event) {
 	if st.same {
 		st.acc.Add(ev)
 	}
-	switch st.upFormat {
-	case config.FormatOpenAI:
+	switch {
+	case st.c.ep.kind == kindResponses:
+		// The Responses API never sends [DONE] (issue 10 §1).
+		if isResponsesEnd(ev.Name) {
+			st.sawEnd = true
+		}
+	case st.upFormat == config.FormatOpenAI:
 		if sse.IsDone(ev.Data) {
 			st.sawEnd = true
 		}
-	case config.FormatAnthropic:
+	case st.upFormat == config.FormatAnthropic:
 		if bytes.Equal(ev.Name, []byte("message_stop")) {
 			st.sawEnd = true
 		}
@@ -272,7 +285,7 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 		}
 		status := failStatus(class)
 		msg := fmt.Sprintf("%s: the stream broke after it had started: %v", st.t.provider.Name, err)
-		_ = st.write(w, codec.StreamErrorEvent(c.ep.format, status, msg), &first)
+		_ = st.write(w, streamErrorEvent(c.ep, status, msg), &first)
 		rec.Outcome = OutcomePartial
 		rec.Error = msg
 		st.att.Class = class
@@ -289,4 +302,24 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 	rec.Events = st.events
 	rec.Response.Body, rec.Response.Truncated = capSlice(st.acc.Body(), c.cfg.History.BodyCapBytes)
 	c.finish()
+}
+
+// isResponsesEnd reports whether an event name ends a Responses API stream.
+func isResponsesEnd(name []byte) bool {
+	switch string(name) {
+	case "response.completed", "response.incomplete", "response.failed":
+		return true
+	}
+	return false
+}
+
+// streamErrorEvent is the in-band error that ends a broken stream of endpoint
+// ep: the Responses API has its own "error" event.
+func streamErrorEvent(ep endpoint, status int, msg string) []byte {
+	if ep.kind != kindResponses {
+		return codec.StreamErrorEvent(ep.format, status, msg)
+	}
+	body := codec.ErrorBody(ep.format, status, msg, "")
+	b := append([]byte("event: error\ndata: {\"type\":\"error\","), bytes.TrimPrefix(body, []byte("{"))...)
+	return append(b, "\n\n"...)
 }

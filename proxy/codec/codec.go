@@ -1,5 +1,6 @@
 // Package codec translates between the wire formats Gatehouse speaks: OpenAI Chat
-// Completions, Anthropic Messages and Gemini generateContent. Translation goes
+// Completions, the OpenAI Responses API, Anthropic Messages and Gemini
+// generateContent. Translation goes
 // through one canonical model; every function here is pure (bytes in, bytes out,
 // explicit per-stream state) so that the I/O stays in package proxy.
 package codec
@@ -65,6 +66,10 @@ type RequestInfo struct {
 	// IncludeUsage is true when an OpenAI client asked for
 	// stream_options.include_usage: the usage chunk reaches it only then.
 	IncludeUsage bool
+	// custom names a Responses client's custom (free-form) tools, offered to
+	// the target as functions taking {"input": string}; their calls go back
+	// to the client as custom_tool_call items.
+	custom map[string]bool
 }
 
 // Request translates a request body from the client's format to the target's.
@@ -78,8 +83,11 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not a JSON object"))
 	}
 	var req *chatRequest
+	var custom map[string]bool
 	var err error
 	switch from {
+	case config.FormatResponses:
+		req, custom, err = decodeResponsesRequest(r)
 	case config.FormatAnthropic:
 		req, err = decodeAnthropicRequest(r)
 	case config.FormatGemini:
@@ -90,7 +98,7 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 	if err != nil {
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, err)
 	}
-	info := RequestInfo{ClientModel: req.Model, IncludeUsage: req.IncludeUsage}
+	info := RequestInfo{ClientModel: req.Model, IncludeUsage: req.IncludeUsage, custom: custom}
 	if from == config.FormatGemini {
 		info.IncludeUsage = true // Gemini streams always carry usageMetadata
 	}
@@ -104,7 +112,10 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 		req.Stream = true
 	}
 	fillToolNames(req)
+	fitTarget(req, to, opt.Model)
 	switch to {
+	case config.FormatResponses:
+		return encodeResponsesRequest(req, opt), info, nil
 	case config.FormatAnthropic:
 		return encodeAnthropicRequest(req, opt), info, nil
 	case config.FormatGemini:
@@ -120,7 +131,7 @@ func Response(from, to config.Format, body []byte, info RequestInfo) ([]byte, Us
 	if err != nil {
 		return nil, UnknownUsage(), fmt.Errorf("read %s response: %w", from, err)
 	}
-	return encodeResponse(nil, to, r, info.ClientModel), r.Usage, nil
+	return encodeResponse(nil, to, r, info.ClientModel, info.custom), r.Usage, nil
 }
 
 // Stream translates one response stream, event by event. It is not safe for
@@ -142,6 +153,8 @@ type streamEncoder interface {
 func NewStream(from, to config.Format, info RequestInfo) *Stream {
 	s := &Stream{dec: newDecoder(from), usage: UnknownUsage()}
 	switch to {
+	case config.FormatResponses:
+		s.enc = newResponsesEncoder(info)
 	case config.FormatAnthropic:
 		s.enc = &anthropicEncoder{info: info, usage: UnknownUsage()}
 	case config.FormatGemini:

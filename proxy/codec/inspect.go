@@ -11,6 +11,10 @@ import (
 // It reads only the usage object: it runs on every pass-through response.
 func UsageFromResponse(f config.Format, body []byte) Usage {
 	switch f {
+	case config.FormatResponses:
+		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+			return usageFromResponses(u)
+		}
 	case config.FormatAnthropic:
 		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
 			return usageFromAnthropic(u)
@@ -115,5 +119,5 @@ func (a *Accumulator) Body() []byte {
 	if !a.b.seen {
 		return nil
 	}
-	return encodeResponse(nil, a.f, &a.b.resp, "")
+	return encodeResponse(nil, a.f, &a.b.resp, "", nil)
 }
