@@ -30,15 +30,20 @@ var targetModel = map[upstreamKind]string{
 	upOpenAI:    "gpt-4.1",
 	upGemini:    "gemini-2.5-flash",
 	upChatOnly:  "ollama/llama3.2",
+	// A provider configured with api = "responses" (issue 10 §2, outbound).
+	upResponsesOnly: "oairesp/gpt-5-pro",
 }
 
-var allTargets = []upstreamKind{upAnthropic, upOpenAI, upGemini, upChatOnly}
+var allTargets = []upstreamKind{upAnthropic, upOpenAI, upGemini, upChatOnly, upResponsesOnly}
 
 // confClient is one real client and the cases it runs.
 type confClient struct {
 	name string
 	// native is the upstream that speaks the client's own format (pass-through).
 	native upstreamKind
+	// responses: the client speaks the Responses API, so a Responses-only
+	// upstream is passed through too.
+	responses bool
 	// modes: Claude Code and Codex always stream, so their "text" is a streamed answer.
 	modes []string
 	// perMode: one process per mode (the CLIs); else one process runs every mode.
@@ -46,15 +51,15 @@ type confClient struct {
 }
 
 var confClients = []confClient{
-	{"claude", upAnthropic, []string{"text", "tool"}, true},
-	{"codex", upOpenAI, []string{"text", "tool"}, true},
-	{"openai-chat", upOpenAI, []string{"text", "stream", "tool"}, false},
-	{"openai-responses", upOpenAI, []string{"text", "stream", "tool"}, false},
-	{"anthropic", upAnthropic, []string{"text", "stream", "tool"}, false},
-	{"genai", upGemini, []string{"text", "stream", "tool"}, false},
-	{"ai-openai", upOpenAI, []string{"text", "stream", "tool"}, false},
-	{"ai-openai-chat", upOpenAI, []string{"text", "stream", "tool"}, false},
-	{"ai-anthropic", upAnthropic, []string{"text", "stream", "tool"}, false},
+	{"claude", upAnthropic, false, []string{"text", "tool"}, true},
+	{"codex", upOpenAI, true, []string{"text", "tool"}, true},
+	{"openai-chat", upOpenAI, false, []string{"text", "stream", "tool"}, false},
+	{"openai-responses", upOpenAI, true, []string{"text", "stream", "tool"}, false},
+	{"anthropic", upAnthropic, false, []string{"text", "stream", "tool"}, false},
+	{"genai", upGemini, false, []string{"text", "stream", "tool"}, false},
+	{"ai-openai", upOpenAI, true, []string{"text", "stream", "tool"}, false},
+	{"ai-openai-chat", upOpenAI, false, []string{"text", "stream", "tool"}, false},
+	{"ai-anthropic", upAnthropic, false, []string{"text", "stream", "tool"}, false},
 }
 
 // confCase is one cell of the matrix.
@@ -66,10 +71,15 @@ type confCase struct {
 
 func (c confCase) name() string { return c.route() + "/" + c.mode }
 
+// passthrough says whether the target speaks the client's format.
+func (c confCase) passthrough() bool {
+	return c.target == c.client.native || c.client.responses && c.target == upResponsesOnly
+}
+
 // route is "client/passthrough-TARGET" or "client/translated-TARGET".
 func (c confCase) route() string {
 	route := "translated"
-	if c.target == c.client.native {
+	if c.passthrough() {
 		route = "passthrough"
 	}
 	return c.client.name + "/" + route + "-" + string(c.target)
@@ -79,29 +89,19 @@ func (c confCase) route() string {
 // 10). They still run: a failure is reported as a skip naming the reason, a pass
 // is logged so the entry can be removed. To flip a list, delete it here.
 var (
-	// Claude Code 2.1.33x puts role "system" items inside messages (betas
-	// per-turn-control-2026-07-01, mid-conversation-tool-changes-2026-07-01); the
-	// translation to other formats answers the session's first request 400 (§3).
-	needsClaudeSystemMessages = cases([]string{"claude"}, []upstreamKind{upOpenAI, upGemini, upChatOnly}, "text", "tool")
-	// A /v1/responses stream passed through waits for a [DONE] the Responses API
-	// never sends: the client gets an error event after response.completed and the
-	// history says partial (§1, branch lifecycle).
-	needsResponsesLifecycle = append(cases([]string{"codex"}, []upstreamKind{upOpenAI}, "text", "tool"),
-		cases([]string{"openai-responses", "ai-openai"}, []upstreamKind{upOpenAI}, "stream")...)
-	// /v1/responses to a provider that does not serve it: 501 for Anthropic and
-	// Gemini, the upstream's own 404 for a chat-only server (§2, branch responses).
-	needsResponsesTranslation = append(cases([]string{"codex"}, []upstreamKind{upAnthropic, upGemini, upChatOnly}, "text", "tool"),
-		cases([]string{"openai-responses", "ai-openai"}, []upstreamKind{upAnthropic, upGemini, upChatOnly}, "text", "stream", "tool")...)
-	// A non-streamed call's successful attempt is missing from its history record:
-	// call.inAttempt is never set, so the record is written before the attempt is
-	// added (proxy/forward.go; fixed on branch lifecycle).
-	needsAttemptRecord = []string{"retry/openai-chat/passthrough-openai/text", "retry/genai/translated-openai/text"}
+	// /v1/responses to a provider that does not serve it: a 400 for Anthropic and
+	// Gemini, the upstream's own 404 for a chat-only server (§2 inbound, branch
+	// responses: the codec has the format, the proxy does not route to it yet).
+	needsResponsesTranslation = cases([]string{"codex", "openai-responses", "ai-openai"},
+		[]upstreamKind{upAnthropic, upGemini, upChatOnly}, "text", "stream", "tool")
+	// Chat, Messages and Gemini clients to a provider with api = "responses": the
+	// call still goes to its /chat/completions, which answers 404 (§2 outbound).
+	needsResponsesOutbound = cases([]string{"claude", "openai-chat", "anthropic", "genai", "ai-openai-chat", "ai-anthropic"},
+		[]upstreamKind{upResponsesOnly}, "text", "stream", "tool")
 
 	knownFailures = known(map[string][]string{
-		"Claude Code's role:system messages (issue 10 §3)":                    needsClaudeSystemMessages,
-		"Responses stream end passed through (issue 10 §1, branch lifecycle)": needsResponsesLifecycle,
-		"Responses API translation (issue 10 §2, branch responses)":           needsResponsesTranslation,
-		"successful attempt missing from history (branch lifecycle)":          needsAttemptRecord,
+		"Responses API translation, inbound (issue 10 §2)":  needsResponsesTranslation,
+		"Responses API translation, outbound (issue 10 §2)": needsResponsesOutbound,
 	})
 )
 
@@ -115,7 +115,9 @@ func cases(clients []string, targets []upstreamKind, modes ...string) []string {
 			}
 			for _, t := range targets {
 				for _, m := range modes {
-					out = append(out, confCase{client: c, mode: m, target: t}.name())
+					if slices.Contains(c.modes, m) {
+						out = append(out, confCase{client: c, mode: m, target: t}.name())
+					}
 				}
 			}
 		}
@@ -210,6 +212,13 @@ key_env = "GATEHOUSE_CONFORMANCE_KEY"
 name = "ollama"
 base_url = "http://` + s.ups[upChatOnly].addr + `/v1"
 no_key = false
+key_env = "GATEHOUSE_CONFORMANCE_KEY"
+
+[[provider]]
+name = "oairesp"
+format = "openai"
+api = "responses"
+base_url = "http://` + s.ups[upResponsesOnly].addr + `/v1"
 key_env = "GATEHOUSE_CONFORMANCE_KEY"
 `
 	if err := os.WriteFile(filepath.Join(s.data, "config.toml"), []byte(cfg), 0o600); err != nil {
@@ -523,5 +532,23 @@ func writeCaptured(t *testing.T, c confCase, reqs []capturedRequest) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".json"), append(out, '\n'), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConformanceKnownFailuresExist keeps the known-failure lists honest: each
+// entry must name a case the matrix runs (a typo would silence nothing).
+func TestConformanceKnownFailuresExist(t *testing.T) {
+	all := map[string]bool{}
+	for _, cl := range confClients {
+		for _, target := range allTargets {
+			for _, m := range cl.modes {
+				all[confCase{client: cl, mode: m, target: target}.name()] = true
+			}
+		}
+	}
+	for name := range knownFailures {
+		if !all[name] && !strings.HasPrefix(name, "retry/") {
+			t.Errorf("known failure %q is not a case of the matrix", name)
+		}
 	}
 }

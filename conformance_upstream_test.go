@@ -32,6 +32,9 @@ const (
 	upChatOnly  upstreamKind = "chat"      // Chat Completions only, like Ollama or vLLM: /v1/responses is a 404
 	upAnthropic upstreamKind = "anthropic" // Messages
 	upGemini    upstreamKind = "gemini"    // generateContent
+	// upResponsesOnly serves a model that exists only on the Responses API: its
+	// /v1/chat/completions answers 404, as OpenAI does for such models.
+	upResponsesOnly upstreamKind = "responses"
 )
 
 const (
@@ -193,12 +196,12 @@ func (u *confUpstream) answer(ctx *fasthttp.RequestCtx, r upstreamRequest) reply
 func (u *confUpstream) operation(method, path string) (string, bool) {
 	post := method == "POST"
 	switch u.kind {
-	case upOpenAI, upChatOnly:
+	case upOpenAI, upChatOnly, upResponsesOnly:
 		switch path {
 		case "/v1/chat/completions":
-			return "chat", post
+			return "chat", post && u.kind != upResponsesOnly
 		case "/v1/responses":
-			return "responses", post && u.kind == upOpenAI
+			return "responses", post && u.kind != upChatOnly
 		case "/v1/models":
 			return "models", method == "GET"
 		}
