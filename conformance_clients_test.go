@@ -197,7 +197,17 @@ func cleanEnv() []string {
 const clientKey = "sk-client-placeholder-not-a-key"
 
 // claudeCmd runs Claude Code in print mode, as a script would, against base.
+// Its non-essential traffic (update checks, connectivity probes) is off, as the
+// matrix wants only model calls; claudeDefaultCmd leaves it on.
 func claudeCmd(t testing.TB, dir, base, model, prompt string) clientCmd {
+	c := claudeDefaultCmd(t, dir, base, model, prompt)
+	c.env = append(c.env, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1")
+	return c
+}
+
+// claudeDefaultCmd is Claude Code as a user starts it: only telemetry and the
+// auto-updater off.
+func claudeDefaultCmd(t testing.TB, dir, base, model, prompt string) clientCmd {
 	home := t.TempDir()
 	work := t.TempDir()
 	return clientCmd{
@@ -209,8 +219,7 @@ func claudeCmd(t testing.TB, dir, base, model, prompt string) clientCmd {
 			// Background work (titles, summaries) goes to the small model: the same
 			// target, so every request of the session is on the route under test.
 			"ANTHROPIC_DEFAULT_HAIKU_MODEL=" + model, "ANTHROPIC_SMALL_FAST_MODEL=" + model,
-			"DISABLE_TELEMETRY=1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_AUTOUPDATER=1",
-			"DISABLE_ERROR_REPORTING=1",
+			"DISABLE_TELEMETRY=1", "DISABLE_AUTOUPDATER=1", "DISABLE_ERROR_REPORTING=1",
 		},
 		dir: work,
 	}

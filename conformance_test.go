@@ -552,3 +552,35 @@ func TestConformanceKnownFailuresExist(t *testing.T) {
 		}
 	}
 }
+
+// TestConformanceClaudeDefaultTraffic runs Claude Code as a user starts it, with
+// its non-essential traffic on: the extra requests it sends to the base URL
+// (connectivity probes) must not break the session or leave failures in the
+// history. Its requests are saved as captured/claude_text_default-traffic.json.
+// It runs only with -update-captured: Claude Code then waits about a minute on
+// its non-essential hosts, which this network does not reach.
+func TestConformanceClaudeDefaultTraffic(t *testing.T) {
+	if !*updateCaptured {
+		t.Skip("runs with -update-captured only (Claude Code waits ~70 s on unreachable hosts)")
+	}
+	dir := realClients(t)
+	c := confCase{client: confClients[0], mode: "text", target: upAnthropic}
+	s := startConfStack(t)
+	res := claudeDefaultCmd(t, dir, s.tap.url, targetModel[c.target], "What is the capital of Australia?").run(90 * time.Second)
+	text, err := claudeText(res.stdout)
+	var problems []string
+	if res.err != nil || err != nil || text != fixtureText {
+		problems = append(problems, fmt.Sprintf("client: %v / %v, answer %q", res.err, err, text))
+	}
+	for _, call := range s.history(t) {
+		if call.Outcome != "ok" || call.Status >= 400 {
+			problems = append(problems, "history: "+call.Path+" "+call.Outcome+" "+strconv.Itoa(call.Status)+": "+call.Error)
+		}
+	}
+	t.Logf("client requests:\n%s", s.tap.endpoints())
+	if *updateCaptured {
+		c.mode = "text_default-traffic"
+		writeCaptured(t, c, s.tap.requests())
+	}
+	report(t, "claude-default-traffic", problems, s, res)
+}
