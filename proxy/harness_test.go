@@ -175,6 +175,11 @@ func (f *fakeUpstream) fixtureStep(s seen) step {
 		return step{events: splitEvents(readFixture(f.t, "gemini/stream_text.sse"))}
 	case strings.Contains(s.path, ":generateContent"):
 		return step{body: readFixture(f.t, "gemini/response_generate_content_text.json")}
+	case strings.HasSuffix(s.path, "/responses"):
+		if stream {
+			return step{events: splitEvents(readFixture(f.t, "openai/responses/stream_text.sse"))}
+		}
+		return step{body: readFixture(f.t, "openai/responses/response_text.json")}
 	case strings.HasSuffix(s.path, "/models"):
 		return step{body: []byte(`{"object":"list","data":[{"id":"m1","object":"model"},{"id":"m2","object":"model"}]}`)}
 	default:
@@ -260,8 +265,8 @@ type testProxy struct {
 	up  *fakeUpstream
 }
 
-// testConfig has providers "oai" (openai), "ant" (anthropic) and "gem" (gemini)
-// on the fake upstream, and fast retry timings.
+// testConfig has providers "oai" (openai, serving the Responses API too), "ant"
+// (anthropic) and "gem" (gemini) on the fake upstream, and fast retry timings.
 func testConfig(up *fakeUpstream, extra string) *config.Config {
 	src := `
 [retry]
@@ -288,6 +293,7 @@ name = "oai"
 format = "openai"
 base_url = "http://` + up.addr + `/v1"
 models = ["gpt-*"]
+responses = true
 
 [[provider]]
 name = "ant"

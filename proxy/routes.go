@@ -12,8 +12,7 @@ import (
 type endpointKind uint8
 
 const (
-	kindChat        endpointKind = iota + 1 // chat completions / messages / generateContent
-	kindResponses                           // OpenAI Responses API (same-format only)
+	kindChat        endpointKind = iota + 1 // chat completions / responses / messages / generateContent
 	kindEmbeddings                          // OpenAI embeddings (same-format only)
 	kindCountTokens                         // Anthropic count_tokens, Gemini countTokens (same-format only)
 	kindModels                              // model list
@@ -46,7 +45,7 @@ func parseEndpoint(method, path []byte) (endpoint, bool) {
 	case "/messages/count_tokens":
 		return endpoint{kind: kindCountTokens, format: config.FormatAnthropic}, post
 	case "/responses":
-		return endpoint{kind: kindResponses, format: config.FormatOpenAI}, post
+		return endpoint{kind: kindChat, format: config.FormatResponses}, post
 	case "/embeddings":
 		return endpoint{kind: kindEmbeddings, format: config.FormatOpenAI}, post
 	case "/models":

@@ -187,10 +187,10 @@ func TestHealthPauseAndNotImplementedPairs(t *testing.T) {
 		t.Errorf("paused: %d %s", resp.StatusCode(), body)
 	}
 	p.SetPaused(false)
-	// The Responses API goes only to OpenAI-format providers.
+	// The Responses API is translated for providers that do not serve it.
 	resp, body = p.do(t, "POST", "/v1/responses", []byte(`{"model":"ant/claude-sonnet-4-5","input":"hi"}`))
-	if resp.StatusCode() != 501 || !strings.Contains(string(body), "ant speaks anthropic") {
-		t.Errorf("responses to anthropic: %d %s", resp.StatusCode(), body)
+	if resp.StatusCode() != 200 || up.last().path != "/v1/messages" {
+		t.Errorf("responses to anthropic: %d %s (path %s)", resp.StatusCode(), body, up.last().path)
 	}
 	resp, body = p.do(t, "POST", "/v1/responses", []byte(`{"model":"gpt-4.1","input":"hi"}`))
 	if resp.StatusCode() != 200 || up.last().path != "/v1/responses" {

@@ -42,16 +42,17 @@ type streamState struct {
 // response is committed and handed to a stream writer.
 func (c *call) startStream(t target, resp *fasthttp.Response, info codec.RequestInfo, att *Attempt) attemptResult {
 	p := t.provider
+	up := p.WireFormat(c.ep.format)
 	st := &streamState{
-		c: c, t: t, resp: resp, same: p.Format == c.ep.format, upFormat: p.Format,
+		c: c, t: t, resp: resp, same: up == c.ep.format, upFormat: up,
 		reader: sse.NewReader(resp.BodyStream(), sse.DefaultMaxEvent),
 		acc:    codec.NewAccumulator(c.ep.format),
 	}
 	st.body, _ = resp.BodyStream().(fasthttp.ReadCloserWithError)
 	if st.same {
-		st.usage = codec.NewUsageTracker(p.Format)
+		st.usage = codec.NewUsageTracker(up)
 	} else {
-		st.tr = codec.NewStream(p.Format, c.ep.format, info)
+		st.tr = codec.NewStream(up, c.ep.format, info)
 		st.parse = sse.NewReader(&st.outBuf, sse.DefaultMaxEvent)
 	}
 	// Buffer keep-alives until the first data event: it decides retry or commit.
@@ -71,7 +72,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		if keepAlive && i < 64 { // bounded: a stream of only keep-alives is committed anyway
 			continue
 		}
-		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
+		if status, msg, ok := codec.StreamError(up, ev); ok {
 			fasthttp.ReleaseResponse(resp)
 			return attemptResult{
 				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),

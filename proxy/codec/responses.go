@@ -163,7 +163,8 @@ func decodeResponsesInput(req *chatRequest, in gjson.Result) error {
 				add(RoleAssistant, p)
 			}
 		case "item_reference":
-			return unsupported("input[%d] is an item_reference: this model's provider keeps no stored items; send the item itself", i)
+			return unsupported("input[%d] is an item_reference: this model's provider keeps no stored items; send the item itself, "+
+				"or use a model on a provider that serves /v1/responses (openai)", i)
 		default:
 			return unsupported("input[%d].type %q runs only on OpenAI's servers; use a model on a provider that serves /v1/responses (openai)", i, typ)
 		}
