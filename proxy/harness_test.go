@@ -228,6 +228,11 @@ type recorder struct {
 func newRecorder() *recorder { return &recorder{ch: make(chan *Call, 1024)} }
 
 func (r *recorder) Record(c *Call) {
+	// The recorder owns c from here on: keep what it held when handed over, as
+	// the history writer does, so later changes by the proxy show up as missing.
+	cp := *c
+	cp.Attempts = append([]Attempt(nil), c.Attempts...)
+	c = &cp
 	r.mu.Lock()
 	r.calls = append(r.calls, c)
 	r.mu.Unlock()

@@ -28,6 +28,10 @@ type endpoint struct {
 	stream bool
 }
 
+// wire is the wire format of the endpoint's own bodies and streams (the
+// Responses API for /v1/responses, whose format is FormatResponses).
+func (ep endpoint) wire() config.Format { return ep.format }
+
 // parseEndpoint maps a method and path to an endpoint. The /v1 prefix is optional
 // for OpenAI and Anthropic paths, since some tools are configured without it.
 func parseEndpoint(method, path []byte) (endpoint, bool) {

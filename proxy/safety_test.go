@@ -93,7 +93,13 @@ func TestMissingKeyIs401NamingTheProvider(t *testing.T) {
 	if n := len(up.requests()); n != 0 {
 		t.Errorf("upstream called %d times without a key", n)
 	}
-	// The client's own key is the last resort.
+	// The client's own key is the last resort, where client_keys allows it.
+	yes := true
+	cfg2 := testConfig(up, "")
+	if p, ok := cfg2.Provider("ant"); ok {
+		p.KeyEnv, p.ClientKeys = "GATEHOUSE_TEST_NO_SUCH_KEY", &yes
+	}
+	p.Reload(cfg2)
 	resp, _ = p.do(t, "POST", "/v1/messages", []byte(`{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}`), "x-api-key", "sk-ant-own")
 	if resp.StatusCode() != 200 || up.last().headers["x-api-key"] != "sk-ant-own" {
 		t.Errorf("client key not used as last resort: status %d, key %q", resp.StatusCode(), up.last().headers["x-api-key"])

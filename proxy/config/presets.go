@@ -39,6 +39,12 @@ func Presets() []Provider {
 	}
 	for i := range ps {
 		ps[i].Preset = true
+		// Only the first-party APIs take a key the client sent in their own
+		// auth header (issue 19.4).
+		switch ps[i].Name {
+		case "openai", "anthropic", "gemini":
+			ps[i].ClientKeys = ptr(true)
+		}
 	}
 	return ps
 }
