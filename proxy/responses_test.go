@@ -171,7 +171,7 @@ func TestResponsesUntranslatableIsA400(t *testing.T) {
 	p := newTestProxy(t, testConfig(up, responsesConfig(up)), responsesKeys)
 	tests := []struct{ body, field string }{
 		{`{"model":"claude-sonnet-4-5","input":"hi","previous_response_id":"resp_123"}`, "previous_response_id"},
-		{`{"model":"gemini-2.5-flash","input":"hi","tools":[{"type":"web_search"}]}`, `"web_search"`},
+		{`{"model":"gemini-2.5-flash","input":"hi","tools":[{"type":"web_search"}],"tool_choice":{"type":"web_search"}}`, `"web_search"`},
 		{`{"model":"llama-3.3-70b","input":[{"type":"item_reference","id":"msg_1"}]}`, "item_reference"},
 	}
 	for _, tt := range tests {
@@ -186,6 +186,14 @@ func TestResponsesUntranslatableIsA400(t *testing.T) {
 	}
 	if n := len(up.requests()); n != 0 {
 		t.Errorf("untranslatable requests reached the upstream %d times", n)
+	}
+	// Codex offers web_search on every request: an offered built-in tool is
+	// left out, not refused.
+	resp, body := p.do(t, "POST", "/v1/responses", []byte(`{"model":"gemini-2.5-flash","input":"hi","tools":[{"type":"web_search","external_web_access":true},`+
+		`{"type":"namespace","name":"ns","tools":[{"type":"function","name":"close_agent","parameters":{"type":"object"}}]}]}`))
+	sent := string(up.last().body)
+	if resp.StatusCode() != 200 || strings.Contains(sent, "web_search") || !strings.Contains(sent, `"name":"close_agent"`) {
+		t.Errorf("offered built-in tool: %d %s; upstream got %s", resp.StatusCode(), body, sent)
 	}
 }
 
