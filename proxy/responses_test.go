@@ -172,7 +172,7 @@ func TestResponsesUntranslatableIsA400(t *testing.T) {
 	tests := []struct{ body, field string }{
 		{`{"model":"claude-sonnet-4-5","input":"hi","previous_response_id":"resp_123"}`, "previous_response_id"},
 		{`{"model":"gemini-2.5-flash","input":"hi","tools":[{"type":"web_search"}],"tool_choice":{"type":"web_search"}}`, `"web_search"`},
-		{`{"model":"llama-3.3-70b","input":[{"type":"item_reference","id":"msg_1"}]}`, "item_reference"},
+		{`{"model":"llama-3.3-70b","input":"hi","background":true}`, "background"},
 	}
 	for _, tt := range tests {
 		resp, body := p.do(t, "POST", "/v1/responses", []byte(tt.body))

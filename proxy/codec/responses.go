@@ -181,13 +181,34 @@ func decodeResponsesInput(req *chatRequest, in gjson.Result) error {
 				add(RoleAssistant, p)
 			}
 		case "item_reference":
-			return unsupported("input[%d] is an item_reference: this model's provider keeps no stored items; send the item itself, "+
-				"or use a model on a provider that serves /v1/responses (openai)", i)
+			// The AI SDK (store on, its default) refers to the assistant's earlier
+			// messages by id; nothing stores them here, so the reference is left
+			// out, and a tool output whose call it was becomes text (unpairResults).
+			continue
 		default:
 			return unsupported("input[%d].type %q runs only on OpenAI's servers; use a model on a provider that serves /v1/responses (openai)", i, typ)
 		}
 	}
+	unpairResults(req.Messages)
 	return nil
+}
+
+// unpairResults turns tool outputs whose call is not in the conversation (it
+// was an item_reference) into text: every target refuses a result without
+// its call.
+func unpairResults(msgs []Message) {
+	calls := map[string]bool{}
+	for _, m := range msgs {
+		for i := range m.Parts {
+			p := &m.Parts[i]
+			switch {
+			case p.Kind == PartToolCall:
+				calls[p.ToolID] = true
+			case p.Kind == PartToolResult && !calls[p.ToolID]:
+				*p = Part{Kind: PartText, Text: "Output of tool call " + p.ToolID + ":\n" + resultText(p.Result)}
+			}
+		}
+	}
 }
 
 // responsesContent reads a message's content: a string or a list of parts.
