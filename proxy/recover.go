@@ -72,7 +72,7 @@ func (st *streamState) recoverStream(w interface{ Flush() error }, write func([]
 		return
 	}
 	msg := panicMessage(v)
-	_ = write(streamErrorEvent(c.ep, fasthttp.StatusInternalServerError, msg))
+	_ = write(codec.StreamErrorEvent(c.ep.wire(), fasthttp.StatusInternalServerError, msg))
 	_ = w.Flush()
 	c.rec.Outcome, c.rec.Error = OutcomePartial, msg
 	st.att.Class, st.att.Error, st.att.Status = ClassProxy, msg, fasthttp.StatusOK

@@ -33,7 +33,6 @@ type streamState struct {
 	parse    *sse.Reader         // re-parses translated output for acc
 	outBuf   bytes.Buffer        // feeds parse
 	events   []byte              // raw client-format events for the record
-	sawEnd   bool                // the upstream sent its format's end marker
 	upFormat config.Format
 }
 
@@ -42,16 +41,17 @@ type streamState struct {
 // response is committed and handed to a stream writer.
 func (c *call) startStream(t target, resp *fasthttp.Response, info codec.RequestInfo, att *Attempt) attemptResult {
 	p := t.provider
+	up := p.WireFormat(c.ep.format)
 	st := &streamState{
-		c: c, t: t, resp: resp, same: p.Format == c.ep.format, upFormat: p.Format,
+		c: c, t: t, resp: resp, same: up == c.ep.format, upFormat: up,
 		reader: sse.NewReader(resp.BodyStream(), sse.DefaultMaxEvent),
-		acc:    codec.NewAccumulator(c.ep.format),
+		acc:    codec.NewAccumulator(c.ep.wire()),
 	}
 	st.body, _ = resp.BodyStream().(fasthttp.ReadCloserWithError)
 	if st.same {
-		st.usage = codec.NewUsageTracker(p.Format)
+		st.usage = codec.NewUsageTracker(up)
 	} else {
-		st.tr = codec.NewStream(p.Format, c.ep.format, info)
+		st.tr = codec.NewStream(up, c.ep.format, info)
 		st.parse = sse.NewReader(&st.outBuf, sse.DefaultMaxEvent)
 	}
 	// No pooled object is touched after its release (issue 19.9).
@@ -75,7 +75,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		if keepAlive && i < 64 { // bounded: a stream of only keep-alives is committed anyway
 			continue
 		}
-		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
+		if status, msg, ok := codec.StreamError(up, ev); ok {
 			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
 			return attemptResult{
@@ -139,10 +139,9 @@ func (st *streamState) run(w *bufio.Writer) {
 		var err error
 		if st.same {
 			st.usage.Observe(ev)
-			st.noteEnd(ev)
+			st.acc.Add(ev)
 			out = append(out, ev.Raw...)
 		} else {
-			st.noteEnd(ev)
 			if out, err = st.tr.Event(out, ev); err != nil {
 				return fmt.Errorf("translating a %s event: %w", st.upFormat, err)
 			}
@@ -209,7 +208,7 @@ func (st *streamState) capture(b []byte) {
 		st.c.rec.EventsTruncated = true
 	}
 	if st.same {
-		return // same format: noteEnd fed the upstream event to the accumulator
+		return // same format: emit fed the upstream event to the accumulator
 	}
 	st.outBuf.Write(b)
 	for {
@@ -221,29 +220,14 @@ func (st *streamState) capture(b []byte) {
 	}
 }
 
-// noteEnd remembers whether the upstream sent its format's end marker, and feeds
-// same-format events to the accumulator.
-func (st *streamState) noteEnd(ev sse.Event) {
+// ended reports whether the upstream stream ended properly (its format's end
+// marker, or an in-band error): a stream that stops without one was cut, even
+// on a clean EOF, and the client must not see a clean end (issue 19.3).
+func (st *streamState) ended() bool {
 	if st.same {
-		st.acc.Add(ev)
+		return st.usage.Ended()
 	}
-	switch {
-	case st.c.ep.kind == kindResponses:
-		// The Responses API never sends [DONE] (issue 10 §1).
-		if isResponsesEnd(ev.Name) {
-			st.sawEnd = true
-		}
-	case st.upFormat == config.FormatOpenAI:
-		if sse.IsDone(ev.Data) {
-			st.sawEnd = true
-		}
-	case st.upFormat == config.FormatAnthropic:
-		if bytes.Equal(ev.Name, []byte("message_stop")) {
-			st.sawEnd = true
-		}
-	default:
-		st.sawEnd = true // Gemini streams end with the connection
-	}
+	return st.tr.Ended()
 }
 
 // end closes the client's stream and records the call. err is nil for a clean
@@ -261,9 +245,9 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 		st.att.Class = ClassClientCancelled
 		st.att.Error = err.Error()
 		rec.Error = err.Error()
-	case err == nil && (st.sawEnd || !st.same):
-		// A translator closes the client's stream properly even when the
-		// upstream ended without its marker.
+	case err == nil && st.ended():
+		// The translator closes the client's stream in its format (closing
+		// blocks, message_stop, [DONE]).
 		if !st.same {
 			tail := st.tr.End(nil)
 			if werr := st.write(w, tail, &first); werr != nil {
@@ -285,7 +269,7 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 		}
 		status := failStatus(class)
 		msg := fmt.Sprintf("%s: the stream broke after it had started: %v", st.t.provider.Name, err)
-		_ = st.write(w, streamErrorEvent(c.ep, status, msg), &first)
+		_ = st.write(w, codec.StreamErrorEvent(c.ep.wire(), status, msg), &first)
 		rec.Outcome = OutcomePartial
 		rec.Error = msg
 		st.att.Class = class
@@ -302,24 +286,4 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 	rec.Events = st.events
 	rec.Response.Body, rec.Response.Truncated = capSlice(st.acc.Body(), c.cfg.History.BodyCapBytes)
 	c.finish()
-}
-
-// isResponsesEnd reports whether an event name ends a Responses API stream.
-func isResponsesEnd(name []byte) bool {
-	switch string(name) {
-	case "response.completed", "response.incomplete", "response.failed":
-		return true
-	}
-	return false
-}
-
-// streamErrorEvent is the in-band error that ends a broken stream of endpoint
-// ep: the Responses API has its own "error" event.
-func streamErrorEvent(ep endpoint, status int, msg string) []byte {
-	if ep.kind != kindResponses {
-		return codec.StreamErrorEvent(ep.format, status, msg)
-	}
-	body := codec.ErrorBody(ep.format, status, msg, "")
-	b := append([]byte("event: error\ndata: {\"type\":\"error\","), bytes.TrimPrefix(body, []byte("{"))...)
-	return append(b, "\n\n"...)
 }

@@ -137,10 +137,12 @@ func Response(from, to config.Format, body []byte, info RequestInfo) ([]byte, Us
 // Stream translates one response stream, event by event. It is not safe for
 // concurrent use; make one per call.
 type Stream struct {
+	from  config.Format
 	dec   streamDecoder
 	enc   streamEncoder
 	evs   []event
 	usage Usage
+	ended bool
 }
 
 // streamEncoder writes canonical events in the client's format.
@@ -151,7 +153,7 @@ type streamEncoder interface {
 
 // NewStream returns a translator of a from-format stream into a to-format stream.
 func NewStream(from, to config.Format, info RequestInfo) *Stream {
-	s := &Stream{dec: newDecoder(from), usage: UnknownUsage()}
+	s := &Stream{from: from, dec: newDecoder(from), usage: UnknownUsage()}
 	switch to {
 	case config.FormatResponses:
 		s.enc = newResponsesEncoder(info)
@@ -174,6 +176,7 @@ func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	s.ended = s.ended || endsStream(s.from, s.evs)
 	for i := range s.evs {
 		if s.evs[i].kind == evUsage {
 			s.usage = mergeUsage(s.usage, s.evs[i].usage)
@@ -182,6 +185,11 @@ func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// Ended reports whether the upstream stream has ended properly: its format's
+// end marker or an in-band error came (see endsStream). When it has not, a
+// stream that stops was cut, and End must not be used to fake a clean end.
+func (s *Stream) Ended() bool { return s.ended }
 
 // End appends what properly closes the client's stream after the upstream stream
 // ended cleanly (closing blocks, final message_delta/message_stop, [DONE]). It

@@ -36,15 +36,20 @@ func UsageFromResponse(f config.Format, body []byte) Usage {
 // chunk, Gemini's usageMetadata (last wins). The zero value is not ready: use
 // NewUsageTracker. It is not safe for concurrent use.
 type UsageTracker struct {
+	f     config.Format
 	dec   streamDecoder
 	evs   []event
 	usage Usage
+	ended bool
 }
 
 // NewUsageTracker returns a tracker for a stream of format f.
 func NewUsageTracker(f config.Format) *UsageTracker {
-	return &UsageTracker{dec: newDecoder(f), usage: UnknownUsage()}
+	return &UsageTracker{f: f, dec: newDecoder(f), usage: UnknownUsage()}
 }
+
+// Ended reports whether the stream has ended properly (see Stream.Ended).
+func (t *UsageTracker) Ended() bool { return t.ended }
 
 // Observe reads one event. Events it cannot parse are ignored.
 func (t *UsageTracker) Observe(ev sse.Event) {
@@ -53,6 +58,7 @@ func (t *UsageTracker) Observe(ev sse.Event) {
 	if err != nil {
 		return
 	}
+	t.ended = t.ended || endsStream(t.f, t.evs)
 	for i := range t.evs {
 		if t.evs[i].kind == evUsage {
 			t.usage = mergeUsage(t.usage, t.evs[i].usage)

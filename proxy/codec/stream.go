@@ -61,3 +61,22 @@ func intOr(r gjson.Result) int64 {
 	}
 	return r.Int()
 }
+
+// endsStream reports whether evs, decoded from a stream of format f, end it:
+// the format's end marker ([DONE], message_stop, response.completed or
+// .incomplete), an in-band error (response.failed included), or for Gemini,
+// which has no marker, a candidate with a finishReason. A stream that stops
+// before one of these was cut (issue 19.3).
+func endsStream(f config.Format, evs []event) bool {
+	for i := range evs {
+		switch evs[i].kind {
+		case evDone, evError:
+			return true
+		case evFinish:
+			if f == config.FormatGemini {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -10,7 +10,6 @@ import "strings"
 // relative to the base URL; "/models" when empty). OpenRouter's /models answers
 // without a key, so it checks /key instead.
 func Presets() []Provider {
-	yes := true
 	ps := []Provider{
 		{Name: "openai", Format: FormatOpenAI, BaseURL: "https://api.openai.com/v1",
 			Models: []string{"gpt-*", "o1*", "o3*", "o4*", "chatgpt-*", "text-embedding-*", "codex-*"}, KeyEnv: "OPENAI_API_KEY",
@@ -44,7 +43,7 @@ func Presets() []Provider {
 		// auth header (issue 19.4).
 		switch ps[i].Name {
 		case "openai", "anthropic", "gemini":
-			ps[i].ClientKeys = &yes
+			ps[i].ClientKeys = ptr(true)
 		}
 	}
 	return ps

@@ -20,6 +20,7 @@ func Watch(ctx context.Context, from *Config, interval time.Duration, apply func
 		return
 	}
 	last := from.source
+	emptySeen := false
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -35,6 +36,13 @@ func Watch(ctx context.Context, from *Config, interval time.Duration, apply func
 		if bytes.Equal(cur, last) {
 			continue
 		}
+		// An empty file is often one being rewritten (truncated, not yet
+		// written): it counts only when it is still empty at the next poll.
+		if err == nil && len(cur) == 0 && !emptySeen {
+			emptySeen = true
+			continue
+		}
+		emptySeen = false
 		last = cur
 		var c *Config
 		if cur == nil {
