@@ -85,56 +85,13 @@ func (c confCase) route() string {
 	return c.client.name + "/" + route + "-" + string(c.target)
 }
 
-// The cases that fail through Gatehouse today, by the work that fixes them (issue
-// 10). They still run: a failure is reported as a skip naming the reason, a pass
-// is logged so the entry can be removed. To flip a list, delete it here.
-var (
-	// /v1/responses to a provider that does not serve it: a 400 for Anthropic and
-	// Gemini, the upstream's own 404 for a chat-only server (§2 inbound, branch
-	// responses: the codec has the format, the proxy does not route to it yet).
-	needsResponsesTranslation = cases([]string{"codex", "openai-responses", "ai-openai"},
-		[]upstreamKind{upAnthropic, upGemini, upChatOnly}, "text", "stream", "tool")
-	// Chat, Messages and Gemini clients to a provider with api = "responses": the
-	// call still goes to its /chat/completions, which answers 404 (§2 outbound).
-	needsResponsesOutbound = cases([]string{"claude", "openai-chat", "anthropic", "genai", "ai-openai-chat", "ai-anthropic"},
-		[]upstreamKind{upResponsesOnly}, "text", "stream", "tool")
-
-	knownFailures = known(map[string][]string{
-		"Responses API translation, inbound (issue 10 §2)":  needsResponsesTranslation,
-		"Responses API translation, outbound (issue 10 §2)": needsResponsesOutbound,
-	})
-)
-
-// cases names client × target × mode cells of the matrix.
-func cases(clients []string, targets []upstreamKind, modes ...string) []string {
-	var out []string
-	for _, cl := range clients {
-		for _, c := range confClients {
-			if c.name != cl {
-				continue
-			}
-			for _, t := range targets {
-				for _, m := range modes {
-					if slices.Contains(c.modes, m) {
-						out = append(out, confCase{client: c, mode: m, target: t}.name())
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// known maps each listed case to its reason.
-func known(lists map[string][]string) map[string]string {
-	out := map[string]string{}
-	for reason, names := range lists {
-		for _, n := range names {
-			out[n] = reason
-		}
-	}
-	return out
-}
+// knownFailures maps the cases that fail through Gatehouse today (by name, as
+// "codex/translated-gemini/tool" or "retry/openai-chat/passthrough-openai/text")
+// to the reason: the work that fixes them (issue 10). Listed cases still run: a
+// failure is reported as a skip naming the reason, a pass is logged so the entry
+// can be removed. On this branch, merged with the lifecycle and responses
+// branches, the whole matrix passes and the list is empty.
+var knownFailures = map[string]string{}
 
 func TestConformance(t *testing.T) {
 	dir := realClients(t)
