@@ -103,7 +103,7 @@ func (s *Server) fetchModels(p *config.Provider, key string) ([]string, error) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	url := upstreamURL(p, kindModels, "", false)
+	url := upstreamURL(p, p.Format, kindModels, "", false)
 	req.SetRequestURI(url)
 	req.Header.SetMethod(fasthttp.MethodGet)
 	if p.Format == config.FormatAnthropic {

@@ -11,11 +11,12 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// upstreamURL is the URL of an endpoint of provider p. A base_url includes the
-// API's version segment; the endpoint path is appended.
-func upstreamURL(p *config.Provider, kind endpointKind, model string, stream bool) string {
+// upstreamURL is the URL of an endpoint of provider p, reached in wire format f
+// (p.WireFormat). A base_url includes the API's version segment; the endpoint
+// path is appended.
+func upstreamURL(p *config.Provider, f config.Format, kind endpointKind, model string, stream bool) string {
 	base := strings.TrimRight(p.BaseURL, "/")
-	switch p.Format {
+	switch f {
 	case config.FormatAnthropic:
 		switch kind {
 		case kindCountTokens:
@@ -37,12 +38,12 @@ func upstreamURL(p *config.Provider, kind endpointKind, model string, stream boo
 		return base + "/models/" + model + ":generateContent"
 	}
 	var path string
-	switch kind {
-	case kindResponses:
+	switch {
+	case f == config.FormatResponses:
 		path = "/responses"
-	case kindEmbeddings:
+	case kind == kindEmbeddings:
 		path = "/embeddings"
-	case kindModels:
+	case kind == kindModels:
 		path = "/models"
 	default:
 		path = "/chat/completions"

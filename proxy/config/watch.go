@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// emptyGrace is how long an empty config file must stay empty before Watch
+// applies it (the defaults).
+const emptyGrace = time.Second
+
 // Watch polls from.Path every interval until ctx is done. When the file's
 // content differs from what from was parsed from, it is loaded: a good file is
 // passed to apply, a bad one to fail (the caller keeps its last good config).
@@ -20,7 +24,6 @@ func Watch(ctx context.Context, from *Config, interval time.Duration, apply func
 		return
 	}
 	last := from.source
-	emptySeen := false
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -37,12 +40,13 @@ func Watch(ctx context.Context, from *Config, interval time.Duration, apply func
 			continue
 		}
 		// An empty file is often one being rewritten (truncated, not yet
-		// written): it counts only when it is still empty at the next poll.
-		if err == nil && len(cur) == 0 && !emptySeen {
-			emptySeen = true
-			continue
+		// written, for a while on a busy machine): it counts only once it has
+		// stayed empty for emptyGrace.
+		if err == nil && len(cur) == 0 {
+			if fi, serr := os.Stat(path); serr == nil && time.Since(fi.ModTime()) < emptyGrace {
+				continue
+			}
 		}
-		emptySeen = false
 		last = cur
 		var c *Config
 		if cur == nil {
