@@ -119,7 +119,7 @@ const InsecureWarning = "TLS CERTIFICATE CHECKS ARE OFF (insecure_skip_verify): 
 // Credentials are never shown.
 func NetworkPath(p *config.Provider) string {
 	e := newEgress(p.Network)
-	s := routeWords(e, upstreamURL(p, kindModels, "", false))
+	s := routeWords(e, upstreamURL(p, p.Format, kindModels, "", false))
 	if len(p.Network.CAFiles) > 0 {
 		s += "; also trusts " + strings.Join(p.Network.CAFiles, ", ")
 	}
