@@ -2,13 +2,14 @@ package proxy
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/proxy/codec"
@@ -39,10 +40,12 @@ type call struct {
 	tries int          // upstream attempts made so far
 	// missing lists the targets skipped for want of a key, with how to add one.
 	missing []string
-	// work is cancelled when the client hangs up (cause errClientGone) or the
-	// server shuts down; up is the upstream connection of the attempt in flight.
-	work context.Context
-	up   upstreamConn
+	// gone is set when the client hung up (hungUp); up is the upstream
+	// connection of the attempt in flight.
+	gone   atomic.Bool
+	goneMu sync.Mutex
+	goneCh chan struct{} // closed when gone; made only when a backoff waits on it
+	up     upstreamConn
 	// inAttempt defers recording until the attempt is in the record;
 	// finishPending says a response was sent meanwhile.
 	inAttempt, finishPending bool
@@ -84,7 +87,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		Usage:         codec.UnknownUsage(),
 	}
 	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
-	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request), work: s.baseCtx}
+	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request)}
 	defer c.recoverPanic()
 	limit := cfg.History.BodyCapBytes
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
@@ -115,13 +118,37 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		return
 	}
 	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
-	work, cancel := context.WithCancelCause(s.baseCtx)
-	c.work = work
-	stop := watchHangup(ctx.Conn(), func() { cancel(errClientGone); c.up.abort() })
-	defer cancel(nil)
-	defer stop()
+	w := watchHangup(ctx.Conn(), c)
+	defer w.stop()
 	c.run(targets)
 }
+
+// hungUp is the hang-up watcher's report: the client is gone, so the attempt
+// in flight is cut and nothing more is tried.
+func (c *call) hungUp() {
+	c.gone.Store(true)
+	c.goneMu.Lock()
+	if c.goneCh == nil {
+		c.goneCh = closedChan
+	} else {
+		close(c.goneCh)
+	}
+	c.goneMu.Unlock()
+	c.up.abort()
+}
+
+// goneChan is closed once the client hung up.
+func (c *call) goneChan() <-chan struct{} {
+	c.goneMu.Lock()
+	defer c.goneMu.Unlock()
+	if c.goneCh == nil {
+		c.goneCh = make(chan struct{})
+	}
+	return c.goneCh
+}
+
+// closedChan is a closed channel.
+var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 // run tries each target in order, each up to retry.attempts times.
 func (c *call) run(targets []target) {
@@ -140,7 +167,7 @@ func (c *call) run(targets []target) {
 			continue
 		}
 		for n := 1; n <= r.Attempts; n++ {
-			if c.work.Err() != nil {
+			if c.gone.Load() || c.s.baseCtx.Err() != nil {
 				c.s.circuits.release(name, tk)
 				c.stopped()
 				return
@@ -151,7 +178,7 @@ func (c *call) run(targets []target) {
 				if last.retryAfter > 0 {
 					delay = last.retryAfter
 				}
-				if !sleep(c.work, delay) {
+				if !sleep(c.goneChan(), c.s.baseCtx, delay) {
 					c.s.circuits.release(name, tk)
 					c.stopped()
 					return
@@ -182,7 +209,7 @@ func (c *call) run(targets []target) {
 // stopped ends a call whose work was cancelled: the client hung up (recorded,
 // nobody to answer) or the server is shutting down.
 func (c *call) stopped() {
-	if errors.Is(context.Cause(c.work), errClientGone) {
+	if c.gone.Load() {
 		c.rec.Outcome = OutcomeClientCancelled
 		c.rec.Error = errClientGone.Error()
 		c.rec.Status = statusClientClosed
@@ -205,7 +232,7 @@ func (c *call) attempt(t target, tk ticket, delay time.Duration) attemptResult {
 	c.inAttempt = true
 	res := c.tryTarget(t, &att)
 	c.inAttempt = false
-	if !res.done && errors.Is(context.Cause(c.work), errClientGone) {
+	if !res.done && c.gone.Load() {
 		// The failure is the hang-up's doing (the upstream connection was cut).
 		res = attemptResult{class: ClassClientCancelled, msg: errClientGone.Error()}
 	}

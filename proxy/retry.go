@@ -69,8 +69,9 @@ func http1Date(v string) (time.Time, error) {
 	return time.Time{}, errors.New("not an HTTP date")
 }
 
-// sleep waits d or until ctx is done; it reports whether the wait completed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d or until gone is closed or the server is done; it reports
+// whether the wait completed.
+func sleep(gone <-chan struct{}, server context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
@@ -79,7 +80,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-ctx.Done():
+	case <-gone:
+		return false
+	case <-server.Done():
 		return false
 	}
 }
