@@ -1,8 +1,9 @@
 # Gatehouse. `make run` starts the desktop app; `make test` runs every test.
 GO      ?= go
 BIN     ?= gatehouse
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+VERSION ?= $(shell sed -n 's/^ *Version = "\(.*\)"/\1/p' FyneApp.toml)
+COMMIT  ?= $(shell .ci/commit)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # no_emoji leaves out Fyne's 4 MB colour emoji font, which every text style
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji

@@ -17,11 +17,49 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version and commit are set at build time (Makefile, .ci/package) with
+// -ldflags "-X main.version=0.1.0 -X main.commit=32a75a1". init joins them into
+// one SemVer string with the commit as build metadata ("0.1.0+32a75a1"), so
+// `gatehouse version`, /_gatehouse/health, instance.json and the User-Agent all
+// name the commit an artifact was built from.
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+func init() {
+	bi, _ := debug.ReadBuildInfo()
+	version = stampVersion(version, commit, bi)
+}
+
+// stampVersion appends the commit to v as SemVer build metadata. Without a
+// stamped commit it uses the revision `go build` records from git (absent under
+// go test and go run, and when built outside a checkout), marked ".dirty" for
+// uncommitted changes.
+func stampVersion(v, commit string, bi *debug.BuildInfo) string {
+	if commit == "" && bi != nil {
+		var modified bool
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value[:min(len(s.Value), 12)]
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if commit != "" && modified {
+			commit += ".dirty"
+		}
+	}
+	if commit == "" || strings.Contains(v, "+") {
+		return v
+	}
+	return v + "+" + commit
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
