@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,22 +20,34 @@ import (
 // maxErrorBody bounds how much of an upstream error body is read.
 const maxErrorBody = 1 << 20
 
+// noResponseTimeout stands for response_timeout = "0s" (off): a non-streaming
+// request still needs a deadline of its own, or first_byte_timeout would apply.
+const noResponseTimeout = 100 * 365 * 24 * time.Hour
+
 // maxResponseBody bounds a non-streaming upstream response.
 const maxResponseBody = 256 << 20
 
 // call is the state of one client request while it is served.
 type call struct {
-	s         *Server
-	cfg       *config.Config
-	ctx       *fasthttp.RequestCtx
-	ep        endpoint
-	rec       *Call
-	body      []byte // the client's body; valid until the handler returns
-	clientKey string
-	tries     int // upstream attempts made so far
+	s     *Server
+	cfg   *config.Config
+	ctx   *fasthttp.RequestCtx
+	ep    endpoint
+	rec   *Call
+	body  []byte       // the client's body; valid until the handler returns
+	creds []clientCred // the keys the client sent
+	tries int          // upstream attempts made so far
+	// missing lists the targets skipped for want of a key, with how to add one.
+	missing []string
+	// work is cancelled when the client hangs up (cause errClientGone) or the
+	// server shuts down; up is the upstream connection of the attempt in flight.
+	work context.Context
+	up   upstreamConn
 	// inAttempt defers recording until the attempt is in the record;
 	// finishPending says a response was sent meanwhile.
 	inAttempt, finishPending bool
+	// recorded: the record went to the recorder (a panic after that only logs).
+	recorded bool
 }
 
 // attemptResult is how one attempt ended when it did not answer the client.
@@ -47,9 +60,12 @@ type attemptResult struct {
 	retryable bool
 	// nextTarget: skip the remaining tries of this target, go to the next one.
 	nextTarget bool
+	// tries is how many times this target was tried for this failure.
+	tries      int
 	class      ErrorClass
-	status     int    // upstream status, 0 when there was no response
-	body       []byte // upstream error body
+	status     int      // upstream status, 0 when there was no response
+	hints      []Header // the upstream's rate-limit and request-id headers
+	body       []byte   // upstream error body
 	format     config.Format
 	msg        string // what went wrong, for the client and the record
 	retryAfter time.Duration
@@ -68,7 +84,8 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		Usage:         codec.UnknownUsage(),
 	}
 	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
-	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), clientKey: clientKey(&ctx.Request)}
+	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request), work: s.baseCtx}
+	defer c.recoverPanic()
 	limit := cfg.History.BodyCapBytes
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
 	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
@@ -97,6 +114,12 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		c.fail(fasthttp.StatusNotFound, ClassNotFound, err.Error())
 		return
 	}
+	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
+	work, cancel := context.WithCancelCause(s.baseCtx)
+	c.work = work
+	stop := watchHangup(ctx.Conn(), func() { cancel(errClientGone); c.up.abort() })
+	defer cancel(nil)
+	defer stop()
 	c.run(targets)
 }
 
@@ -106,7 +129,8 @@ func (c *call) run(targets []target) {
 	var last attemptResult
 	for _, t := range targets {
 		name := t.provider.Name
-		if ok, wait := c.s.circuits.allow(name, time.Now()); !ok {
+		tk, ok, wait := c.s.circuits.allow(name, time.Now())
+		if !ok {
 			msg := fmt.Sprintf("%s is failing (circuit open after %d failures in a row); skipped", name, r.CircuitFailures)
 			if wait > 0 {
 				msg += fmt.Sprintf(" for another %s", wait.Round(time.Second))
@@ -116,24 +140,35 @@ func (c *call) run(targets []target) {
 			continue
 		}
 		for n := 1; n <= r.Attempts; n++ {
+			if c.work.Err() != nil {
+				c.s.circuits.release(name, tk)
+				c.stopped()
+				return
+			}
 			var delay time.Duration
 			if n > 1 {
 				delay = backoff(r, n-1)
 				if last.retryAfter > 0 {
 					delay = last.retryAfter
 				}
-				if !sleep(c.s.baseCtx, delay) {
-					c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is shutting down")
+				if !sleep(c.work, delay) {
+					c.s.circuits.release(name, tk)
+					c.stopped()
 					return
 				}
 			}
-			res := c.attempt(t, delay)
+			res := c.attempt(t, tk, delay)
 			if res.done {
 				return
 			}
+			res.tries = n
 			last = res
+			if res.class == ClassClientCancelled {
+				c.stopped()
+				return
+			}
 			if !res.retryable && !res.nextTarget {
-				c.failWith(res, false)
+				c.failWith(res)
 				return
 			}
 			if res.nextTarget || (res.retryAfter > r.MaxDelay.Duration) || c.s.circuits.isOpen(name, time.Now()) {
@@ -141,17 +176,39 @@ func (c *call) run(targets []target) {
 			}
 		}
 	}
-	c.failWith(last, true)
+	c.failWith(last)
+}
+
+// stopped ends a call whose work was cancelled: the client hung up (recorded,
+// nobody to answer) or the server is shutting down.
+func (c *call) stopped() {
+	if errors.Is(context.Cause(c.work), errClientGone) {
+		c.rec.Outcome = OutcomeClientCancelled
+		c.rec.Error = errClientGone.Error()
+		c.rec.Status = statusClientClosed
+		c.ctx.SetStatusCode(statusClientClosed)
+		c.ctx.SetConnectionClose()
+		c.complete()
+		return
+	}
+	c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is shutting down")
 }
 
 // attempt makes one try of target t. delay is the backoff waited before it.
-func (c *call) attempt(t target, delay time.Duration) attemptResult {
+func (c *call) attempt(t target, tk ticket, delay time.Duration) attemptResult {
 	p := t.provider
 	s := c.s
 	att := Attempt{Provider: p.Name, Model: t.model, Start: time.Now(), Delay: delay}
 	c.tries++
 	c.rec.Provider, c.rec.UpstreamModel = p.Name, t.model
+	// The record is handed over only once this attempt is in it (issue 19.1).
+	c.inAttempt = true
 	res := c.tryTarget(t, &att)
+	c.inAttempt = false
+	if !res.done && errors.Is(context.Cause(c.work), errClientGone) {
+		// The failure is the hang-up's doing (the upstream connection was cut).
+		res = attemptResult{class: ClassClientCancelled, msg: errClientGone.Error()}
+	}
 	att.Duration = time.Since(att.Start)
 	att.Class, att.Error, att.Status = res.class, res.msg, res.status
 	if att.URL == "" {
@@ -161,20 +218,21 @@ func (c *call) attempt(t target, delay time.Duration) attemptResult {
 	if !res.stream {
 		c.rec.Attempts = append(c.rec.Attempts, att)
 		if c.finishPending {
+			c.finishPending = false
 			c.finish()
 		}
 	}
 	switch {
 	case res.done && res.class == ClassNone:
-		if s.circuits.success(p.Name) && s.opts.OnCircuit != nil {
+		if s.circuits.success(p.Name, tk) && s.opts.OnCircuit != nil {
 			s.opts.OnCircuit(p.Name, false)
 		}
 	case res.retryable:
-		if s.circuits.failure(p.Name, &c.cfg.Retry, time.Now()) && s.opts.OnCircuit != nil {
+		if s.circuits.failure(p.Name, tk, &c.cfg.Retry, time.Now()) && s.opts.OnCircuit != nil {
 			s.opts.OnCircuit(p.Name, true)
 		}
 	default:
-		s.circuits.release(p.Name)
+		s.circuits.release(p.Name, tk)
 	}
 	return res
 }
@@ -187,8 +245,11 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		return c.estimateTokens(p)
 	}
 	if ep.kind != kindChat && !same {
-		return c.finalError(fasthttp.StatusNotImplemented, ClassProxy, fmt.Sprintf(
-			"%s is only forwarded to %s-format providers; %s speaks %s", c.rec.Path, ep.format, p.Name, p.Format))
+		// 400, not 501: clients retry a 5xx (Codex did so 30 times).
+		c.ctx.Response.Header.Set("x-should-retry", "false")
+		return c.finalError(fasthttp.StatusBadRequest, ClassBadRequest, fmt.Sprintf(
+			"%s is only forwarded to %s-format providers and %s speaks %s: ask for a model of an %s-format provider (\"provider/model\"), or use the chat endpoint of your format",
+			c.rec.Path, ep.format, p.Name, p.Format, ep.format))
 	}
 	var upBody []byte
 	var info codec.RequestInfo
@@ -213,13 +274,18 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		info.ClientModel = c.rec.Model
 	}
 
-	key, _ := c.s.resolveKey(p, c.clientKey)
+	key, _ := c.s.resolveKey(p, c.creds)
 	if !c.s.hasCredentials(p, key) {
-		msg := fmt.Sprintf("no API key for provider %s: run `gatehouse keys set %s`", p.Name, p.Name)
+		how := fmt.Sprintf("run `gatehouse keys set %s`", p.Name)
 		if p.KeyEnv != "" {
-			msg += fmt.Sprintf(", or set %s", p.KeyEnv)
+			how += fmt.Sprintf(" or set %s", p.KeyEnv)
 		}
-		return attemptResult{nextTarget: true, class: ClassAuth, status: 0, msg: msg + ", or send the key as the client would"}
+		c.missing = append(c.missing, p.Name+" ("+how+")")
+		msg := fmt.Sprintf("no API key for provider %s: %s", p.Name, how)
+		if !p.AcceptsClientKeys() && len(c.creds) > 0 {
+			msg += " (a key the client sends goes only to providers with client_keys = true)"
+		}
+		return attemptResult{nextTarget: true, class: ClassAuth, status: 0, msg: msg}
 	}
 
 	req := fasthttp.AcquireRequest()
@@ -239,25 +305,43 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	for k, v := range p.Headers {
 		req.Header.Set(k, v)
 	}
-	req.SetBodyRaw(upBody)
 	if err := c.s.applyAuth(req, p, key, upBody); err != nil {
 		return attemptResult{nextTarget: true, class: ClassAuth, msg: fmt.Sprintf("authenticating to %s: %v", p.Name, err)}
 	}
+	if !c.rec.Stream {
+		// A non-streaming answer may take minutes to its first byte (issue 19.6);
+		// timedConn applies this deadline instead of first_byte_timeout.
+		d := c.cfg.Retry.ResponseTimeout.Duration
+		if d <= 0 {
+			d = noResponseTimeout
+		}
+		req.SetTimeout(d)
+	}
 
 	resp := fasthttp.AcquireResponse()
-	if err := c.s.client.Do(req, resp); err != nil {
+	// The body is streamed from memory so that the attempt learns its
+	// connection and a client hang-up can cut it (upstream_conn.go).
+	body := c.up.body(c.s, upBody, resp)
+	req.SetBodyStream(body, len(upBody))
+	err := c.s.client.Do(req, resp)
+	if err != nil {
+		c.up.unbind()
 		fasthttp.ReleaseResponse(resp)
 		class := classifyError(err, false)
-		return attemptResult{retryable: true, class: class, msg: describeNetError(p, url, class, err)}
+		return attemptResult{retryable: c.retryable(class, err), class: class, msg: c.describeNetError(p, url, class, err)}
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
 		defer fasthttp.ReleaseResponse(resp)
+		defer c.up.unbind()
 		body, _ := readBody(resp, maxErrorBody)
 		res := attemptResult{
 			status: status, body: body, format: p.Format, class: classifyStatus(status),
 			retryable:  containsInt(c.cfg.Retry.OnStatus, status),
 			retryAfter: retryAfter(&resp.Header, time.Now()),
+			hints:      clientHints(&resp.Header),
+			// A rejected key is this target's problem: the next one may have a good one.
+			nextTarget: status == fasthttp.StatusUnauthorized || status == fasthttp.StatusForbidden,
 		}
 		res.msg = fmt.Sprintf("%s answered %d: %s", p.Name, status, codec.ErrorMessage(body))
 		return res
@@ -266,7 +350,21 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		return c.startStream(t, resp, info, att)
 	}
 	defer fasthttp.ReleaseResponse(resp)
+	defer c.up.unbind()
 	return c.relayBody(t, resp, info, same)
+}
+
+// retryable reports whether a transport failure may be tried again: a timeout
+// after the request was written may have reached the model, which bills for
+// it, so it is re-sent only with retry_timeouts (issue 19.6).
+func (c *call) retryable(class ErrorClass, err error) bool {
+	if class != ClassFirstByteTimeout && class != ClassIdleTimeout {
+		return true
+	}
+	if errors.Is(err, fasthttp.ErrDialTimeout) || errors.Is(err, fasthttp.ErrNoFreeConns) {
+		return true // nothing was sent
+	}
+	return c.cfg.Retry.RetryTimeouts
 }
 
 // relayBody answers a non-streaming success.
@@ -275,12 +373,15 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	body, err := readBody(resp, maxResponseBody)
 	if err != nil {
 		class := classifyError(err, true)
-		return attemptResult{retryable: true, class: class, status: resp.StatusCode(),
-			msg: fmt.Sprintf("%s: reading the response: %v", p.Name, err)}
+		msg := fmt.Sprintf("%s: reading the response: %v", p.Name, err)
+		if isTimeout(err) && c.cfg.Retry.ResponseTimeout.Duration > 0 {
+			msg = fmt.Sprintf("%s: no complete response within response_timeout (%s) or idle_timeout", p.Name, c.cfg.Retry.ResponseTimeout.Duration)
+		}
+		return attemptResult{retryable: c.retryable(class, err), class: class, status: resp.StatusCode(), msg: msg}
 	}
 	out := body
 	if same {
-		c.rec.Usage = codec.UsageFromResponse(p.Format, body)
+		c.rec.Usage = codec.UsageFromResponse(c.ep.wire(), body)
 	} else {
 		out, c.rec.Usage, err = codec.Response(p.Format, c.ep.format, body, info)
 		if err != nil {
@@ -359,28 +460,40 @@ func (c *call) finalError(status int, class ErrorClass, msg string) attemptResul
 	return attemptResult{done: true, class: class, msg: msg}
 }
 
-// failWith answers the client with the last attempt's error. exhausted marks a
-// retryable failure that ran out of tries: SDKs are told not to retry it again.
-func (c *call) failWith(res attemptResult, exhausted bool) {
+// failWith answers the client with the last attempt's error. SDKs are told
+// not to retry (x-should-retry: false) only when Gatehouse itself retried that
+// failure or it is not retryable: a rate limit Gatehouse would not wait out goes
+// back with the upstream's own hints, so the client can wait (issue 19.2).
+func (c *call) failWith(res attemptResult) {
 	ctx := c.ctx
-	if exhausted {
+	waitedOut := res.retryAfter > c.cfg.Retry.MaxDelay.Duration // the client may wait longer than Gatehouse
+	if !waitedOut && (res.tries > 1 || (!res.retryable && !res.nextTarget && res.class != ClassNone)) {
 		ctx.Response.Header.Set("x-should-retry", "false")
+	}
+	for _, h := range res.hints {
+		ctx.Response.Header.Set(h.Name, h.Value)
+	}
+	msg := res.msg
+	if len(c.missing) > 0 && res.status != 0 {
+		msg += "; targets without a key: " + strings.Join(c.missing, ", ")
 	}
 	if res.status > 0 && res.body != nil {
 		status, body := codec.TranslateError(res.format, c.ep.format, res.status, res.body)
-		c.respondError(status, body, res.msg)
+		c.respondError(status, body, msg)
 		return
 	}
 	status := failStatus(res.class)
 	switch res.class {
 	case ClassAuth:
 		status = fasthttp.StatusUnauthorized
+		if len(c.missing) > 1 {
+			msg = "no target of this model has a usable API key: " + strings.Join(c.missing, ", ")
+		}
 	case ClassCircuitOpen:
 		status = fasthttp.StatusServiceUnavailable
 	case ClassNone:
 		status = fasthttp.StatusBadGateway
 	}
-	msg := res.msg
 	if msg == "" {
 		msg = "no provider could answer"
 	}
@@ -430,6 +543,8 @@ func (c *call) complete() {
 
 // finish completes the record and hands it to the recorder.
 func (c *call) finish() {
+	c.recorded = true
+	c.redactClientKeys()
 	now := time.Now()
 	c.rec.Duration = now.Sub(c.rec.Start)
 	if c.rec.TTFB == 0 && c.rec.Outcome != OutcomeClientCancelled {
@@ -525,8 +640,11 @@ func readBody(resp *fasthttp.Response, limit int) ([]byte, error) {
 }
 
 // describeNetError explains a transport failure in plain words.
-func describeNetError(p *config.Provider, url string, class ErrorClass, err error) string {
+func (c *call) describeNetError(p *config.Provider, url string, class ErrorClass, err error) string {
 	where := p.Name + " (" + redactURL(url) + ")"
+	if class == ClassFirstByteTimeout && !c.rec.Stream && !errors.Is(err, fasthttp.ErrDialTimeout) {
+		return fmt.Sprintf("no response from %s within response_timeout (%s)", where, c.cfg.Retry.ResponseTimeout.Duration)
+	}
 	switch class {
 	case ClassRefused:
 		return "connection refused at " + where + ": is the server running?"

@@ -175,6 +175,11 @@ func (f *fakeUpstream) fixtureStep(s seen) step {
 		return step{events: splitEvents(readFixture(f.t, "gemini/stream_text.sse"))}
 	case strings.Contains(s.path, ":generateContent"):
 		return step{body: readFixture(f.t, "gemini/response_generate_content_text.json")}
+	case strings.HasSuffix(s.path, "/responses"):
+		if stream {
+			return step{events: splitEvents(readFixture(f.t, "openai/responses/stream_text.sse"))}
+		}
+		return step{body: readFixture(f.t, "openai/responses/response_text.json")}
 	case strings.HasSuffix(s.path, "/models"):
 		return step{body: []byte(`{"object":"list","data":[{"id":"m1","object":"model"},{"id":"m2","object":"model"}]}`)}
 	default:
@@ -223,6 +228,11 @@ type recorder struct {
 func newRecorder() *recorder { return &recorder{ch: make(chan *Call, 1024)} }
 
 func (r *recorder) Record(c *Call) {
+	// The recorder owns c from here on: keep what it held when handed over, as
+	// the history writer does, so later changes by the proxy show up as missing.
+	cp := *c
+	cp.Attempts = append([]Attempt(nil), c.Attempts...)
+	c = &cp
 	r.mu.Lock()
 	r.calls = append(r.calls, c)
 	r.mu.Unlock()

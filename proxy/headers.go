@@ -37,6 +37,8 @@ var dropUpstream = map[string]bool{
 	"cookie":          true,
 	"origin":          true,
 	"referer":         true,
+	// Gatehouse's own admin token is for Gatehouse only (issue 19.9).
+	"x-gatehouse-token": true,
 }
 
 // dropDownstream are response headers not relayed to the client.
@@ -117,24 +119,33 @@ func containsFold(list []string, k []byte) bool {
 // lowerASCII lower-cases a header name.
 func lowerASCII(b []byte) string { return strings.ToLower(string(b)) }
 
-// clientKey is the credential the client sent, if any: Authorization: Bearer,
-// x-api-key, x-goog-api-key, api-key or ?key=.
-func clientKey(req *fasthttp.Request) string {
+// clientCred is a key the client sent and the format whose auth header it
+// came in.
+type clientCred struct {
+	key    string
+	format config.Format
+}
+
+// clientCreds returns the keys the client sent: Authorization: Bearer and
+// api-key (openai), x-api-key (anthropic), x-goog-api-key and ?key= (gemini).
+// Nil when it sent none (no allocation).
+func clientCreds(req *fasthttp.Request) []clientCred {
+	var out []clientCred
+	add := func(v []byte, f config.Format) {
+		if len(v) > 0 {
+			out = append(out, clientCred{key: string(v), format: f})
+		}
+	}
 	if v := req.Header.Peek("Authorization"); len(v) > 0 {
 		if k, ok := bytes.CutPrefix(v, []byte("Bearer ")); ok {
-			return string(bytes.TrimSpace(k))
-		}
-		return ""
-	}
-	for _, h := range []string{"x-api-key", "x-goog-api-key", "api-key"} {
-		if v := req.Header.Peek(h); len(v) > 0 {
-			return string(v)
+			add(bytes.TrimSpace(k), config.FormatOpenAI)
 		}
 	}
-	if v := req.URI().QueryArgs().Peek("key"); len(v) > 0 {
-		return string(v)
-	}
-	return ""
+	add(req.Header.Peek("api-key"), config.FormatOpenAI)
+	add(req.Header.Peek("x-api-key"), config.FormatAnthropic)
+	add(req.Header.Peek("x-goog-api-key"), config.FormatGemini)
+	add(req.URI().QueryArgs().Peek("key"), config.FormatGemini)
+	return out
 }
 
 // keySource says where a provider's key came from.
@@ -147,9 +158,10 @@ const (
 	sourceNone     keySource = "none"
 )
 
-// resolveKey finds provider p's key: keychain, then key_env, then the client's
-// own key as sent.
-func (s *Server) resolveKey(p *config.Provider, client string) (string, keySource) {
+// resolveKey finds provider p's key: keychain, then key_env, then a key the
+// client sent, only where it belongs (issue 19.4): p accepts client keys
+// (client_keys) and the key came in the auth header of p's format.
+func (s *Server) resolveKey(p *config.Provider, creds []clientCred) (string, keySource) {
 	if s.opts.Keys != nil {
 		if k, ok := s.opts.Keys.Secret(p.Name, ""); ok && k != "" {
 			return k, sourceKeychain
@@ -160,10 +172,30 @@ func (s *Server) resolveKey(p *config.Provider, client string) (string, keySourc
 			return k, sourceEnv
 		}
 	}
-	if client != "" {
-		return client, sourceClient
+	if p.AcceptsClientKeys() {
+		for _, c := range creds {
+			if c.format == p.Format {
+				return c.key, sourceClient
+			}
+		}
 	}
 	return "", sourceNone
+}
+
+// clientHints returns the upstream error response's headers a client needs to
+// decide whether and when to retry: Retry-After, retry-after-ms, the
+// rate-limit families and the request ids (issue 19.2).
+func clientHints(h *fasthttp.ResponseHeader) []Header {
+	var out []Header
+	for k, v := range h.All() {
+		name := lowerASCII(k)
+		switch {
+		case name == "retry-after", name == "retry-after-ms", name == "x-request-id", name == "request-id",
+			strings.HasPrefix(name, "x-ratelimit-"), strings.HasPrefix(name, "anthropic-ratelimit-"):
+			out = append(out, Header{Name: string(k), Value: string(v)})
+		}
+	}
+	return out
 }
 
 // captureHeaders copies headers for the call record into one block of

@@ -47,7 +47,7 @@ func (s *Server) serveModels(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.
 	results := make([]result, len(cfg.Providers))
 	for i := range cfg.Providers {
 		p := &cfg.Providers[i]
-		key, src := s.resolveKey(p, "")
+		key, src := s.resolveKey(p, nil)
 		if src == sourceNone && !p.NoKey {
 			continue // only providers the user has a key for
 		}

@@ -171,12 +171,22 @@ type circuits struct {
 
 // circuit is a provider's breaker: after `failures` consecutive retryable
 // failures it opens for `cooldown`; then one probe is let through, whose result
-// closes or re-opens it.
+// closes or re-opens it. gen counts openings: a verdict from a call that
+// started in another generation (before the circuit opened, or a probe of an
+// earlier opening) moves nothing (issue 19.9).
 type circuit struct {
 	fails     int
 	openUntil time.Time
 	probing   bool
 	open      bool
+	gen       uint64
+}
+
+// ticket is what allow hands a call: the generation it started in and whether
+// it is the half-open probe.
+type ticket struct {
+	gen   uint64
+	probe bool
 }
 
 func (cs *circuits) get(name string) *circuit {
@@ -192,22 +202,23 @@ func (cs *circuits) get(name string) *circuit {
 }
 
 // allow reports whether a call may go to provider name now, and how long its
-// circuit stays open when it may not.
-func (cs *circuits) allow(name string, now time.Time) (bool, time.Duration) {
+// circuit stays open when it may not. Exactly one call at a time is the probe
+// of a half-open circuit.
+func (cs *circuits) allow(name string, now time.Time) (ticket, bool, time.Duration) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	c := cs.get(name)
 	if !c.open {
-		return true, 0
+		return ticket{gen: c.gen}, true, 0
 	}
 	if now.Before(c.openUntil) {
-		return false, c.openUntil.Sub(now)
+		return ticket{}, false, c.openUntil.Sub(now)
 	}
 	if c.probing {
-		return false, 0
+		return ticket{}, false, 0
 	}
 	c.probing = true // half-open: this call is the probe
-	return true, 0
+	return ticket{gen: c.gen, probe: true}, true, 0
 }
 
 // isOpen reports whether the provider's circuit is open (probe not yet due).
@@ -219,41 +230,63 @@ func (cs *circuits) isOpen(name string, now time.Time) bool {
 }
 
 // success records a successful call; it reports whether the circuit closed.
-func (cs *circuits) success(name string) (closed bool) {
+func (cs *circuits) success(name string, t ticket) (closed bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	c := cs.get(name)
-	c.fails, c.probing = 0, false
-	if c.open {
-		c.open = false
-		return true
+	if t.gen != c.gen {
+		return false // started before the circuit (re)opened
 	}
-	return false
+	if !c.open {
+		c.fails = 0
+		return false
+	}
+	if !t.probe {
+		return false
+	}
+	c.fails, c.probing, c.open = 0, false, false
+	return true
 }
 
 // failure records a retryable failure; it reports whether the circuit opened.
-func (cs *circuits) failure(name string, r *config.Retry, now time.Time) (opened bool) {
+// With r.CircuitFailures = 0 the breaker is off.
+func (cs *circuits) failure(name string, t ticket, r *config.Retry, now time.Time) (opened bool) {
+	if r.CircuitFailures <= 0 {
+		return false
+	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	c := cs.get(name)
-	c.fails++
-	if c.open {
-		// A failed probe re-opens the circuit for another cooldown.
-		c.probing = false
-		c.openUntil = now.Add(r.CircuitCooldown.Duration)
+	if t.gen != c.gen {
 		return false
 	}
+	if c.open {
+		if t.probe {
+			// A failed probe re-opens the circuit for another cooldown.
+			c.probing = false
+			c.openUntil = now.Add(r.CircuitCooldown.Duration)
+			c.gen++
+		}
+		return false
+	}
+	c.fails++
 	if c.fails >= r.CircuitFailures {
 		c.open, c.probing = true, false
 		c.openUntil = now.Add(r.CircuitCooldown.Duration)
+		c.gen++
 		return true
 	}
 	return false
 }
 
 // release ends a probe that had no verdict (a client cancel, a 4xx).
-func (cs *circuits) release(name string) {
+func (cs *circuits) release(name string, t ticket) {
+	if !t.probe {
+		return
+	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.get(name).probing = false
+	if c := cs.get(name); c.gen == t.gen {
+		c.probing = false
+	}
 }

@@ -166,9 +166,10 @@ func TestFirstByteTimeoutThen504(t *testing.T) {
 	cfg := testConfig(up, "")
 	cfg.Retry.FirstByteTimeout.Duration = 150 * time.Millisecond
 	cfg.Retry.Attempts = 2
+	cfg.Retry.RetryTimeouts = true
 	p := newTestProxy(t, cfg, nil)
 	up.then(step{hang: 600 * time.Millisecond}, step{hang: 600 * time.Millisecond})
-	resp, body := p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`))
+	resp, body := p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[],"stream":true}`))
 	if resp.StatusCode() != 504 {
 		t.Fatalf("status %d, want 504: %s", resp.StatusCode(), body)
 	}

@@ -29,6 +29,15 @@ type endpoint struct {
 	stream bool
 }
 
+// wire is the wire format of the endpoint's own bodies and streams: the
+// Responses API for /v1/responses, else the endpoint's format.
+func (ep endpoint) wire() config.Format {
+	if ep.kind == kindResponses {
+		return config.FormatResponses
+	}
+	return ep.format
+}
+
 // parseEndpoint maps a method and path to an endpoint. The /v1 prefix is optional
 // for OpenAI and Anthropic paths, since some tools are configured without it.
 func parseEndpoint(method, path []byte) (endpoint, bool) {

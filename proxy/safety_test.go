@@ -93,7 +93,13 @@ func TestMissingKeyIs401NamingTheProvider(t *testing.T) {
 	if n := len(up.requests()); n != 0 {
 		t.Errorf("upstream called %d times without a key", n)
 	}
-	// The client's own key is the last resort.
+	// The client's own key is the last resort, where client_keys allows it.
+	yes := true
+	cfg2 := testConfig(up, "")
+	if p, ok := cfg2.Provider("ant"); ok {
+		p.KeyEnv, p.ClientKeys = "GATEHOUSE_TEST_NO_SUCH_KEY", &yes
+	}
+	p.Reload(cfg2)
 	resp, _ = p.do(t, "POST", "/v1/messages", []byte(`{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}`), "x-api-key", "sk-ant-own")
 	if resp.StatusCode() != 200 || up.last().headers["x-api-key"] != "sk-ant-own" {
 		t.Errorf("client key not used as last resort: status %d, key %q", resp.StatusCode(), up.last().headers["x-api-key"])
@@ -187,10 +193,12 @@ func TestHealthPauseAndNotImplementedPairs(t *testing.T) {
 		t.Errorf("paused: %d %s", resp.StatusCode(), body)
 	}
 	p.SetPaused(false)
-	// The Responses API goes only to OpenAI-format providers.
+	// The Responses API goes only to OpenAI-format providers: a 400 clients do
+	// not retry (issue 19.9; Codex retried a 501 30 times).
 	resp, body = p.do(t, "POST", "/v1/responses", []byte(`{"model":"ant/claude-sonnet-4-5","input":"hi"}`))
-	if resp.StatusCode() != 501 || !strings.Contains(string(body), "ant speaks anthropic") {
-		t.Errorf("responses to anthropic: %d %s", resp.StatusCode(), body)
+	if resp.StatusCode() != 400 || !strings.Contains(string(body), "ant speaks anthropic") ||
+		!strings.Contains(string(body), "openai-format provider") || string(resp.Header.Peek("x-should-retry")) != "false" {
+		t.Errorf("responses to anthropic: %d (x-should-retry %q) %s", resp.StatusCode(), resp.Header.Peek("x-should-retry"), body)
 	}
 	resp, body = p.do(t, "POST", "/v1/responses", []byte(`{"model":"gpt-4.1","input":"hi"}`))
 	if resp.StatusCode() != 200 || up.last().path != "/v1/responses" {

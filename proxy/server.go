@@ -48,7 +48,8 @@ type Server struct {
 	circuits circuits
 	models   modelCache
 
-	ln       net.Listener
+	ln       atomic.Pointer[net.Listener]
+	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
 	baseCtx  context.Context // cancelled when shutdown's grace period is over
 	cancel   context.CancelFunc
 	streamMu sync.Mutex
@@ -77,9 +78,10 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		WriteTimeout:                 0, // streams have no total limit
 		IdleTimeout:                  2 * time.Minute,
 		ReadBufferSize:               16 << 10,
-		// The handler answers oversized bodies in the client's format; this is
-		// only the hard stop for bodies far beyond the configured limit.
-		MaxRequestBodySize: int(max(cfg.MaxBodyBytes, 32<<20)) * 2,
+		// The handler answers bodies over max_body_bytes in the client's format;
+		// this is only the hard stop, fixed at start, so it is the ceiling the
+		// setting may reach by a reload (issue 19.9).
+		MaxRequestBodySize: config.MaxBodyCeiling + 1,
 		CloseOnShutdown:    true,
 		Logger:             fasthttpLogger{s.log},
 	}
@@ -101,7 +103,7 @@ func (s *Server) Paused() bool { return s.paused.Load() }
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.ln = ln
+	s.ln.Store(&ln)
 	if err := s.srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -110,10 +112,11 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Addr is the address the server listens on ("" before Serve).
 func (s *Server) Addr() string {
-	if s.ln == nil {
+	ln := s.ln.Load()
+	if ln == nil {
 		return ""
 	}
-	return s.ln.Addr().String()
+	return (*ln).Addr().String()
 }
 
 // Shutdown stops accepting connections and lets calls in flight finish until
@@ -167,6 +170,7 @@ var (
 )
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	defer s.recoverRequest(ctx)
 	cfg := s.cfg.Load()
 	path := ctx.Path()
 	ep, known := parseEndpoint(ctx.Method(), path)

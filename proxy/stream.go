@@ -33,7 +33,6 @@ type streamState struct {
 	parse    *sse.Reader         // re-parses translated output for acc
 	outBuf   bytes.Buffer        // feeds parse
 	events   []byte              // raw client-format events for the record
-	sawEnd   bool                // the upstream sent its format's end marker
 	upFormat config.Format
 }
 
@@ -45,25 +44,29 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 	st := &streamState{
 		c: c, t: t, resp: resp, same: p.Format == c.ep.format, upFormat: p.Format,
 		reader: sse.NewReader(resp.BodyStream(), sse.DefaultMaxEvent),
-		acc:    codec.NewAccumulator(c.ep.format),
+		acc:    codec.NewAccumulator(c.ep.wire()),
 	}
 	st.body, _ = resp.BodyStream().(fasthttp.ReadCloserWithError)
 	if st.same {
-		st.usage = codec.NewUsageTracker(p.Format)
+		st.usage = codec.NewUsageTracker(c.ep.wire())
 	} else {
 		st.tr = codec.NewStream(p.Format, c.ep.format, info)
 		st.parse = sse.NewReader(&st.outBuf, sse.DefaultMaxEvent)
 	}
+	// No pooled object is touched after its release (issue 19.9).
+	status := resp.StatusCode()
 	// Buffer keep-alives until the first data event: it decides retry or commit.
 	for i := 0; ; i++ {
 		ev, err := st.reader.Next()
 		if err != nil {
+			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
-			class := ClassReset
+			class, retry := ClassReset, true
 			if !errors.Is(err, io.EOF) {
 				class = classifyError(err, true)
+				retry = c.retryable(class, err)
 			}
-			return attemptResult{retryable: true, class: class, status: resp.StatusCode(),
+			return attemptResult{retryable: retry, class: class, status: status,
 				msg: fmt.Sprintf("%s: the stream ended before its first event: %v", p.Name, err)}
 		}
 		st.pending = append(st.pending, copyEvent(ev))
@@ -72,6 +75,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 			continue
 		}
 		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
+			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
 			return attemptResult{
 				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),
@@ -83,7 +87,9 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		break
 	}
 	st.att = *att
-	status := resp.StatusCode()
+	// From here the stream writer owns the connection and notices a hang-up
+	// itself (a failed flush).
+	c.up.unbind()
 	// The stream writer starts on its own goroutine at once: nothing here may
 	// touch st, resp or the record after this call.
 	c.commitStream(st)
@@ -126,15 +132,15 @@ func (st *streamState) run(w *bufio.Writer) {
 	defer fasthttp.ReleaseResponse(st.resp)
 	var out []byte
 	first := true
+	defer st.recoverStream(w, func(b []byte) error { return st.write(w, b, &first) })
 	emit := func(ev sse.Event) error {
 		out = out[:0]
 		var err error
 		if st.same {
 			st.usage.Observe(ev)
-			st.noteEnd(ev)
+			st.acc.Add(ev)
 			out = append(out, ev.Raw...)
 		} else {
-			st.noteEnd(ev)
 			if out, err = st.tr.Event(out, ev); err != nil {
 				return fmt.Errorf("translating a %s event: %w", st.upFormat, err)
 			}
@@ -201,7 +207,7 @@ func (st *streamState) capture(b []byte) {
 		st.c.rec.EventsTruncated = true
 	}
 	if st.same {
-		return // same format: noteEnd fed the upstream event to the accumulator
+		return // same format: emit fed the upstream event to the accumulator
 	}
 	st.outBuf.Write(b)
 	for {
@@ -213,24 +219,14 @@ func (st *streamState) capture(b []byte) {
 	}
 }
 
-// noteEnd remembers whether the upstream sent its format's end marker, and feeds
-// same-format events to the accumulator.
-func (st *streamState) noteEnd(ev sse.Event) {
+// ended reports whether the upstream stream ended properly (its format's end
+// marker, or an in-band error): a stream that stops without one was cut, even
+// on a clean EOF, and the client must not see a clean end (issue 19.3).
+func (st *streamState) ended() bool {
 	if st.same {
-		st.acc.Add(ev)
+		return st.usage.Ended()
 	}
-	switch st.upFormat {
-	case config.FormatOpenAI:
-		if sse.IsDone(ev.Data) {
-			st.sawEnd = true
-		}
-	case config.FormatAnthropic:
-		if bytes.Equal(ev.Name, []byte("message_stop")) {
-			st.sawEnd = true
-		}
-	default:
-		st.sawEnd = true // Gemini streams end with the connection
-	}
+	return st.tr.Ended()
 }
 
 // end closes the client's stream and records the call. err is nil for a clean
@@ -248,9 +244,9 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 		st.att.Class = ClassClientCancelled
 		st.att.Error = err.Error()
 		rec.Error = err.Error()
-	case err == nil && (st.sawEnd || !st.same):
-		// A translator closes the client's stream properly even when the
-		// upstream ended without its marker.
+	case err == nil && st.ended():
+		// The translator closes the client's stream in its format (closing
+		// blocks, message_stop, [DONE]).
 		if !st.same {
 			tail := st.tr.End(nil)
 			if werr := st.write(w, tail, &first); werr != nil {
@@ -272,7 +268,7 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 		}
 		status := failStatus(class)
 		msg := fmt.Sprintf("%s: the stream broke after it had started: %v", st.t.provider.Name, err)
-		_ = st.write(w, codec.StreamErrorEvent(c.ep.format, status, msg), &first)
+		_ = st.write(w, codec.StreamErrorEvent(c.ep.wire(), status, msg), &first)
 		rec.Outcome = OutcomePartial
 		rec.Error = msg
 		st.att.Class = class

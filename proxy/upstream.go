@@ -105,17 +105,23 @@ func (s *Server) dial(addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &timedConn{Conn: c, s: s}, nil
+	tc := &timedConn{Conn: c, s: s}
+	s.conns.Store(connKey(c), tc)
+	return tc, nil
 }
 
 // timedConn enforces the first-byte and idle timeouts on each read: after the
 // request is written, the next read may wait first_byte_timeout; every later read
 // may wait idle_timeout. Streams thus have no total limit, only a silence limit.
+// A request with a timeout of its own (a non-streaming call's response_timeout)
+// sets a whole-response deadline through SetReadDeadline: it replaces
+// first_byte_timeout and caps every later read.
 type timedConn struct {
 	net.Conn
 	s             *Server
 	awaitingFirst atomic.Bool
-	gotFirst      atomic.Bool // a byte arrived since the last request was written
+	gotFirst      atomic.Bool  // a byte arrived since the last request was written
+	outer         atomic.Int64 // the request's own deadline in Unix ns, 0: none
 }
 
 func (c *timedConn) Write(b []byte) (int, error) {
@@ -124,15 +130,39 @@ func (c *timedConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
+// SetReadDeadline records fasthttp's per-request deadline; Read applies it.
+func (c *timedConn) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	c.outer.Store(ns)
+	return nil
+}
+
+// Close unregisters the connection (see upstreamConn) and closes it.
+func (c *timedConn) Close() error {
+	c.s.conns.Delete(connKey(c.Conn))
+	return c.Conn.Close()
+}
+
 func (c *timedConn) Read(b []byte) (int, error) {
 	r := &c.s.cfg.Load().Retry
+	first := c.awaitingFirst.Load()
 	d := r.IdleTimeout.Duration
-	if c.awaitingFirst.Load() {
+	if first {
 		d = r.FirstByteTimeout.Duration
 	}
+	var deadline time.Time
 	if d > 0 {
-		_ = c.Conn.SetReadDeadline(time.Now().Add(d))
+		deadline = time.Now().Add(d)
 	}
+	if ns := c.outer.Load(); ns != 0 {
+		if o := time.Unix(0, ns); first || deadline.IsZero() || o.Before(deadline) {
+			deadline = o
+		}
+	}
+	_ = c.Conn.SetReadDeadline(deadline)
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.awaitingFirst.Store(false)

@@ -17,8 +17,8 @@ import (
 
 // runOnUI runs f on the UI thread. Tests replace it with a queue they drain on
 // the test goroutine, because Fyne's test driver runs fyne.Do at once on the
-// calling goroutine.
-var runOnUI = fyne.Do
+// calling goroutine. A panic in f is logged, not fatal (guard).
+var runOnUI = func(f func()) { fyne.Do(guard("ui callback", f)) }
 
 // App is the desktop app: one window with a tab per screen, the tray menu, and
 // the background work that keeps them current.
@@ -50,6 +50,10 @@ type App struct {
 	stop       chan struct{}
 	cancelFeed func()
 }
+
+// AppID is the desktop app's unique ID (preferences, notifications, the tray,
+// the login items); FyneApp.toml holds the same.
+const AppID = "io.github.gatehouse.gatehouse"
 
 // The names of the tabs, in order.
 const (

@@ -1,5 +1,6 @@
 // Package codec translates between the wire formats Gatehouse speaks: OpenAI Chat
-// Completions, Anthropic Messages and Gemini generateContent. Translation goes
+// Completions, the OpenAI Responses API, Anthropic Messages and Gemini
+// generateContent. Translation goes
 // through one canonical model; every function here is pure (bytes in, bytes out,
 // explicit per-stream state) so that the I/O stays in package proxy.
 package codec
@@ -65,6 +66,10 @@ type RequestInfo struct {
 	// IncludeUsage is true when an OpenAI client asked for
 	// stream_options.include_usage: the usage chunk reaches it only then.
 	IncludeUsage bool
+	// custom names a Responses client's custom (free-form) tools, offered to
+	// the target as functions taking {"input": string}; their calls go back
+	// to the client as custom_tool_call items.
+	custom map[string]bool
 }
 
 // Request translates a request body from the client's format to the target's.
@@ -78,8 +83,11 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not a JSON object"))
 	}
 	var req *chatRequest
+	var custom map[string]bool
 	var err error
 	switch from {
+	case config.FormatResponses:
+		req, custom, err = decodeResponsesRequest(r)
 	case config.FormatAnthropic:
 		req, err = decodeAnthropicRequest(r)
 	case config.FormatGemini:
@@ -90,7 +98,7 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 	if err != nil {
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, err)
 	}
-	info := RequestInfo{ClientModel: req.Model, IncludeUsage: req.IncludeUsage}
+	info := RequestInfo{ClientModel: req.Model, IncludeUsage: req.IncludeUsage, custom: custom}
 	if from == config.FormatGemini {
 		info.IncludeUsage = true // Gemini streams always carry usageMetadata
 	}
@@ -104,7 +112,10 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 		req.Stream = true
 	}
 	fillToolNames(req)
+	fitTarget(req, to, opt.Model)
 	switch to {
+	case config.FormatResponses:
+		return encodeResponsesRequest(req, opt), info, nil
 	case config.FormatAnthropic:
 		return encodeAnthropicRequest(req, opt), info, nil
 	case config.FormatGemini:
@@ -120,16 +131,18 @@ func Response(from, to config.Format, body []byte, info RequestInfo) ([]byte, Us
 	if err != nil {
 		return nil, UnknownUsage(), fmt.Errorf("read %s response: %w", from, err)
 	}
-	return encodeResponse(nil, to, r, info.ClientModel), r.Usage, nil
+	return encodeResponse(nil, to, r, info.ClientModel, info.custom), r.Usage, nil
 }
 
 // Stream translates one response stream, event by event. It is not safe for
 // concurrent use; make one per call.
 type Stream struct {
+	from  config.Format
 	dec   streamDecoder
 	enc   streamEncoder
 	evs   []event
 	usage Usage
+	ended bool
 }
 
 // streamEncoder writes canonical events in the client's format.
@@ -140,8 +153,10 @@ type streamEncoder interface {
 
 // NewStream returns a translator of a from-format stream into a to-format stream.
 func NewStream(from, to config.Format, info RequestInfo) *Stream {
-	s := &Stream{dec: newDecoder(from), usage: UnknownUsage()}
+	s := &Stream{from: from, dec: newDecoder(from), usage: UnknownUsage()}
 	switch to {
+	case config.FormatResponses:
+		s.enc = newResponsesEncoder(info)
 	case config.FormatAnthropic:
 		s.enc = &anthropicEncoder{info: info, usage: UnknownUsage()}
 	case config.FormatGemini:
@@ -161,6 +176,7 @@ func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	s.ended = s.ended || endsStream(s.from, s.evs)
 	for i := range s.evs {
 		if s.evs[i].kind == evUsage {
 			s.usage = mergeUsage(s.usage, s.evs[i].usage)
@@ -169,6 +185,11 @@ func (s *Stream) Event(dst []byte, ev sse.Event) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// Ended reports whether the upstream stream has ended properly: its format's
+// end marker or an in-band error came (see endsStream). When it has not, a
+// stream that stops was cut, and End must not be used to fake a clean end.
+func (s *Stream) Ended() bool { return s.ended }
 
 // End appends what properly closes the client's stream after the upstream stream
 // ended cleanly (closing blocks, final message_delta/message_stop, [DONE]). It

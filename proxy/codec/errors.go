@@ -50,11 +50,15 @@ func ErrorBody(f config.Format, status int, msg, code string) []byte {
 // StreamErrorEvent returns the in-band error event that ends a stream in format f,
 // for when the response status has already been sent: Anthropic "event: error",
 // OpenAI a final data line with an error object (and no [DONE]), Gemini a data
-// frame with a google.rpc.Status error.
+// frame with a google.rpc.Status error, Responses "event: error" then
+// response.failed.
 func StreamErrorEvent(f config.Format, status int, msg string) []byte {
 	body := ErrorBody(f, status, msg, "")
 	var b []byte
 	switch f {
+	case config.FormatResponses:
+		// The SDKs raise on "event: error"; Codex waits for response.failed.
+		return newResponsesEncoder(RequestInfo{}).fail(nil, status, msg)
 	case config.FormatAnthropic:
 		b = append(b, "event: error\ndata: "...)
 		b = append(b, body...)
@@ -69,78 +73,6 @@ func StreamErrorEvent(f config.Format, status int, msg string) []byte {
 		b = append(b, "\n\n"...)
 	}
 	return b
-}
-
-func openAIErrorType(status int) string {
-	switch {
-	case status == 401:
-		return "authentication_error"
-	case status == 403:
-		return "permission_error"
-	case status == 404:
-		return "not_found_error"
-	case status == 429:
-		return "rate_limit_error"
-	case status == 503 || status == 529:
-		return "service_unavailable_error"
-	case status == 504:
-		return "timeout_error"
-	case status >= 500:
-		return "server_error"
-	}
-	return "invalid_request_error"
-}
-
-func anthropicErrorType(status int) string {
-	switch status {
-	case 401:
-		return "authentication_error"
-	case 402:
-		return "billing_error"
-	case 403:
-		return "permission_error"
-	case 404:
-		return "not_found_error"
-	case 413:
-		return "request_too_large"
-	case 429:
-		return "rate_limit_error"
-	case 503, 529:
-		return "overloaded_error"
-	case 504:
-		return "timeout_error"
-	}
-	if status >= 500 {
-		return "api_error"
-	}
-	return "invalid_request_error"
-}
-
-func geminiErrorStatus(status int) string {
-	switch status {
-	case 400, 413, 422:
-		return "INVALID_ARGUMENT"
-	case 401:
-		return "UNAUTHENTICATED"
-	case 403:
-		return "PERMISSION_DENIED"
-	case 404:
-		return "NOT_FOUND"
-	case 409:
-		return "ABORTED"
-	case 429:
-		return "RESOURCE_EXHAUSTED"
-	case 501:
-		return "UNIMPLEMENTED"
-	case 502, 503, 529:
-		return "UNAVAILABLE"
-	case 504:
-		return "DEADLINE_EXCEEDED"
-	}
-	if status >= 500 {
-		return "INTERNAL"
-	}
-	return "FAILED_PRECONDITION"
 }
 
 // ErrorMessage extracts the human message from an error body of any provider
@@ -201,4 +133,35 @@ func errorCode(body []byte) string {
 		}
 	}
 	return ""
+}
+
+// statusFromErrorType gives the HTTP status an error type stands for, in any
+// format's vocabulary (Anthropic error.type, OpenAI error.type or code, Gemini
+// status); 0 when the type is not known.
+func statusFromErrorType(t string) int {
+	switch t {
+	case "invalid_request_error", "INVALID_ARGUMENT", "FAILED_PRECONDITION":
+		return 400
+	case "authentication_error", "invalid_api_key", "UNAUTHENTICATED":
+		return 401
+	case "billing_error", "insufficient_quota":
+		return 402
+	case "permission_error", "PERMISSION_DENIED":
+		return 403
+	case "not_found_error", "model_not_found", "NOT_FOUND":
+		return 404
+	case "request_too_large":
+		return 413
+	case "rate_limit_error", "rate_limit_exceeded", "tokens", "requests", "RESOURCE_EXHAUSTED":
+		return 429
+	case "api_error", "server_error", "INTERNAL":
+		return 500
+	case "service_unavailable_error", "server_is_overloaded", "UNAVAILABLE":
+		return 503
+	case "timeout_error", "DEADLINE_EXCEEDED":
+		return 504
+	case "overloaded_error":
+		return 529
+	}
+	return 0
 }

@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -14,18 +13,17 @@ import (
 // event order (validStream) whatever the upstream sent.
 
 func seedFiles(f *testing.F, pattern string) {
-	files, _ := filepath.Glob(pattern)
-	for _, p := range files {
+	for _, p := range fixtures(pattern) {
 		f.Add(uint8(0), uint8(0), readFile(f, p))
 	}
 }
 
 func pickFormats(a, b uint8) (config.Format, config.Format) {
-	return formats[int(a)%3], formats[int(b)%3]
+	return formats[int(a)%len(formats)], formats[int(b)%len(formats)]
 }
 
 func FuzzRequest(f *testing.F) {
-	seedFiles(f, "testdata/*/request_*.json")
+	seedFiles(f, "request_*.json")
 	f.Fuzz(func(t *testing.T, a, b uint8, body []byte) {
 		from, to := pickFormats(a, b)
 		out, _, err := Request(from, to, body, RequestOptions{Model: "m", DefaultMaxTokens: 100, Stream: a&4 != 0})
@@ -42,7 +40,7 @@ func FuzzRequest(f *testing.F) {
 }
 
 func FuzzResponse(f *testing.F) {
-	seedFiles(f, "testdata/*/response_*.json")
+	seedFiles(f, "response_*.json")
 	f.Fuzz(func(t *testing.T, a, b uint8, body []byte) {
 		from, to := pickFormats(a, b)
 		out, _, err := Response(from, to, body, RequestInfo{})
@@ -58,12 +56,11 @@ func FuzzResponse(f *testing.F) {
 // FuzzStream translates arbitrary streams: each line of the input that parses
 // as SSE is an upstream event.
 func FuzzStream(f *testing.F) {
-	seedFiles(f, "testdata/*/stream_*.sse")
-	seedFiles(f, "testdata/compat/*.sse")
+	seedFiles(f, "*.sse")
 	f.Fuzz(func(t *testing.T, a, b uint8, upstream []byte) {
 		from, to := pickFormats(a, b)
 		if from == to {
-			to = formats[(int(b)+1)%3]
+			to = formats[(int(b)+1)%len(formats)]
 		}
 		s := NewStream(from, to, RequestInfo{ClientModel: "m", IncludeUsage: a&8 != 0})
 		acc := NewAccumulator(from)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,12 +66,34 @@ func readFile(tb testing.TB, path string) []byte {
 // formatOfFixture returns the wire format of a testdata file by its folder.
 func formatOfFixture(path string) config.Format {
 	switch filepath.Base(filepath.Dir(path)) {
+	case "responses":
+		return config.FormatResponses
 	case "anthropic":
 		return config.FormatAnthropic
 	case "gemini":
 		return config.FormatGemini
 	}
 	return config.FormatOpenAI
+}
+
+// responsesFixtures is where the Responses API fixtures live: the proxy's tree,
+// shared rather than copied.
+const responsesFixtures = "../testdata/openai/responses/"
+
+// fixtures globs pattern (e.g. "stream_*.sse") in every format's fixtures.
+func fixtures(pattern string) []string {
+	files, _ := filepath.Glob("testdata/*/" + pattern)
+	more, _ := filepath.Glob(responsesFixtures + pattern)
+	return append(files, more...)
+}
+
+// fixtureName names a fixture in golden files and subtests: "openai/stream_text".
+func fixtureName(path string) string {
+	path = strings.TrimSuffix(path, filepath.Ext(path))
+	if rest, ok := strings.CutPrefix(path, responsesFixtures); ok {
+		return "responses/" + rest
+	}
+	return strings.TrimPrefix(path, "testdata/")
 }
 
 // indentJSON pretty-prints a JSON body for readable golden files; it fails the

@@ -55,6 +55,42 @@ func splitCallID(id string) (geminiID, sig string) {
 	return id, sig
 }
 
+// A thoughtSignature on a plain text part must come back on that part
+// (MAPPING.md §5), and text has no id to carry it. It travels to the client as
+// a thinking block holding only the marked signature, right after the text;
+// clients that echo thinking blocks (Anthropic, Responses reasoning items)
+// bring it back, and the Gemini encoder puts it on the text before it. Other
+// targets drop it: it is not their signature.
+const textSigMarker = "gemini_text_sig:"
+
+// textSignature returns the Gemini signature a thinking part carries for the
+// text before it, if it is one.
+func textSignature(p *Part) (string, bool) {
+	if p.Kind != PartThinking {
+		return "", false
+	}
+	return strings.CutPrefix(p.Signature, textSigMarker)
+}
+
+// attachTextSignatures moves each marked text signature onto the text part
+// before it in the same message.
+func attachTextSignatures(msgs []Message) {
+	for _, m := range msgs {
+		for i := range m.Parts {
+			sig, ok := textSignature(&m.Parts[i])
+			if !ok {
+				continue
+			}
+			for j := i - 1; j >= 0; j-- {
+				if m.Parts[j].Kind == PartText {
+					m.Parts[j].Signature = sig
+					break
+				}
+			}
+		}
+	}
+}
+
 func sanitizeID(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s) && b.Len() < 40; i++ {

@@ -11,6 +11,10 @@ import (
 // It reads only the usage object: it runs on every pass-through response.
 func UsageFromResponse(f config.Format, body []byte) Usage {
 	switch f {
+	case config.FormatResponses:
+		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+			return usageFromResponses(u)
+		}
 	case config.FormatAnthropic:
 		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
 			return usageFromAnthropic(u)
@@ -32,15 +36,20 @@ func UsageFromResponse(f config.Format, body []byte) Usage {
 // chunk, Gemini's usageMetadata (last wins). The zero value is not ready: use
 // NewUsageTracker. It is not safe for concurrent use.
 type UsageTracker struct {
+	f     config.Format
 	dec   streamDecoder
 	evs   []event
 	usage Usage
+	ended bool
 }
 
 // NewUsageTracker returns a tracker for a stream of format f.
 func NewUsageTracker(f config.Format) *UsageTracker {
-	return &UsageTracker{dec: newDecoder(f), usage: UnknownUsage()}
+	return &UsageTracker{f: f, dec: newDecoder(f), usage: UnknownUsage()}
 }
+
+// Ended reports whether the stream has ended properly (see Stream.Ended).
+func (t *UsageTracker) Ended() bool { return t.ended }
 
 // Observe reads one event. Events it cannot parse are ignored.
 func (t *UsageTracker) Observe(ev sse.Event) {
@@ -49,6 +58,7 @@ func (t *UsageTracker) Observe(ev sse.Event) {
 	if err != nil {
 		return
 	}
+	t.ended = t.ended || endsStream(t.f, t.evs)
 	for i := range t.evs {
 		if t.evs[i].kind == evUsage {
 			t.usage = mergeUsage(t.usage, t.evs[i].usage)
@@ -115,5 +125,5 @@ func (a *Accumulator) Body() []byte {
 	if !a.b.seen {
 		return nil
 	}
-	return encodeResponse(nil, a.f, &a.b.resp, "")
+	return encodeResponse(nil, a.f, &a.b.resp, "", nil)
 }

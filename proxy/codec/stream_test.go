@@ -110,6 +110,7 @@ func TestMidStreamErrorBecomesClientError(t *testing.T) {
 		{"testdata/anthropic/stream_error_overloaded.sse", ant},
 		{"testdata/openai/stream_midstream_error.sse", oai},
 		{"testdata/gemini/stream_midstream_error.sse", gem},
+		{responsesFixtures + "stream_failed.sse", config.FormatResponses},
 	}
 	for _, tt := range tests {
 		for _, to := range formats {
@@ -128,12 +129,16 @@ func TestMidStreamErrorBecomesClientError(t *testing.T) {
 					if string(last.Name) != "error" || gjson.GetBytes(last.Data, "error.type").String() == "" {
 						t.Errorf("last event got %s %s, want an error event", last.Name, last.Data)
 					}
+				case config.FormatResponses:
+					if string(last.Name) != "response.failed" || gjson.GetBytes(last.Data, "response.error.message").String() == "" {
+						t.Errorf("last event got %s %s, want response.failed with the error", last.Name, last.Data)
+					}
 				default:
 					if !gjson.GetBytes(last.Data, "error.message").Exists() {
 						t.Errorf("last event got %s, want an error object", last.Data)
 					}
 				}
-				if strings.Contains(string(out), "[DONE]") || strings.Contains(string(out), "message_stop") {
+				if strings.Contains(string(out), "[DONE]") || strings.Contains(string(out), "message_stop") || strings.Contains(string(out), "response.completed") {
 					t.Errorf("a failed stream ends as if clean:\n%s", out)
 				}
 			})
@@ -157,8 +162,9 @@ func TestThinkingThenTextBlocksInOrder(t *testing.T) {
 			types = append(types, gjson.GetBytes(ev.Data, "content_block.type").String())
 		}
 	}
-	if strings.Join(types, ",") != "thinking,text" {
-		t.Errorf("blocks got %v, want thinking then text", types)
+	// The last block carries the text part's thoughtSignature back (textsig_test.go).
+	if strings.Join(types, ",") != "thinking,text,thinking" {
+		t.Errorf("blocks got %v, want thinking, text, then the text's signature", types)
 	}
 	// Anthropic thinking with its signature reaches an OpenAI client as reasoning_content.
 	out = translateStream(t, ant, oai, readFile(t, "testdata/anthropic/stream_thinking.sse"), RequestInfo{})

@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
@@ -31,6 +32,8 @@ func validStream(f config.Format, out []byte) error {
 		}
 	}
 	switch f {
+	case config.FormatResponses:
+		return validResponses(evs)
 	case config.FormatAnthropic:
 		return validAnthropic(evs)
 	case config.FormatGemini:
@@ -204,6 +207,97 @@ func validGemini(evs []sse.Event, raw []byte) error {
 	}
 	if !finished {
 		return fmt.Errorf("stream has no final chunk")
+	}
+	return nil
+}
+
+// validResponses checks a Responses stream the way the SDKs and Codex read it:
+// every event's name is its type, sequence numbers count up from 0, it opens
+// with response.created and response.in_progress, each output item is added
+// in order, gets deltas only while open and is done before the end, and the
+// stream ends with exactly one of response.completed, response.incomplete or
+// response.failed (after an error event), whose output lists every item.
+func validResponses(evs []sse.Event) error {
+	var seq int64
+	added, done := 0, map[int64]bool{}
+	ids := map[int64]string{}
+	end := ""
+	for i, ev := range evs {
+		if ev.Comment {
+			continue
+		}
+		name := string(ev.Name)
+		r := gjson.ParseBytes(ev.Data)
+		if t := r.Get("type").String(); t != name {
+			return fmt.Errorf("event %d: name %q but type %q", i, name, t)
+		}
+		if end != "" {
+			return fmt.Errorf("event %d: %s after %s", i, name, end)
+		}
+		if n := r.Get("sequence_number").Int(); n != seq {
+			return fmt.Errorf("event %d: sequence_number %d, want %d", i, n, seq)
+		}
+		seq++
+		switch {
+		case seq == 1 && name != "response.created", seq == 2 && name != "response.in_progress" && name != "error":
+			return fmt.Errorf("event %d: %s where the stream must open with response.created, response.in_progress", i, name)
+		}
+		idx := r.Get("output_index").Int()
+		switch name {
+		case "response.created", "response.in_progress":
+			if !strings.HasPrefix(r.Get("response.id").String(), "resp_") {
+				return fmt.Errorf("event %d: response id %q", i, r.Get("response.id"))
+			}
+		case "response.output_item.added":
+			if idx != int64(added) {
+				return fmt.Errorf("event %d: item added at %d, want %d", i, idx, added)
+			}
+			ids[idx] = r.Get("item.id").String()
+			added++
+		case "response.output_item.done":
+			if idx >= int64(added) || done[idx] || r.Get("item.id").String() != ids[idx] {
+				return fmt.Errorf("event %d: done for item %d (added %d, already done %v)", i, idx, added, done[idx])
+			}
+			if r.Get("item.status").Exists() && r.Get("item.status").String() != "completed" {
+				return fmt.Errorf("event %d: done item with status %s", i, r.Get("item.status"))
+			}
+			if r.Get("item.type").String() == "function_call" && !gjson.Valid(r.Get("item.arguments").String()) {
+				return fmt.Errorf("event %d: function_call arguments are not JSON: %s", i, r.Get("item.arguments"))
+			}
+			done[idx] = true
+		case "error":
+			if !r.Get("message").Exists() {
+				return fmt.Errorf("event %d: error without message", i)
+			}
+			continue
+		case "response.completed", "response.incomplete", "response.failed":
+			end = name
+			out := r.Get("response.output").Array()
+			if name != "response.failed" {
+				if len(done) != added || len(out) != added {
+					return fmt.Errorf("event %d: %s with %d items added, %d done, %d in output", i, name, added, len(done), len(out))
+				}
+				if !r.Get("response.usage").IsObject() {
+					return fmt.Errorf("event %d: %s without usage", i, name)
+				}
+			}
+			for j, it := range out {
+				if it.Get("id").String() != ids[int64(j)] {
+					return fmt.Errorf("event %d: output[%d] id %q, streamed as %q", i, j, it.Get("id"), ids[int64(j)])
+				}
+			}
+			continue
+		default:
+			if !strings.HasPrefix(name, "response.") {
+				return fmt.Errorf("event %d: unknown event %q", i, name)
+			}
+			if idx >= int64(added) || done[idx] || r.Get("item_id").String() != ids[idx] {
+				return fmt.Errorf("event %d: %s for item %d (added %d, done %v)", i, name, idx, added, done[idx])
+			}
+		}
+	}
+	if end == "" {
+		return fmt.Errorf("stream ends without response.completed, .incomplete or .failed")
 	}
 	return nil
 }

@@ -29,12 +29,22 @@ const (
 	FormatOpenAI    Format = "openai"    // OpenAI Chat Completions and every OpenAI-compatible server
 	FormatAnthropic Format = "anthropic" // Anthropic Messages
 	FormatGemini    Format = "gemini"    // Gemini generateContent
+	// FormatResponses is the OpenAI Responses API (/v1/responses). It is not a
+	// provider format: an openai-format provider serves it when its Responses
+	// field or api = "responses" says so (see Provider.WireFormat).
+	FormatResponses Format = "responses"
 )
 
-// Valid reports whether f is one of the known formats.
+// Valid reports whether f is one of the provider formats (openai, anthropic,
+// gemini).
 func (f Format) Valid() bool {
 	return f == FormatOpenAI || f == FormatAnthropic || f == FormatGemini
 }
+
+// MaxBodyCeiling is the largest max_body_bytes: the proxy's hard limit on a
+// request body, fixed when it starts, so that a reload may raise the setting
+// up to it.
+const MaxBodyCeiling = 256 << 20
 
 // DefaultListen is the address Gatehouse listens on when nothing else is set.
 const DefaultListen = "127.0.0.1:8765"
@@ -99,13 +109,24 @@ type Retry struct {
 	// OnStatus lists upstream statuses that are retried.
 	// Default 408, 429, 500, 502, 503, 504, 529.
 	OnStatus []int `toml:"on_status"`
-	// FirstByteTimeout bounds request sent → first response byte. Default 60s.
+	// FirstByteTimeout bounds request sent → first response byte of a stream
+	// (the first event). Default 60s; "0s" turns it off.
 	FirstByteTimeout Duration `toml:"first_byte_timeout"`
+	// ResponseTimeout bounds a whole non-streaming call (request sent → last
+	// body byte): reasoning models legitimately take minutes before the first
+	// byte. Default 10m; "0s" turns it off.
+	ResponseTimeout Duration `toml:"response_timeout"`
 	// IdleTimeout bounds the silence between two reads of a response body, streams
-	// included; there is no total limit. Default 120s.
+	// included; streams have no total limit. Default 120s; "0s" turns it off.
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// RetryTimeouts re-sends a call that timed out after its request was
+	// written (the model may be working on it, and each try is billed). Default
+	// false: such a call is answered 504 at once. Failures before the request
+	// was written (refused, DNS, TLS, dial timeouts) are always retried.
+	RetryTimeouts bool `toml:"retry_timeouts"`
 	// CircuitFailures consecutive retryable failures open a provider's circuit for
-	// CircuitCooldown, after which one probe is let through. Defaults 5 and 30s.
+	// CircuitCooldown, after which one probe is let through. Defaults 5 and 30s;
+	// circuit_failures = 0 turns the breaker off.
 	CircuitFailures int      `toml:"circuit_failures"`
 	CircuitCooldown Duration `toml:"circuit_cooldown"`
 }
@@ -146,12 +167,19 @@ type Provider struct {
 	// BaseURL includes the API version segment; the proxy appends the endpoint path
 	// ("/chat/completions", "/messages", "/models/{model}:generateContent").
 	BaseURL string `toml:"base_url"`
-	// Models are globs (path.Match syntax) routed here when the model has no prefix.
+	// Models are globs routed here when the model has no prefix: '*' matches any
+	// run of characters (slashes included), '?' one; see ValidGlob.
 	Models []string `toml:"models"`
 	// KeyEnv names the environment variable used when the keychain has no key.
 	KeyEnv string `toml:"key_env"`
 	// NoKey marks a local server that needs no key (ollama, lmstudio).
 	NoKey bool `toml:"no_key"`
+	// ClientKeys lets a client's own key through to this provider when it has
+	// none of its own and the key came in this format's auth header (Bearer:
+	// openai, x-api-key: anthropic, x-goog-api-key or ?key=: gemini). Default
+	// true for the openai, anthropic and gemini presets, false for every other
+	// provider: an OpenAI key sent to an OpenAI-compatible third party is a leak.
+	ClientKeys *bool `toml:"client_keys"`
 	// Auth is how the key is sent: bearer, x-api-key, x-goog-api-key, api-key,
 	// header, basic, jwt or aksk. Default: from the format (see DefaultAuth).
 	Auth string `toml:"auth"`
@@ -166,6 +194,15 @@ type Provider struct {
 	Resource   string `toml:"resource"`
 	Deployment string `toml:"deployment"`
 	APIVersion string `toml:"api_version"`
+	// API is the endpoint model calls use on an openai-format provider: "chat"
+	// (Chat Completions, the default) or "responses" (the Responses API, for
+	// models that exist only there); Chat, Messages and Gemini clients are then
+	// translated to the Responses API. "responses" implies Responses.
+	API string `toml:"api"`
+	// Responses says the provider serves the Responses API (/responses) itself:
+	// Responses clients are passed through to it. When false they are translated
+	// to the provider's format. Default true for the openai preset, else false.
+	Responses *bool `toml:"responses"`
 
 	// Preset is true when the provider comes from the built-in presets (possibly
 	// overridden by the file).
@@ -202,6 +239,10 @@ type AuthOptions struct {
 	SignedHeaders       []string `toml:"signed_headers"`
 }
 
+// AcceptsClientKeys reports whether a client's own key may be sent to p (see
+// ClientKeys).
+func (p *Provider) AcceptsClientKeys() bool { return p.ClientKeys != nil && *p.ClientKeys }
+
 // DefaultAuth is the auth scheme a provider uses when it names none.
 func (p *Provider) DefaultAuth() string {
 	if p.Auth != "" {
@@ -219,6 +260,21 @@ func (p *Provider) DefaultAuth() string {
 	return "bearer"
 }
 
+// ServesResponses reports whether p serves the Responses API itself.
+func (p *Provider) ServesResponses() bool {
+	return p.Format == FormatOpenAI && (p.API == "responses" || (p.Responses != nil && *p.Responses))
+}
+
+// WireFormat is the format a model call from a client speaking f is sent to p
+// in: the Responses API when p serves it and the client speaks it or p's api
+// is "responses", else p's format.
+func (p *Provider) WireFormat(f Format) Format {
+	if p.Format == FormatOpenAI && (p.API == "responses" || (f == FormatResponses && p.ServesResponses())) {
+		return FormatResponses
+	}
+	return p.Format
+}
+
 // Route is a model alias with fallback targets.
 type Route struct {
 	// Model is the alias clients ask for.
@@ -230,54 +286,54 @@ type Route struct {
 // Default returns the built-in configuration: defaults and every preset.
 func Default() *Config {
 	c := &Config{}
-	c.applyDefaults()
+	c.applyDefaults(nil)
 	c.Providers = Presets()
 	return c
 }
 
-func (c *Config) applyDefaults() {
-	if c.Listen == "" {
+// applyDefaults fills the settings the file leaves out. A value the file sets
+// is kept as written, zero included, and checked by validate (issue 19.9: a
+// present "0" used to become the default silently). set nil: nothing is set.
+func (c *Config) applyDefaults(set func(key ...string) bool) {
+	unset := func(key ...string) bool { return set == nil || !set(key...) }
+	if unset("listen") {
 		c.Listen = DefaultListen
 	}
-	if c.MaxBodyBytes == 0 {
+	if unset("max_body_bytes") {
 		c.MaxBodyBytes = 32 << 20
 	}
-	if c.DefaultMaxTokens == 0 {
+	if unset("default_max_tokens") {
 		c.DefaultMaxTokens = 4096
 	}
 	r := &c.Retry
-	if r.Attempts == 0 {
+	dur := func(d *Duration, key string, v time.Duration) {
+		if unset("retry", key) {
+			d.Duration = v
+		}
+	}
+	if unset("retry", "attempts") {
 		r.Attempts = 3
 	}
-	if r.BaseDelay.Duration == 0 {
-		r.BaseDelay.Duration = 250 * time.Millisecond
-	}
-	if r.MaxDelay.Duration == 0 {
-		r.MaxDelay.Duration = 8 * time.Second
-	}
-	if r.OnStatus == nil {
+	dur(&r.BaseDelay, "base_delay", 250*time.Millisecond)
+	dur(&r.MaxDelay, "max_delay", 8*time.Second)
+	if unset("retry", "on_status") {
 		r.OnStatus = []int{408, 429, 500, 502, 503, 504, 529}
 	}
-	if r.FirstByteTimeout.Duration == 0 {
-		r.FirstByteTimeout.Duration = 60 * time.Second
-	}
-	if r.IdleTimeout.Duration == 0 {
-		r.IdleTimeout.Duration = 120 * time.Second
-	}
-	if r.CircuitFailures == 0 {
+	dur(&r.FirstByteTimeout, "first_byte_timeout", 60*time.Second)
+	dur(&r.ResponseTimeout, "response_timeout", 10*time.Minute)
+	dur(&r.IdleTimeout, "idle_timeout", 120*time.Second)
+	if unset("retry", "circuit_failures") {
 		r.CircuitFailures = 5
 	}
-	if r.CircuitCooldown.Duration == 0 {
-		r.CircuitCooldown.Duration = 30 * time.Second
-	}
+	dur(&r.CircuitCooldown, "circuit_cooldown", 30*time.Second)
 	h := &c.History
-	if h.MaxAge.Duration == 0 {
+	if unset("history", "max_age") {
 		h.MaxAge.Duration = 30 * 24 * time.Hour
 	}
-	if h.MaxSizeMB == 0 {
+	if unset("history", "max_size_mb") {
 		h.MaxSizeMB = 512
 	}
-	if h.BodyCapBytes == 0 {
+	if unset("history", "body_cap_bytes") {
 		h.BodyCapBytes = 1 << 20
 	}
 }
@@ -333,7 +389,7 @@ func Parse(src []byte, name string) (*Config, error) {
 		c.Providers[i].fileIndex = i
 	}
 	c.Providers = mergePresets(c.Providers)
-	c.applyDefaults()
+	c.applyDefaults(md.IsDefined)
 	c.Path = name
 	c.source = src
 	if err := c.validate(); err != nil {
@@ -411,6 +467,9 @@ func overlay(base, f Provider) Provider {
 	if f.NoKey {
 		base.NoKey = true
 	}
+	if f.ClientKeys != nil {
+		base.ClientKeys = f.ClientKeys
+	}
 	if f.Auth != "" {
 		base.Auth = f.Auth
 	}
@@ -431,6 +490,12 @@ func overlay(base, f Provider) Provider {
 	}
 	if f.APIVersion != "" {
 		base.APIVersion = f.APIVersion
+	}
+	if f.API != "" {
+		base.API = f.API
+	}
+	if f.Responses != nil {
+		base.Responses = f.Responses
 	}
 	base.InFile = true
 	base.fileIndex = f.fileIndex
@@ -479,12 +544,15 @@ func (c *Config) validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return &fieldError{key: "listen", msg: fmt.Sprintf("%q is not host:port", c.Listen)}
 	}
-	if c.MaxBodyBytes < 0 {
-		return &fieldError{key: "max_body_bytes", msg: "must be positive"}
+	if c.MaxBodyBytes <= 0 || c.MaxBodyBytes > MaxBodyCeiling {
+		return &fieldError{key: "max_body_bytes", msg: fmt.Sprintf("must be between 1 and %d", int64(MaxBodyCeiling))}
+	}
+	if c.DefaultMaxTokens <= 0 {
+		return &fieldError{key: "default_max_tokens", msg: "must be positive"}
 	}
 	r := c.Retry
 	if r.Attempts < 1 || r.Attempts > 20 {
-		return &fieldError{table: "retry", key: "attempts", msg: "must be between 1 and 20"}
+		return &fieldError{table: "retry", key: "attempts", msg: "must be between 1 and 20 (1: no retries)"}
 	}
 	if r.BaseDelay.Duration < 0 {
 		return &fieldError{table: "retry", key: "base_delay", msg: "must not be negative"}
@@ -497,11 +565,29 @@ func (c *Config) validate() error {
 			return &fieldError{table: "retry", key: "on_status", msg: fmt.Sprintf("%d is not an HTTP status", s)}
 		}
 	}
-	if r.FirstByteTimeout.Duration < 0 {
-		return &fieldError{table: "retry", key: "first_byte_timeout", msg: "must not be negative"}
+	for key, d := range map[string]time.Duration{
+		"first_byte_timeout": r.FirstByteTimeout.Duration, "response_timeout": r.ResponseTimeout.Duration,
+		"idle_timeout": r.IdleTimeout.Duration,
+	} {
+		if d < 0 {
+			return &fieldError{table: "retry", key: key, msg: `must not be negative ("0s" turns it off)`}
+		}
 	}
-	if r.IdleTimeout.Duration < 0 {
-		return &fieldError{table: "retry", key: "idle_timeout", msg: "must not be negative"}
+	if r.CircuitFailures < 0 {
+		return &fieldError{table: "retry", key: "circuit_failures", msg: "must not be negative (0 turns the breaker off)"}
+	}
+	if r.CircuitFailures > 0 && r.CircuitCooldown.Duration <= 0 {
+		return &fieldError{table: "retry", key: "circuit_cooldown", msg: "must be positive (circuit_failures = 0 turns the breaker off)"}
+	}
+	h := c.History
+	if h.MaxAge.Duration <= 0 {
+		return &fieldError{table: "history", key: "max_age", msg: "must be positive"}
+	}
+	if h.MaxSizeMB <= 0 {
+		return &fieldError{table: "history", key: "max_size_mb", msg: "must be positive"}
+	}
+	if h.BodyCapBytes <= 0 {
+		return &fieldError{table: "history", key: "body_cap_bytes", msg: "must be positive"}
 	}
 	seen := map[string]bool{}
 	for _, p := range c.Providers {
@@ -522,12 +608,18 @@ func (c *Config) validate() error {
 		if p.Auth != "" && !validAuth[p.Auth] {
 			return &fieldError{table: "provider", index: idx, key: "auth", msg: fmt.Sprintf("%q is not one of bearer, x-api-key, x-goog-api-key, api-key, header, basic, jwt, aksk, none", p.Auth)}
 		}
+		if p.API != "" && p.API != "chat" && p.API != "responses" {
+			return &fieldError{table: "provider", index: idx, key: "api", msg: fmt.Sprintf("%q is not one of chat, responses", p.API)}
+		}
+		if p.API == "responses" && p.Format != FormatOpenAI {
+			return &fieldError{table: "provider", index: idx, key: "api", msg: fmt.Sprintf(`api = "responses" needs format = "openai" (this provider is %s)`, p.Format)}
+		}
 		if p.Auth == "header" && p.AuthOptions.Header == "" {
 			return &fieldError{table: "provider", index: idx, key: "auth_options", msg: `auth = "header" needs auth_options.header`}
 		}
 		for _, g := range p.Models {
-			if _, err := filepath.Match(g, ""); err != nil {
-				return &fieldError{table: "provider", index: idx, key: "models", msg: fmt.Sprintf("bad glob %q", g)}
+			if err := ValidGlob(g); err != nil {
+				return &fieldError{table: "provider", index: idx, key: "models", msg: err.Error()}
 			}
 		}
 	}
@@ -552,6 +644,16 @@ func (c *Config) validate() error {
 				return &fieldError{table: "route", index: i, key: "targets", msg: fmt.Sprintf("%q names unknown provider %q", t, prov)}
 			}
 		}
+	}
+	return nil
+}
+
+// ValidGlob checks a model glob: '*' matches any run of characters (slashes
+// included) and '?' one; character classes ("[...]") are not supported, so a
+// glob holding '[' or ']' is refused rather than never matching (issue 19.9).
+func ValidGlob(g string) error {
+	if strings.ContainsAny(g, "[]\\") {
+		return fmt.Errorf("model glob %q: only * and ? are wildcards; [...] classes and \\ escapes are not supported", g)
 	}
 	return nil
 }

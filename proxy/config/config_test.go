@@ -72,6 +72,12 @@ func TestBadFileNamesFileLineAndField(t *testing.T) {
 		{"second provider", "[[provider]]\nname = \"a\"\nformat = \"openai\"\nbase_url = \"http://h/v1\"\n[[provider]]\nname = \"b\"\nformat = \"openai\"\nbase_url = \"nope\"\n", []string{"c.toml:8", "provider[1].base_url"}},
 		{"route target", "[[route]]\nmodel = \"smart\"\ntargets = [\"nobody/m\"]\n", []string{"c.toml:3", "route[0].targets", "nobody"}},
 		{"attempts range", "[retry]\nattempts = -1\n", []string{"c.toml:2", "retry.attempts"}},
+		// Issue 19.9: a value that is present is checked, not replaced by the default.
+		{"attempts zero", "[retry]\nbase_delay = \"1s\"\nattempts = 0\n", []string{"c.toml:3", "retry.attempts"}},
+		{"negative timeout", "[retry]\nfirst_byte_timeout = \"-1s\"\n", []string{"c.toml:2", "retry.first_byte_timeout"}},
+		{"zero body cap", "[history]\nbody_cap_bytes = 0\n", []string{"c.toml:2", "history.body_cap_bytes"}},
+		{"zero cooldown", "[retry]\ncircuit_cooldown = \"0s\"\n", []string{"c.toml:2", "retry.circuit_cooldown", "circuit_failures = 0"}},
+		{"glob class", "[[provider]]\nname = \"x\"\nformat = \"openai\"\nbase_url = \"http://h/v1\"\nmodels = [\"gpt-[45]*\"]\n", []string{"c.toml:5", "provider[0].models", "[...]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.src), "c.toml")
@@ -207,5 +213,33 @@ func TestWatchRereadsARacilyCleanFile(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("a same-size edit with an unchanged, recent time was not applied")
+	}
+}
+
+func TestPresentZeroesMeanOff(t *testing.T) {
+	c, err := Parse([]byte("[retry]\nfirst_byte_timeout = \"0s\"\nidle_timeout = \"0s\"\nresponse_timeout = \"0s\"\ncircuit_failures = 0\n"), "c.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Retry
+	if r.FirstByteTimeout.Duration != 0 || r.IdleTimeout.Duration != 0 || r.ResponseTimeout.Duration != 0 || r.CircuitFailures != 0 {
+		t.Errorf("zeroes replaced by defaults: %+v", r)
+	}
+	d := Default().Retry
+	if d.ResponseTimeout.Duration != 10*time.Minute || d.RetryTimeouts || d.CircuitFailures != 5 {
+		t.Errorf("defaults %+v: want response_timeout 10m, retry_timeouts off, circuit_failures 5", d)
+	}
+}
+
+func TestClientKeysOnlyForFirstPartyPresets(t *testing.T) {
+	c, err := Parse([]byte("[[provider]]\nname = \"openai\"\nclient_keys = false\n[[provider]]\nname = \"corp\"\nformat = \"openai\"\nbase_url = \"http://h/v1\"\n"), "c.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"openai": false, "anthropic": true, "gemini": true, "deepseek": false, "openrouter": false, "corp": false} {
+		p, _ := c.Provider(name)
+		if got := p.AcceptsClientKeys(); got != want {
+			t.Errorf("%s accepts client keys = %v, want %v", name, got, want)
+		}
 	}
 }

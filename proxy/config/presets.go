@@ -13,7 +13,7 @@ func Presets() []Provider {
 	ps := []Provider{
 		{Name: "openai", Format: FormatOpenAI, BaseURL: "https://api.openai.com/v1",
 			Models: []string{"gpt-*", "o1*", "o3*", "o4*", "chatgpt-*", "text-embedding-*", "codex-*"}, KeyEnv: "OPENAI_API_KEY",
-			KeyCheck: "/models"},
+			KeyCheck: "/models", Responses: ptr(true)},
 		{Name: "anthropic", Format: FormatAnthropic, BaseURL: "https://api.anthropic.com/v1",
 			Models: []string{"claude-*"}, KeyEnv: "ANTHROPIC_API_KEY", KeyCheck: "/models"},
 		{Name: "gemini", Format: FormatGemini, BaseURL: "https://generativelanguage.googleapis.com/v1beta",
@@ -39,9 +39,17 @@ func Presets() []Provider {
 	}
 	for i := range ps {
 		ps[i].Preset = true
+		// Only the first-party APIs take a key the client sent in their own
+		// auth header (issue 19.4).
+		switch ps[i].Name {
+		case "openai", "anthropic", "gemini":
+			ps[i].ClientKeys = ptr(true)
+		}
 	}
 	return ps
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // KeyCheckURL is the URL of the cheap authenticated GET that checks p's key
 // (KeyCheck, default "/models"). For Azure it is the resource's model list,

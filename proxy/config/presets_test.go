@@ -80,3 +80,63 @@ api_version = "2025-01-01-preview"
 		}
 	}
 }
+
+// TestWireFormat checks which format a call goes out in: Responses clients
+// pass through only to providers that serve /responses (the openai preset,
+// or a provider that says so), and api = "responses" sends every client there.
+func TestWireFormat(t *testing.T) {
+	src := `
+[[provider]]
+name = "openai-pro"
+format = "openai"
+base_url = "https://api.openai.com/v1"
+api = "responses"
+
+[[provider]]
+name = "vllm"
+format = "openai"
+base_url = "http://127.0.0.1:8000/v1"
+responses = true
+
+[[provider]]
+name = "openai"
+responses = false
+`
+	c, err := Parse([]byte(src), "config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Default()
+	tests := []struct {
+		cfg      *Config
+		provider string
+		client   Format
+		want     Format
+	}{
+		{def, "openai", FormatResponses, FormatResponses},
+		{def, "openai", FormatOpenAI, FormatOpenAI},
+		{def, "groq", FormatResponses, FormatOpenAI},
+		{def, "anthropic", FormatResponses, FormatAnthropic},
+		{def, "gemini", FormatResponses, FormatGemini},
+		{c, "openai", FormatResponses, FormatOpenAI},
+		{c, "openai-pro", FormatOpenAI, FormatResponses},
+		{c, "openai-pro", FormatAnthropic, FormatResponses},
+		{c, "openai-pro", FormatResponses, FormatResponses},
+		{c, "vllm", FormatResponses, FormatResponses},
+		{c, "vllm", FormatGemini, FormatOpenAI},
+	}
+	for _, tt := range tests {
+		p, _ := tt.cfg.Provider(tt.provider)
+		if got := p.WireFormat(tt.client); got != tt.want {
+			t.Errorf("%s.WireFormat(%s) = %s, want %s", tt.provider, tt.client, got, tt.want)
+		}
+	}
+	for _, bad := range []string{
+		"[[provider]]\nname = \"x\"\nformat = \"openai\"\nbase_url = \"https://x.example/v1\"\napi = \"completions\"\n",
+		"[[provider]]\nname = \"x\"\nformat = \"anthropic\"\nbase_url = \"https://x.example/v1\"\napi = \"responses\"\n",
+	} {
+		if _, err := Parse([]byte(bad), "config.toml"); err == nil || !strings.Contains(err.Error(), "api") {
+			t.Errorf("Parse(%q) error = %v, want one naming api", bad, err)
+		}
+	}
+}

@@ -45,6 +45,7 @@ func (w watcher) run(ctx context.Context, from *Config, interval time.Duration, 
 	last := from.source
 	var seen os.FileInfo // the stat of the last content compared; nil: read on the next tick
 	var seenAt time.Time
+	emptySeen := false
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -76,6 +77,13 @@ func (w watcher) run(ctx context.Context, from *Config, interval time.Duration, 
 		if bytes.Equal(cur, last) {
 			continue
 		}
+		// An empty file is often one being rewritten (truncated, not yet
+		// written): it counts only when it is still empty at the next poll.
+		if err == nil && len(cur) == 0 && !emptySeen {
+			emptySeen, seen = true, nil
+			continue
+		}
+		emptySeen = false
 		last = cur
 		var c *Config
 		if cur == nil {

@@ -1,0 +1,95 @@
+package proxy
+
+import (
+	"io"
+	"net"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+)
+
+// upstreamConn is the upstream connection of a call's attempt in flight, so
+// that a client hang-up can cut it: fasthttp's Client.Do takes no context
+// (issue 19.7). The attempt learns its connection while fasthttp writes the
+// request body: by then the response knows the connection's local address,
+// which timedConn registers in Server.conns.
+type upstreamConn struct {
+	mu      sync.Mutex
+	conn    *timedConn
+	aborted bool
+	rd      attemptBody
+}
+
+// body returns the reader fasthttp sends b from for this attempt.
+func (u *upstreamConn) body(s *Server, b []byte, resp *fasthttp.Response) io.Reader {
+	u.rd = attemptBody{u: u, s: s, b: b, resp: resp}
+	return &u.rd
+}
+
+// bind makes tc the attempt's connection; false when the call was aborted.
+func (u *upstreamConn) bind(tc *timedConn) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.aborted {
+		return false
+	}
+	u.conn = tc
+	return true
+}
+
+// unbind forgets the connection; it must run before the response is released
+// (and the connection may serve another call).
+func (u *upstreamConn) unbind() {
+	u.mu.Lock()
+	u.conn = nil
+	u.mu.Unlock()
+}
+
+// abort cuts the attempt in flight and refuses later ones. Safe from any goroutine.
+func (u *upstreamConn) abort() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.aborted = true
+	if u.conn != nil {
+		_ = u.conn.Close()
+		u.conn = nil
+	}
+}
+
+// attemptBody is an attempt's request body; its first read binds the attempt
+// to the connection fasthttp writes it on.
+type attemptBody struct {
+	u     *upstreamConn
+	s     *Server
+	b     []byte
+	resp  *fasthttp.Response
+	bound bool
+}
+
+func (r *attemptBody) Read(p []byte) (int, error) {
+	if !r.bound {
+		r.bound = true
+		if tc, ok := r.s.conns.Load(r.resp.LocalAddr()); ok && !r.u.bind(tc.(*timedConn)) {
+			return 0, errClientGone
+		}
+		if r.u.isAborted() {
+			return 0, errClientGone
+		}
+	}
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+func (u *upstreamConn) isAborted() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.aborted
+}
+
+// connKey is the registry key of a connection: its local address, which the
+// response of a request on it reports.
+func connKey(c net.Conn) net.Addr { return c.LocalAddr() }
