@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -85,6 +86,9 @@ func stampVersion(v, commit string, bi *debug.BuildInfo) string {
 }
 
 func main() {
+	if a := os.Args[1:]; len(a) > 0 && (!strings.HasPrefix(a[0], "-") || a[0] == "--version" || cli.IsHelp(a[0])) {
+		cli.AttachConsole() // a command, typed into cmd or PowerShell, to the GUI-subsystem .exe
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -104,6 +108,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // shutdownGrace is how long calls in flight may take to finish on exit.
 const shutdownGrace = 10 * time.Second
 
+// windowsEndGrace replaces shutdownGrace for a SIGTERM on Windows: Go raises it
+// when the console window is closed or the user logs off or shuts down, and
+// Windows ends the process about 5 s later. Calls in flight get 3 s, the
+// history flush and exit the rest (issue 18).
+const windowsEndGrace = 3 * time.Second
+
+// drainTime is how long calls in flight may take after signal s on goos.
+func drainTime(goos string, s os.Signal) time.Duration {
+	if goos == "windows" && s == syscall.SIGTERM {
+		return windowsEndGrace
+	}
+	return shutdownGrace
+}
+
 // stack is a running proxy with everything plugged into it: what `serve`
 // and the desktop app share.
 type stack struct {
@@ -116,6 +134,7 @@ type stack struct {
 	admin   *cli.Admin
 	server  *proxy.Server
 	app     atomic.Pointer[ui.App] // the desktop app once its window exists
+	grace   time.Duration          // calls in flight get this long at stop; 0: shutdownGrace
 
 	serveErr chan error
 	cancel   context.CancelFunc
@@ -181,7 +200,11 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	}
 	go func() { st.serveErr <- st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		grace := st.grace
+		if grace == 0 {
+			grace = shutdownGrace
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
 		if err := st.server.Shutdown(ctx); err != nil {
 			log.Warn("shutdown", "err", err)
@@ -294,7 +317,8 @@ func runServe(args []string, stderr io.Writer) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
-		log.Info("stopping", "signal", s.String())
+		st.grace = drainTime(runtime.GOOS, s)
+		log.Info("stopping", "signal", s.String(), "grace", st.grace)
 	case err := <-st.serveErr:
 		if err != nil {
 			log.Error("server stopped", "err", err)
