@@ -415,6 +415,7 @@ func (st *stack) backend() *ui.Backend {
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},
 		Providers: cfgFile,
 		Settings:  cfgFile,
+		Version:   version,
 		Log:       st.log,
 	}
 }
