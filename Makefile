@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
 
-.PHONY: run serve build test test-unit test-integration bench deps deps-test package screenshots clean
+.PHONY: run serve build test test-unit test-integration test-windows bench deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -39,6 +39,11 @@ test-unit:
 
 test-integration:
 	@.ci/integration
+
+## test-windows: cross-build the .exe and run it under Wine (CI runs it after
+## make test; the cold mingw build takes minutes, so make test leaves it out)
+test-windows:
+	@.ci/windows-smoke
 
 ## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation
 bench:

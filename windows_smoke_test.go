@@ -45,12 +45,13 @@ __declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
 }
 `
 
-// holderSource opens a file the way Go's os.Open and antivirus scanners do on
-// Windows (sharing read and write, not delete), says "held", and keeps it open
-// for argv[2] milliseconds: while it does, Windows refuses to rename over it.
+// holderSource opens argv[1] the way Go's os.Open and antivirus scanners do
+// on Windows (sharing read and write, not delete), says "held", and keeps it
+// open until a file matching argv[2] (the save's temp file) appears, and half a
+// second longer: the save's rename is refused meanwhile (Wine refuses it as
+// Windows does, "Access denied"). It gives up after 20 s.
 const holderSource = `#include <windows.h>
 #include <stdio.h>
-#include <stdlib.h>
 int main(int argc, char **argv) {
 	if (argc != 3) return 2;
 	HANDLE h = CreateFileA(argv[1], GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
@@ -60,8 +61,20 @@ int main(int argc, char **argv) {
 	}
 	printf("held\n");
 	fflush(stdout);
-	Sleep(atoi(argv[2]));
+	int seen = 0;
+	for (int i = 0; i < 400 && !seen; i++) {
+		WIN32_FIND_DATAA fd;
+		HANDLE f = FindFirstFileA(argv[2], &fd);
+		if (f != INVALID_HANDLE_VALUE) {
+			FindClose(f);
+			seen = 1;
+		} else {
+			Sleep(50);
+		}
+	}
+	Sleep(500);
 	CloseHandle(h);
+	printf(seen ? "released after the save tried\n" : "released, no save seen\n");
 	return 0;
 }
 `
@@ -333,31 +346,41 @@ models = ["gpt-*"]
 // denied", and the running instance must pick the change up.
 func saveWhileHeld(t *testing.T, w *wine, exe, holder, wdata, cfgPath string, serveOut *syncBuffer) {
 	t.Helper()
-	hold := w.command(holder, winPath(cfgPath), "1500")
-	var holdOut bytes.Buffer
-	hold.Stderr = &holdOut
-	pipe, err := hold.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	holdOut := &syncBuffer{}
+	hold := w.command(holder, winPath(cfgPath), winPath(filepath.Join(filepath.Dir(cfgPath), ".config.toml.*")))
+	hold.Stdout, hold.Stderr = holdOut, holdOut
 	if err := hold.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = hold.Wait() }()
-	line := make([]byte, 5)
-	if _, err := pipe.Read(line); err != nil || string(line[:4]) != "held" {
-		t.Fatalf("holder did not open config.toml: %q, %v %s", line, err, holdOut.String())
+	held := make(chan error, 1)
+	go func() { held <- hold.Wait() }()
+	defer func() { _ = hold.Process.Kill(); <-held }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(holdOut.String(), "held") {
+		if time.Now().After(deadline) {
+			t.Fatalf("holder did not open config.toml: %s", holdOut)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	out, err := w.run(t, exe, "", "providers", "add", "extra", "--format", "openai",
 		"--base-url", "http://127.0.0.1:9/v1", "--models", "extra-*", "--data", wdata)
 	if err != nil {
-		t.Fatalf("providers add while config.toml is held open: %v\n%s", err, out)
+		t.Fatalf("providers add while config.toml is held open: %v\n%s\nholder: %s", err, out, holdOut)
+	}
+	select {
+	case <-held:
+		held <- nil // for the deferred wait
+	case <-time.After(30 * time.Second):
+		t.Fatalf("holder did not finish: %s", holdOut)
+	}
+	if !strings.Contains(holdOut.String(), "released after the save tried") {
+		t.Fatalf("the save did not run while config.toml was held, so it proves nothing: %s", holdOut)
 	}
 	src, err := os.ReadFile(cfgPath)
 	if err != nil || !strings.Contains(string(src), `name = "extra"`) {
 		t.Fatalf("config.toml after providers add: %v\n%s", err, src)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for !strings.Contains(serveOut.String(), "config reloaded") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the running instance did not reload the saved config within 30 s\n%s", serveOut)
