@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
 
-.PHONY: run serve build test test-unit test-integration test-windows bench deps deps-test package screenshots clean
+.PHONY: run serve build test test-unit test-integration test-windows vet-darwin bench deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -39,6 +39,13 @@ test-unit:
 
 test-integration:
 	@.ci/integration
+
+## vet-darwin: go vet for macOS of every package that needs no cgo (all but the
+## Fyne driver in the root package); TestCgoFreeForDarwin keeps the list honest.
+## It compiles every dependency for darwin (minutes on a cold cache).
+vet-darwin:
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags "$(TAGS)" $$(GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 \
+	  $(GO) list -e -tags "$(TAGS)" -f '{{if and (not .Error) (not .DepsErrors)}}{{.ImportPath}}{{end}}' ./...)
 
 ## test-windows: cross-build the .exe and run it under Wine (CI runs it after
 ## make test; the cold mingw build takes minutes, so make test leaves it out)
