@@ -33,7 +33,7 @@ deps-test:
 ## integration tests that need a D-Bus session (real keychain, window, tray)
 test: deps-test test-unit test-integration
 
-test-unit:
+test-unit: vet-darwin
 	$(GO) vet ./...
 	$(GO) test -tags "$(TAGS)" -race -count=1 -timeout 15m ./...
 
