@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
 
-.PHONY: run serve build test test-unit test-integration test-windows vet-darwin bench deps deps-test package screenshots clean
+.PHONY: run serve build test test-unit test-integration test-windows vet-darwin bench soak deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -56,9 +56,15 @@ CGO_FREE = {{$$f := false}}{{range .Deps}}{{if eq . "fyne.io/fyne/v2"}}{{$$f = t
 test-windows:
 	@.ci/windows-smoke
 
-## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation
+## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation;
+## BenchmarkOutOfProcess runs upstream, load and serve as separate processes (issue 12)
 bench:
 	$(GO) test -tags "$(TAGS)" -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m . ./proxy/ ./store/ ./proxy/codec/
+
+## soak: a minute of full-rate load on serve with max_size_mb = 64: history.db
+## and resident memory stay bounded (issue 17; CI runs a 10 s version)
+soak:
+	GATEHOUSE_SOAK=60s $(GO) test -tags "$(TAGS)" -run '^TestSoakHistoryStaysBounded$$' -count=1 -v -timeout 10m .
 
 package:
 	@.ci/package

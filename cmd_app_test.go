@@ -36,8 +36,12 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 		t.Fatalf("after Save the stack has %+v, %v", got, ok)
 	}
 	p.BaseURL = "http://127.0.0.1:10/v1"
+	p.ProxyURL = "none"
 	if err := c.Save(p); err != nil {
 		t.Fatalf("Save (edit): %v", err)
+	}
+	if got, _ := st.cfg.Load().Provider("my-server"); got.Network.Proxy() != "none" {
+		t.Errorf("after Save with proxy none the stack has proxy %q", got.Network.Proxy())
 	}
 
 	s := ui.SettingsOf(c.Current())
@@ -45,16 +49,18 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 	s.AllowOrigins = []string{"http://localhost:3000"}
 	s.Notifications = false
 	s.StartAtLogin = true
+	s.ProxyURL = "http://proxy.corp.example:3128"
 	if err := c.SaveSettings(s); err != nil {
 		t.Fatalf("SaveSettings: %v", err)
 	}
 	cfg := c.Current()
-	if cfg.Retry.FirstByteTimeout.Duration != 90*time.Second || cfg.App.NotificationsEnabled() || cfg.Retry.Attempts != 2 {
+	if cfg.Retry.FirstByteTimeout.Duration != 90*time.Second || cfg.App.NotificationsEnabled() || cfg.Retry.Attempts != 2 || cfg.ProxyURL != s.ProxyURL {
 		t.Errorf("stack config after SaveSettings: first byte %v, notifications %v, attempts %d",
 			cfg.Retry.FirstByteTimeout, cfg.App.NotificationsEnabled(), cfg.Retry.Attempts)
 	}
 	src, _ := os.ReadFile(path)
-	for _, want := range []string{comment, "attempts = 2 # tried twice", `first_byte_timeout = "1m30s"`, `base_url = "http://127.0.0.1:10/v1"`, `allow_origins = ["http://localhost:3000"]`} {
+	for _, want := range []string{comment, "attempts = 2 # tried twice", `first_byte_timeout = "1m30s"`, `base_url = "http://127.0.0.1:10/v1"`, `allow_origins = ["http://localhost:3000"]`,
+		`proxy_url = "none"`, `proxy_url = "http://proxy.corp.example:3128"`} {
 		if !strings.Contains(string(src), want) {
 			t.Errorf("config file lacks %q:\n%s", want, src)
 		}

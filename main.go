@@ -167,6 +167,9 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	opts := cli.HistoryOptions(cfg)
 	opts.Secrets = func() []string { return cli.SecretValues(st.keys, st.cfg.Load()) }
 	opts.Logger = log
+	// The heap a burst of calls grew stays resident for minutes unless given
+	// back once recording goes idle (issue 17).
+	opts.OnIdle = debug.FreeOSMemory
 	if st.history, err = store.OpenHistory(dataDir, opts); err != nil {
 		return nil, err
 	}

@@ -89,8 +89,14 @@ func (s *syncBuffer) String() string {
 // data and waits until /_gatehouse/health answers.
 func startServe(t testing.TB, data string, extraEnv ...string) *serveProcess {
 	t.Helper()
+	return startServeBinary(t, testBinary(t), data, extraEnv...)
+}
+
+// startServeBinary is startServe with another build of gatehouse (a baseline).
+func startServeBinary(t testing.TB, bin, data string, extraEnv ...string) *serveProcess {
+	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(testBinary(t), "serve", "--listen", addr, "--data", data)
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--data", data)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	p := &serveProcess{cmd: cmd, addr: addr, data: data, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr

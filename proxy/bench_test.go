@@ -47,30 +47,33 @@ func benchUpstream(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		if !bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
-			ctx.SetContentType("application/json")
-			ctx.SetBody(benchBody)
-			return
-		}
-		ctx.SetContentType("text/event-stream")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-			for i := 0; i < benchStreamEvents; i++ {
-				if i > 0 {
-					time.Sleep(benchCadence)
-				}
-				fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%d\"},\"finish_reason\":null}]}\n\n", time.Now().UnixNano())
-				if w.Flush() != nil {
-					return
-				}
-			}
-			_, _ = w.WriteString("data: [DONE]\n\n")
-			_ = w.Flush()
-		})
-	}}
+	srv := &fasthttp.Server{Handler: benchHandler}
 	go srv.Serve(ln) //nolint:errcheck
 	tb.Cleanup(func() { _ = srv.Shutdown() })
 	return ln.Addr().String()
+}
+
+// benchHandler is benchUpstream's handler.
+func benchHandler(ctx *fasthttp.RequestCtx) {
+	if !bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
+		ctx.SetContentType("application/json")
+		ctx.SetBody(benchBody)
+		return
+	}
+	ctx.SetContentType("text/event-stream")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		for i := 0; i < benchStreamEvents; i++ {
+			if i > 0 {
+				time.Sleep(benchCadence)
+			}
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"%d\"},\"finish_reason\":null}]}\n\n", time.Now().UnixNano())
+			if w.Flush() != nil {
+				return
+			}
+		}
+		_, _ = w.WriteString("data: [DONE]\n\n")
+		_ = w.Flush()
+	})
 }
 
 // benchFloor is a bare fasthttp forwarder to upstream: the cost of any hop.
@@ -203,12 +206,23 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 // (concurrency 1) and reports each path's p50/p99 and the latency each hop adds
 // over direct.
 func BenchmarkPassThroughC1(b *testing.B) {
+	passThroughC1(b, "/v1/chat/completions", benchRequest)
+}
+
+// BenchmarkPassThroughResponsesC1 is BenchmarkPassThroughC1 for /v1/responses
+// passed through to a provider that serves it.
+func BenchmarkPassThroughResponsesC1(b *testing.B) {
+	passThroughC1(b, "/v1/responses", []byte(`{"model":"gpt-4.1","input":"What is the capital of Australia?","store":false}`))
+}
+
+func passThroughC1(b *testing.B, path string, body []byte) {
 	names, addrs := benchTargets(b)
 	clients := make([]*fasthttp.HostClient, len(addrs))
 	reqs := make([]*fasthttp.Request, len(addrs))
 	for i, a := range addrs {
 		clients[i] = &fasthttp.HostClient{Addr: a, MaxConns: 1}
-		reqs[i] = newBenchRequest(a, benchRequest)
+		reqs[i] = newBenchRequest(a, body)
+		reqs[i].SetRequestURI("http://" + a + path)
 	}
 	resp := &fasthttp.Response{}
 	lat := make([][]time.Duration, len(addrs))

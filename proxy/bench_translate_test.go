@@ -50,6 +50,13 @@ func BenchmarkTranslatedStreamOverhead(b *testing.B) {
 			sameEvents: "translate/openai_stream_tool_calls.sse", crossEvents: "translate/gemini_stream_function_call.sse",
 			sameUp: "/v1/chat/completions", crossUp: "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
 		},
+		{
+			name: "responses_client_anthropic_upstream", path: "/v1/responses",
+			body:      `{"model":"%s","stream":true,"store":false,"input":"weather?"}`,
+			sameModel: "gpt-4.1", crossModel: "claude-sonnet-4-5",
+			sameEvents: "openai/responses/stream_function_call.sse", crossEvents: "translate/anthropic_stream_tool_use.sse",
+			sameUp: "/v1/responses", crossUp: "/v1/messages",
+		},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {

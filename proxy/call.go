@@ -42,13 +42,16 @@ const (
 	ClassClientCancelled  ErrorClass = "client_cancelled"   // the client hung up
 	ClassCircuitOpen      ErrorClass = "circuit_open"       // skipped: the provider's circuit is open
 	ClassProxy            ErrorClass = "proxy"              // a fault of Gatehouse itself (translation, config, ...)
+	ClassNetProxy         ErrorClass = "net_proxy"          // the network's HTTP proxy was unreachable or refused the tunnel
+	ClassProxyAuth        ErrorClass = "proxy_auth"         // the network's HTTP proxy wants other credentials (407)
+	ClassTLSUntrusted     ErrorClass = "tls_untrusted"      // the upstream's certificate is from an authority not trusted here
 )
 
 // ErrorClasses lists every error class, for documentation and filters.
 var ErrorClasses = []ErrorClass{
 	ClassDNS, ClassRefused, ClassReset, ClassTLS, ClassFirstByteTimeout, ClassIdleTimeout,
 	ClassUpstream5xx, ClassOverloaded, ClassRateLimited, ClassAuth, ClassBadRequest, ClassNotFound,
-	ClassMidStream, ClassClientCancelled, ClassCircuitOpen, ClassProxy,
+	ClassMidStream, ClassClientCancelled, ClassCircuitOpen, ClassProxy, ClassNetProxy, ClassProxyAuth, ClassTLSUntrusted,
 }
 
 // Attempt is one try of one target.

@@ -212,7 +212,7 @@ func (c *call) attempt(t target, tk ticket, delay time.Duration) attemptResult {
 	att.Duration = time.Since(att.Start)
 	att.Class, att.Error, att.Status = res.class, res.msg, res.status
 	if att.URL == "" {
-		att.URL = upstreamURL(p, c.ep.kind, t.model, c.rec.Stream)
+		att.URL = upstreamURL(p, p.WireFormat(c.ep.format), c.ep.kind, t.model, c.rec.Stream)
 	}
 	// A stream's attempt is appended when the stream ends (stream.go).
 	if !res.stream {
@@ -240,7 +240,8 @@ func (c *call) attempt(t target, tk ticket, delay time.Duration) attemptResult {
 // tryTarget builds and sends the upstream request and handles the response.
 func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	p, ep := t.provider, c.ep
-	same := p.Format == ep.format
+	up := p.WireFormat(ep.format) // the format the upstream is spoken to in
+	same := up == ep.format
 	if ep.kind == kindCountTokens && !same {
 		return c.estimateTokens(p)
 	}
@@ -255,12 +256,12 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	var info codec.RequestInfo
 	if same {
 		upBody = c.body
-		if p.Format != config.FormatGemini {
+		if up != config.FormatGemini {
 			upBody = setModel(c.body, t.model)
 		}
 	} else {
 		var err error
-		upBody, info, err = codec.Request(ep.format, p.Format, c.body, codec.RequestOptions{
+		upBody, info, err = codec.Request(ep.format, up, c.body, codec.RequestOptions{
 			Model: t.model, Stream: c.rec.Stream, DefaultMaxTokens: c.cfg.DefaultMaxTokens, BaseURL: p.BaseURL,
 		})
 		switch {
@@ -290,7 +291,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	url := upstreamURL(p, ep.kind, t.model, c.rec.Stream)
+	url := upstreamURL(p, up, ep.kind, t.model, c.rec.Stream)
 	att.URL = url
 	req.SetRequestURI(url)
 	req.Header.SetMethod(fasthttp.MethodPost)
@@ -323,7 +324,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	// connection and a client hang-up can cut it (upstream_conn.go).
 	body := c.up.body(c.s, upBody, resp)
 	req.SetBodyStream(body, len(upBody))
-	err := c.s.client.Do(req, resp)
+	err := c.s.clientFor(p).Do(req, resp)
 	if err != nil {
 		c.up.unbind()
 		fasthttp.ReleaseResponse(resp)
@@ -370,6 +371,7 @@ func (c *call) retryable(class ErrorClass, err error) bool {
 // relayBody answers a non-streaming success.
 func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestInfo, same bool) attemptResult {
 	p := t.provider
+	up := p.WireFormat(c.ep.format)
 	body, err := readBody(resp, maxResponseBody)
 	if err != nil {
 		class := classifyError(err, true)
@@ -381,9 +383,9 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	}
 	out := body
 	if same {
-		c.rec.Usage = codec.UsageFromResponse(c.ep.wire(), body)
+		c.rec.Usage = codec.UsageFromResponse(up, body)
 	} else {
-		out, c.rec.Usage, err = codec.Response(p.Format, c.ep.format, body, info)
+		out, c.rec.Usage, err = codec.Response(up, c.ep.format, body, info)
 		if err != nil {
 			return c.finalError(fasthttp.StatusBadGateway, ClassProxy,
 				fmt.Sprintf("translating %s's response to %s: %v", p.Name, c.ep.format, err))

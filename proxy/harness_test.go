@@ -270,8 +270,8 @@ type testProxy struct {
 	up  *fakeUpstream
 }
 
-// testConfig has providers "oai" (openai), "ant" (anthropic) and "gem" (gemini)
-// on the fake upstream, and fast retry timings.
+// testConfig has providers "oai" (openai, serving the Responses API too), "ant"
+// (anthropic) and "gem" (gemini) on the fake upstream, and fast retry timings.
 func testConfig(up *fakeUpstream, extra string) *config.Config {
 	src := `
 [retry]
@@ -298,6 +298,7 @@ name = "oai"
 format = "openai"
 base_url = "http://` + up.addr + `/v1"
 models = ["gpt-*"]
+responses = true
 
 [[provider]]
 name = "ant"

@@ -103,7 +103,7 @@ func (s *Server) fetchModels(p *config.Provider, key string) ([]string, error) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	url := upstreamURL(p, kindModels, "", false)
+	url := upstreamURL(p, p.Format, kindModels, "", false)
 	req.SetRequestURI(url)
 	req.Header.SetMethod(fasthttp.MethodGet)
 	if p.Format == config.FormatAnthropic {
@@ -115,7 +115,7 @@ func (s *Server) fetchModels(p *config.Provider, key string) ([]string, error) {
 	if err := s.applyAuth(req, p, key, nil); err != nil {
 		return nil, err
 	}
-	if err := s.client.DoTimeout(req, resp, modelListTimeout); err != nil {
+	if err := s.clientFor(p).DoTimeout(req, resp, modelListTimeout); err != nil {
 		return nil, fmt.Errorf("GET %s: %w", redactURL(url), err)
 	}
 	body, err := readBody(resp, 16<<20)

@@ -93,6 +93,8 @@ func classifyStatus(status int) ErrorClass {
 		return ClassOverloaded
 	case status == 401 || status == 403:
 		return ClassAuth
+	case status == 407: // only a proxy sends it (plain-HTTP forwarding)
+		return ClassProxyAuth
 	case status == 404:
 		return ClassNotFound
 	case status == 408:
@@ -115,6 +117,9 @@ func classifyError(err error, gotBytes bool) ErrorClass {
 	var hostErr x509.HostnameError
 	var recErr tls.RecordHeaderError
 	var alertErr tls.AlertError
+	if class, ok := egressClass(err); ok {
+		return class
+	}
 	switch {
 	case errors.As(err, &dnsErr):
 		return ClassDNS

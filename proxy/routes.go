@@ -12,8 +12,7 @@ import (
 type endpointKind uint8
 
 const (
-	kindChat        endpointKind = iota + 1 // chat completions / messages / generateContent
-	kindResponses                           // OpenAI Responses API (same-format only)
+	kindChat        endpointKind = iota + 1 // chat completions / responses / messages / generateContent
 	kindEmbeddings                          // OpenAI embeddings (same-format only)
 	kindCountTokens                         // Anthropic count_tokens, Gemini countTokens (same-format only)
 	kindModels                              // model list
@@ -29,14 +28,9 @@ type endpoint struct {
 	stream bool
 }
 
-// wire is the wire format of the endpoint's own bodies and streams: the
-// Responses API for /v1/responses, else the endpoint's format.
-func (ep endpoint) wire() config.Format {
-	if ep.kind == kindResponses {
-		return config.FormatResponses
-	}
-	return ep.format
-}
+// wire is the wire format of the endpoint's own bodies and streams (the
+// Responses API for /v1/responses, whose format is FormatResponses).
+func (ep endpoint) wire() config.Format { return ep.format }
 
 // parseEndpoint maps a method and path to an endpoint. The /v1 prefix is optional
 // for OpenAI and Anthropic paths, since some tools are configured without it.
@@ -55,7 +49,7 @@ func parseEndpoint(method, path []byte) (endpoint, bool) {
 	case "/messages/count_tokens":
 		return endpoint{kind: kindCountTokens, format: config.FormatAnthropic}, post
 	case "/responses":
-		return endpoint{kind: kindResponses, format: config.FormatOpenAI}, post
+		return endpoint{kind: kindChat, format: config.FormatResponses}, post
 	case "/embeddings":
 		return endpoint{kind: kindEmbeddings, format: config.FormatOpenAI}, post
 	case "/models":

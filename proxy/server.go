@@ -44,7 +44,7 @@ type Server struct {
 	cfg      atomic.Pointer[config.Config]
 	paused   atomic.Bool
 	srv      *fasthttp.Server
-	client   *fasthttp.Client
+	clients  clients // upstream clients by network settings (egress_clients.go)
 	circuits circuits
 	models   modelCache
 
@@ -67,7 +67,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	s.cfg.Store(cfg)
-	s.client = s.newUpstreamClient()
+	s.warmClients(cfg)
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
 		ErrorHandler:                 s.handleParseError,
@@ -92,7 +92,10 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 func (s *Server) Config() *config.Config { return s.cfg.Load() }
 
 // Reload swaps in a new configuration; calls in flight finish with the old one.
-func (s *Server) Reload(cfg *config.Config) { s.cfg.Store(cfg) }
+func (s *Server) Reload(cfg *config.Config) {
+	s.warmClients(cfg)
+	s.cfg.Store(cfg)
+}
 
 // SetPaused pauses (true) or resumes the proxy. A paused proxy answers every call
 // with 503 in the client's format.

@@ -41,16 +41,17 @@ type streamState struct {
 // response is committed and handed to a stream writer.
 func (c *call) startStream(t target, resp *fasthttp.Response, info codec.RequestInfo, att *Attempt) attemptResult {
 	p := t.provider
+	up := p.WireFormat(c.ep.format)
 	st := &streamState{
-		c: c, t: t, resp: resp, same: p.Format == c.ep.format, upFormat: p.Format,
+		c: c, t: t, resp: resp, same: up == c.ep.format, upFormat: up,
 		reader: sse.NewReader(resp.BodyStream(), sse.DefaultMaxEvent),
 		acc:    codec.NewAccumulator(c.ep.wire()),
 	}
 	st.body, _ = resp.BodyStream().(fasthttp.ReadCloserWithError)
 	if st.same {
-		st.usage = codec.NewUsageTracker(c.ep.wire())
+		st.usage = codec.NewUsageTracker(up)
 	} else {
-		st.tr = codec.NewStream(p.Format, c.ep.format, info)
+		st.tr = codec.NewStream(up, c.ep.format, info)
 		st.parse = sse.NewReader(&st.outBuf, sse.DefaultMaxEvent)
 	}
 	// No pooled object is touched after its release (issue 19.9).
@@ -74,7 +75,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		if keepAlive && i < 64 { // bounded: a stream of only keep-alives is committed anyway
 			continue
 		}
-		if status, msg, ok := codec.StreamError(p.Format, ev); ok {
+		if status, msg, ok := codec.StreamError(up, ev); ok {
 			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
 			return attemptResult{

@@ -247,11 +247,11 @@ func TestAnthropicSDKStreamsThinkingFromGeminiUpstream(t *testing.T) {
 	if err := stream.Err(); err != nil {
 		t.Fatalf("stream: %v", err)
 	}
-	// The text part's thoughtSignature comes back as a signature-only thinking
-	// block after the text (MAPPING.md §5; codec/textsig_test.go).
-	if n := len(msg.Content); n < 2 || n > 3 || msg.Content[0].Type != "thinking" || msg.Content[1].Type != "text" ||
-		(n == 3 && (msg.Content[2].Type != "thinking" || msg.Content[2].Signature == "")) {
-		t.Fatalf("content got %+v, want a thinking then a text block (then the text's signature)", msg.Content)
+	// The third block carries the thoughtSignature of Gemini's text part, to
+	// come back with it (MAPPING.md §5).
+	if len(msg.Content) != 3 || msg.Content[0].Type != "thinking" || msg.Content[1].Type != "text" ||
+		msg.Content[2].Type != "thinking" || msg.Content[2].Signature == "" {
+		t.Fatalf("content got %+v, want thinking, text and the text's signature", msg.Content)
 	}
 	if !strings.Contains(msg.Content[0].Thinking, "37 × 41 = 1517") || !strings.HasPrefix(msg.Content[1].Text, "No. 1517 = 37 × 41,") {
 		t.Errorf("blocks got thinking %q text %q", msg.Content[0].Thinking, msg.Content[1].Text)
@@ -263,6 +263,25 @@ func TestAnthropicSDKStreamsThinkingFromGeminiUpstream(t *testing.T) {
 	if gjson.GetBytes(body, "generationConfig.thinkingConfig.thinkingBudget").Int() != 2048 ||
 		!gjson.GetBytes(body, "generationConfig.thinkingConfig.includeThoughts").Bool() {
 		t.Errorf("upstream request lacks the thinking config: %s", body)
+	}
+	// The next turn sends the message back as the SDK keeps it: Gemini gets
+	// its signature on the text part it came with.
+	up.then(step{events: splitEvents(readFixture(t, "translate/gemini_stream_thinking.sse"))})
+	stream = client.Messages.NewStreaming(e2eContext(t), anthropic.MessageNewParams{
+		Model:     "gemini-2.5-flash",
+		MaxTokens: 4000,
+		Thinking:  anthropic.ThinkingConfigParamOfEnabled(2048),
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Is 1517 prime?")),
+			msg.ToParam(), anthropic.NewUserMessage(anthropic.NewTextBlock("And 1519?"))},
+	})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("second turn: %v", err)
+	}
+	model := gjson.GetBytes(up.last().body, "contents.1")
+	if sig := model.Get(`parts.#(text%"No. 1517*").thoughtSignature`).String(); !strings.HasPrefix(sig, "EpEBCo4BAb4") {
+		t.Errorf("Gemini got the model turn %s, want the text with its thoughtSignature", model)
 	}
 }
 

@@ -11,11 +11,12 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// upstreamURL is the URL of an endpoint of provider p. A base_url includes the
-// API's version segment; the endpoint path is appended.
-func upstreamURL(p *config.Provider, kind endpointKind, model string, stream bool) string {
+// upstreamURL is the URL of an endpoint of provider p, reached in wire format f
+// (p.WireFormat). A base_url includes the API's version segment; the endpoint
+// path is appended.
+func upstreamURL(p *config.Provider, f config.Format, kind endpointKind, model string, stream bool) string {
 	base := strings.TrimRight(p.BaseURL, "/")
-	switch p.Format {
+	switch f {
 	case config.FormatAnthropic:
 		switch kind {
 		case kindCountTokens:
@@ -37,12 +38,12 @@ func upstreamURL(p *config.Provider, kind endpointKind, model string, stream boo
 		return base + "/models/" + model + ":generateContent"
 	}
 	var path string
-	switch kind {
-	case kindResponses:
+	switch {
+	case f == config.FormatResponses:
 		path = "/responses"
-	case kindEmbeddings:
+	case kind == kindEmbeddings:
 		path = "/embeddings"
-	case kindModels:
+	case kind == kindModels:
 		path = "/models"
 	default:
 		path = "/chat/completions"
@@ -78,12 +79,12 @@ func apiVersion(p *config.Provider) string {
 	return "2024-10-21"
 }
 
-// newUpstreamClient returns the client for all upstream calls. Bodies are
-// streamed (Do returns after the headers); timeouts are enforced per read by
+// newUpstreamClient returns a client for upstream calls; clientFor attaches its
+// network path (egress.go), which wraps each connection in a timedConn. Bodies
+// are streamed (Do returns after the headers); timeouts are enforced per read by
 // timedConn, because fasthttp's own ReadTimeout would cap a whole stream.
 func (s *Server) newUpstreamClient() *fasthttp.Client {
 	return &fasthttp.Client{
-		Dial:                     s.dial,
 		StreamResponseBody:       true,
 		MaxConnsPerHost:          4096, // each open stream holds a connection
 		MaxIdleConnDuration:      90 * time.Second,
@@ -100,14 +101,13 @@ func (s *Server) newUpstreamClient() *fasthttp.Client {
 // the first-byte timeout.
 const dialTimeout = 10 * time.Second
 
-func (s *Server) dial(addr string) (net.Conn, error) {
-	c, err := fasthttp.DialTimeout(addr, dialTimeout)
-	if err != nil {
-		return nil, err
-	}
+// timed wraps a new raw upstream connection in a timedConn and registers it
+// (see upstreamConn). The network path (egress.go) calls it for every
+// connection it opens, proxies' included, before any TLS.
+func (s *Server) timed(c net.Conn) net.Conn {
 	tc := &timedConn{Conn: c, s: s}
 	s.conns.Store(connKey(c), tc)
-	return tc, nil
+	return tc
 }
 
 // timedConn enforces the first-byte and idle timeouts on each read: after the

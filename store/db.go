@@ -62,6 +62,13 @@ type Options struct {
 	Secrets func() []string
 	// SecretsRefresh is how often Secrets is asked again. Default 2 s.
 	SecretsRefresh time.Duration
+	// OnIdle is called from the writer once recording has been idle for
+	// IdleAfter after a busy spell; the caller may give memory back to the OS
+	// there (debug.FreeOSMemory): the Go heap a burst grew otherwise stays
+	// resident for minutes. The writer's own mapped pages are released anyway.
+	OnIdle func()
+	// IdleAfter is how long without calls counts as idle. Default 5 s.
+	IdleAfter time.Duration
 	// Logger receives drop and retention reports. Nil: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for retention and stats. Nil: time.Now.
@@ -92,6 +99,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.SecretsRefresh <= 0 {
 		o.SecretsRefresh = 2 * time.Second
+	}
+	if o.IdleAfter <= 0 {
+		o.IdleAfter = 5 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -131,6 +141,9 @@ type History struct {
 
 	feed feed
 
+	compactMu sync.Mutex              // one Compact at a time
+	journal   atomic.Pointer[journal] // keys changed during a compaction's copy
+
 	stop    chan struct{}
 	done    sync.WaitGroup
 	closing atomic.Bool // Close has begun: Record refuses
@@ -149,6 +162,7 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.AllocSize = allocSize(opts.MaxSize)
 	if err := migrate(db, len(migrations)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open history %q: %w", path, err)

@@ -278,14 +278,9 @@ func decodeBodies(v []byte) (storedBodies, error) {
 	return sb, nil
 }
 
+// encodeSummary is the summary's JSON (appendSummary: no bodies).
 func encodeSummary(c *Call) ([]byte, error) {
-	s := *c
-	s.Request, s.Response, s.Events, s.EventsTruncated = nil, nil, "", false
-	b, err := json.Marshal(&s)
-	if err != nil {
-		return nil, fmt.Errorf("encode call %s: %w", c.ID, err)
-	}
-	return b, nil
+	return appendSummary(make([]byte, 0, 512), c), nil
 }
 
 func decodeSummary(v []byte) (Call, error) {

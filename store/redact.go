@@ -18,7 +18,22 @@ const minSecretLen = 8
 
 // sensitiveHeader reports whether a header's value must never be stored.
 func sensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
+	// Lower-case ASCII into a stack buffer: the writer checks every header of
+	// every call, and strings.ToLower allocates for each "Content-Type".
+	var buf [64]byte
+	n := name
+	if len(name) <= len(buf) {
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		n = string(buf[:len(name)]) // does not escape: no allocation
+	} else {
+		n = strings.ToLower(name)
+	}
 	for _, h := range secretHeaders {
 		if n == h {
 			return true

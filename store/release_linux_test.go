@@ -66,3 +66,27 @@ func mappedKB(t *testing.T, path string) int64 {
 	}
 	return kb
 }
+
+// The writer gives back the pages it touched: after a burst of recording and
+// a second of idleness, the file is not resident in the process.
+func TestWriterGivesItsPagesBack(t *testing.T) {
+	h := openTest(t, Options{QueueSize: 20_000, MaxAge: -1, IdleAfter: 200 * time.Millisecond, FlushInterval: 20 * time.Millisecond})
+	body := bytes.Repeat([]byte("lorem ipsum "), 400)
+	for i := range 5000 {
+		c := callAt(time.Now().Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai")
+		for !h.Record(c, &Bodies{Request: RawMessage{Body: body}, Response: RawMessage{Body: body}}) {
+			h.Flush()
+		}
+	}
+	h.Flush()
+	time.Sleep(time.Second)
+	fi, err := os.Stat(h.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss := mappedKB(t, h.Path())
+	t.Logf("history file %d KB, resident %d KB", fi.Size()>>10, rss)
+	if rss > fi.Size()>>10/10 {
+		t.Errorf("%d KB of the %d KB history stay resident after recording, want under a tenth", rss, fi.Size()>>10)
+	}
+}

@@ -103,6 +103,7 @@ func (h *History) deleteOldest(del func(k []byte) bool, budget int64) (int, erro
 			freed += int64(len(k)+len(v)+len(bodies.Get(k))) + 3*32
 		}
 		for _, k := range keys {
+			h.touch(k)
 			if v := calls.Get(k); v != nil {
 				if s, err := decodeSummary(v); err == nil && s.Provider != "" {
 					if b := byProvider.Bucket([]byte(s.Provider)); b != nil {
@@ -144,47 +145,4 @@ func (h *History) fileSize() int64 {
 		return 0
 	}
 	return fi.Size()
-}
-
-// Compact rewrites the file without its free pages (bbolt's compaction into a
-// new file, then a rename) and reopens it. Writers wait meanwhile; queued calls
-// are kept.
-func (h *History) Compact() (int64, error) {
-	h.Flush()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	tmp := h.path + ".compact"
-	_ = os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: true})
-	if err != nil {
-		return 0, fmt.Errorf("compact history: %w", err)
-	}
-	if err := bolt.Compact(dst, h.db, 64<<20); err != nil {
-		dst.Close()
-		os.Remove(tmp)
-		return 0, fmt.Errorf("compact history: %w", err)
-	}
-	if err := dst.Sync(); err != nil {
-		dst.Close()
-		os.Remove(tmp)
-		return 0, fmt.Errorf("compact history: %w", err)
-	}
-	if err := dst.Close(); err != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("compact history: %w", err)
-	}
-	if err := h.db.Close(); err != nil {
-		return 0, fmt.Errorf("compact history: %w", err)
-	}
-	renameErr := os.Rename(tmp, h.path)
-	db, err := openDB(h.path, h.dir)
-	if err != nil {
-		return 0, fmt.Errorf("reopen history after compaction: %w", err)
-	}
-	h.db = db
-	if renameErr != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("compact history: %w", renameErr)
-	}
-	return h.fileSize(), nil
 }

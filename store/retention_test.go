@@ -203,7 +203,10 @@ func TestCompactWhileRecording(t *testing.T) {
 			t.Fatalf("call %s recorded during compaction: %v", id, err)
 		}
 	}
-	p, _ := h.List(Query{Limit: 10_000})
+	p, err := h.List(Query{Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(p.Calls) != 3000 {
 		t.Errorf("%d calls after compaction, want 3000", len(p.Calls))
 	}

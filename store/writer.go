@@ -2,13 +2,19 @@ package store
 
 import (
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// maxBatch bounds one write transaction.
-const maxBatch = 4096
+// maxBatch bounds the calls of one write transaction, and maxBatchBytes its
+// body bytes (also at most a 16th of the size budget, so that one batch never
+// takes the file far past it).
+const (
+	maxBatch      = 4096
+	maxBatchBytes = 16 << 20
+)
 
 // pending is a call waiting for the writer.
 type pending struct {
@@ -86,13 +92,15 @@ func (h *History) writeLoop() {
 	batch := make([]*pending, 0, 256)
 	var lastDrops Drops
 	lastReport := time.Now()
+	var batchBytes int64
 	drain := func() {
 		for {
 			select {
 			case p := <-h.queue:
 				batch = append(batch, p)
-				if len(batch) >= maxBatch {
-					batch = w.commit(batch)
+				batchBytes += p.size
+				if len(batch) >= maxBatch || batchBytes >= w.maxBytes() {
+					batch, batchBytes = w.commit(batch), 0
 				}
 			default:
 				return
@@ -103,17 +111,18 @@ func (h *History) writeLoop() {
 		select {
 		case <-h.kick:
 			drain()
-			batch = w.commit(batch)
+			batch, batchBytes = w.commit(batch), 0
 		case <-tick.C:
 			drain()
-			batch = w.commit(batch)
+			batch, batchBytes = w.commit(batch), 0
+			w.idle()
 			if d := h.Drops(); d != lastDrops && time.Since(lastReport) > 10*time.Second {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
 				lastDrops, lastReport = d, time.Now()
 			}
 		case ack := <-h.flushReq:
 			drain()
-			batch = w.commit(batch)
+			batch, batchBytes = w.commit(batch), 0
 			close(ack)
 		case <-h.stop:
 			drain()
@@ -131,6 +140,10 @@ type writer struct {
 	h          *History
 	red        *redactor
 	redFetched time.Time
+	wrote      bool      // committed since the pages were last released
+	released   time.Time // when they were
+	busy       bool      // committed since OnIdle was last called
+	lastCommit time.Time
 }
 
 // redactor returns the redactor, asking for the secrets again when stale.
@@ -145,36 +158,71 @@ func (w *writer) redactor() *redactor {
 	return w.red
 }
 
+// maxBytes is the body bytes past which a batch is committed.
+func (w *writer) maxBytes() int64 {
+	if limit := w.h.policy.Load().MaxSize; limit > 0 {
+		return min(maxBatchBytes, limit/16)
+	}
+	return maxBatchBytes
+}
+
 // encoded is a call ready to put.
 type encoded struct {
 	key, summary, bodies []byte
 	call                 *Call
 }
 
-// commit writes batch in one transaction and returns it emptied.
-func (w *writer) commit(batch []*pending) []*pending {
+// commit writes batch in one transaction and returns it emptied. A panic in it
+// (a payload the encoder chokes on, a failing secrets source) loses this batch,
+// counted as dropped, and never the process: the stack goes to the log.
+func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	if len(batch) == 0 {
 		return batch
 	}
 	h := w.h
-	red := w.redactor()
-	limit := h.policy.Load().BodyCap
-	out := make([]encoded, 0, len(batch))
 	var bytes int64
 	for _, p := range batch {
 		bytes += p.size
-		e, err := encodeCall(p, red, limit)
+	}
+	h.queuedBytes.Add(-bytes)
+	defer func() {
+		if r := recover(); r != nil {
+			h.droppedCalls.Add(uint64(len(batch)))
+			h.log.Error("history writer panicked: batch not recorded", "calls", len(batch), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			clear(batch)
+			emptied = batch[:0]
+		}
+	}()
+	red := w.redactor()
+	pol := h.policy.Load()
+	out := make([]encoded, 0, len(batch))
+	var need int64
+	for _, p := range batch {
+		e, err := encodeCall(p, red, pol.BodyCap)
 		if err != nil {
 			h.log.Error("history: call not recorded", "id", p.call.ID, "err", err)
 			continue
 		}
+		need += int64(len(e.key)+len(e.summary)+len(e.bodies)) + 4*32
 		out = append(out, e)
 	}
-	h.queuedBytes.Add(-bytes)
+	if pol.MaxSize > 0 {
+		if err := h.makeRoom(need, pol.MaxSize); err != nil {
+			h.log.Error("history: size limit not enforced", "err", err)
+		}
+	}
+	h.waitCopy()
+	w.wrote, w.busy, w.lastCommit = true, true, time.Now()
 	err := h.update(func(tx *bolt.Tx) error {
 		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
 		byProvider := tx.Bucket(bucketByProvider)
+		// Keys are time-ordered, so calls are appended: fill the pages instead
+		// of bbolt's half-full splits (half the pages to write and to keep).
+		for _, b := range []*bolt.Bucket{calls, bodies, failed} {
+			b.FillPercent = appendFill
+		}
 		for _, e := range out {
+			h.touch(e.key)
 			if err := calls.Put(e.key, e.summary); err != nil {
 				return err
 			}
@@ -202,6 +250,7 @@ func (w *writer) commit(batch []*pending) []*pending {
 			h.feed.publish(e.call)
 		}
 	}
+	w.upkeep()
 	clear(batch)
 	return batch[:0]
 }
@@ -226,6 +275,9 @@ func encodeCall(p *pending, red *redactor, limit int) (encoded, error) {
 	return e, nil
 }
 
+// appendFill is the fill of pages split while appending.
+const appendFill = 0.95
+
 // indexProvider adds key to the provider's index bucket.
 func indexProvider(idx *bolt.Bucket, provider string, key []byte) error {
 	if provider == "" {
@@ -235,5 +287,6 @@ func indexProvider(idx *bolt.Bucket, provider string, key []byte) error {
 	if err != nil {
 		return fmt.Errorf("index provider %q: %w", provider, err)
 	}
+	b.FillPercent = appendFill
 	return b.Put(key, nil)
 }

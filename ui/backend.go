@@ -173,6 +173,8 @@ type AppSettings struct {
 	MaxSizeMB        int64
 	BodyCapBytes     int
 	AllowOrigins     []string
+	ProxyURL         string // "" (env), "env", "none" or a proxy URL
+	CAFile           string
 	StartAtLogin     bool
 	Notifications    bool
 }
@@ -190,6 +192,8 @@ func SettingsOf(cfg *config.Config) AppSettings {
 		MaxSizeMB:        cfg.History.MaxSizeMB,
 		BodyCapBytes:     cfg.History.BodyCapBytes,
 		AllowOrigins:     append([]string(nil), cfg.AllowOrigins...),
+		ProxyURL:         cfg.ProxyURL,
+		CAFile:           cfg.CAFile,
 		StartAtLogin:     cfg.App.StartAtLogin,
 		Notifications:    cfg.App.NotificationsEnabled(),
 	}

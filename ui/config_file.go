@@ -48,7 +48,8 @@ func (c ConfigFile) Save(p config.Provider) error {
 		for _, kv := range []struct {
 			key string
 			v   any
-		}{{"format", string(p.Format)}, {"base_url", p.BaseURL}, {"models", p.Models}, {"key_env", p.KeyEnv}, {"no_key", p.NoKey}} {
+		}{{"format", string(p.Format)}, {"base_url", p.BaseURL}, {"models", p.Models}, {"key_env", p.KeyEnv}, {"no_key", p.NoKey},
+			{"proxy_url", orNil(p.ProxyURL)}, {"ca_file", orNil(p.CAFile)}, {"insecure_skip_verify", orNil(p.InsecureSkipVerify)}} {
 			if src, err = config.SetValue(src, sec, kv.key, kv.v); err != nil {
 				return nil, err
 			}
@@ -65,9 +66,10 @@ func (c ConfigFile) Save(p config.Provider) error {
 // the fields that differ from it (preset is nil for a new provider).
 func fileProvider(p config.Provider, preset *config.Provider) config.Provider {
 	if preset == nil {
-		return config.Provider{Name: p.Name, Format: p.Format, BaseURL: p.BaseURL, Models: p.Models, KeyEnv: p.KeyEnv, NoKey: p.NoKey}
+		return config.Provider{Name: p.Name, Format: p.Format, BaseURL: p.BaseURL, Models: p.Models, KeyEnv: p.KeyEnv, NoKey: p.NoKey,
+			ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify}
 	}
-	out := config.Provider{Name: p.Name}
+	out := config.Provider{Name: p.Name, ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify}
 	if p.Format != preset.Format {
 		out.Format = p.Format
 	}
@@ -104,6 +106,8 @@ func (c ConfigFile) SaveSettings(s AppSettings) error {
 	sets := []set{
 		{"", "listen", s.Listen},
 		{"", "allow_origins", origins},
+		{"", "proxy_url", orNil(s.ProxyURL)},
+		{"", "ca_file", orNil(s.CAFile)},
 		{"retry", "attempts", s.Attempts},
 		{"retry", "base_delay", s.BaseDelay},
 		{"retry", "max_delay", s.MaxDelay},
@@ -145,4 +149,13 @@ func (c ConfigFile) edit(fn func([]byte) ([]byte, error)) error {
 	}
 	c.Apply(cfg)
 	return nil
+}
+
+// orNil is v, or nil (remove the key) for its zero value.
+func orNil[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
 }

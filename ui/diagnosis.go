@@ -137,6 +137,8 @@ func explainClass(failed []proxy.Attempt, keySource func(string) KeySource) stri
 		return fmt.Sprintf("%s was skipped: it failed repeatedly just before, so Gatehouse paused it for the circuit cooldown", p)
 	case proxy.ClassProxy:
 		return "Gatehouse itself failed to handle the request (" + last.Error + "): please report it"
+	case proxy.ClassProxyAuth, proxy.ClassNetProxy, proxy.ClassTLSUntrusted:
+		return explainNetwork(last)
 	}
 	if last.Status > 0 {
 		return fmt.Sprintf("%s answered %d %s", p, last.Status, times(n))
@@ -162,4 +164,21 @@ func localApp(host string) string {
 		return "LM Studio"
 	}
 	return ""
+}
+
+// explainNetwork explains the failures caused by the network between Gatehouse
+// and a provider: the company proxy, or a certificate nobody here trusts.
+func explainNetwork(a proxy.Attempt) string {
+	host := hostOf(a.URL)
+	switch a.Class {
+	case proxy.ClassProxyAuth:
+		return fmt.Sprintf("the network's proxy refused to pass the call to %s without valid proxy credentials (407 Proxy Authentication Required): "+
+			"put your proxy user and password in the proxy URL, http://user:password@proxy:port, in HTTPS_PROXY or in proxy_url (Settings, or the provider's dialog)", host)
+	case proxy.ClassTLSUntrusted:
+		return fmt.Sprintf("the certificate %s presented is signed by an authority this computer does not trust: "+
+			"on a company network a proxy that inspects TLS does this; get its root certificate (a PEM file) from IT and set it as the CA file in Settings "+
+			"(or in the provider's dialog for a server with its own CA); curl and other tools work only if they were given that file too", host)
+	}
+	return fmt.Sprintf("the network's proxy failed the call to %s (%s): check HTTPS_PROXY/HTTP_PROXY or proxy_url in Settings, "+
+		"ask whoever runs the proxy whether it allows this host, or set the provider's proxy to \"none\" if it is reachable directly", host, a.Error)
 }

@@ -182,6 +182,12 @@ func classWords(c proxy.ErrorClass) string {
 		return "skipped (circuit open)"
 	case proxy.ClassProxy:
 		return "Gatehouse error"
+	case proxy.ClassNetProxy:
+		return "network proxy failed"
+	case proxy.ClassProxyAuth:
+		return "proxy wants credentials"
+	case proxy.ClassTLSUntrusted:
+		return "untrusted certificate"
 	}
 	return string(c)
 }

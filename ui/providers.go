@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 )
 
@@ -28,6 +29,7 @@ type providersScreen struct {
 
 	providers []config.Provider
 	status    map[string]KeyStatus
+	network   map[string]string // how each provider reaches the network (proxy.NetworkPath)
 	results   map[string]string // inline result of the last action per provider
 }
 
@@ -57,6 +59,10 @@ func (s *providersScreen) reload() {
 	go func() {
 		ps := s.a.b.Providers.List()
 		st := map[string]KeyStatus{}
+		network := make(map[string]string, len(ps))
+		for i := range ps {
+			network[ps[i].Name] = proxy.NetworkPath(&ps[i])
+		}
 		var avail error
 		if s.a.b.Keys != nil {
 			avail = s.a.b.Keys.Available()
@@ -65,7 +71,7 @@ func (s *providersScreen) reload() {
 			}
 		}
 		runOnUI(func() {
-			s.providers, s.status = ps, st
+			s.providers, s.status, s.network = ps, st, network
 			if avail != nil {
 				s.keychain.SetText("Keychain unavailable: " + avail.Error())
 				s.keychain.Show()
@@ -77,27 +83,30 @@ func (s *providersScreen) reload() {
 	}()
 }
 
-// providerRow: name and URL, key status, result, and the action buttons.
+// providerRow: name and URL, network path, key status, result, and the action buttons.
 type providerRow struct {
 	widget.BaseWidget
 	name, detail, key, result  *widget.Label
+	network                    *widget.Label
 	setKey, test, edit, remove *widget.Button
 }
 
 func newProviderRow() fyne.CanvasObject {
 	r := &providerRow{
-		name:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		detail: widget.NewLabel(""),
-		key:    widget.NewLabel(""),
-		result: widget.NewLabel(""),
-		setKey: widget.NewButtonWithIcon("Key", theme.LoginIcon(), nil),
-		test:   widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), nil),
-		edit:   widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
-		remove: widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
+		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		detail:  widget.NewLabel(""),
+		key:     widget.NewLabel(""),
+		result:  widget.NewLabel(""),
+		network: widget.NewLabel(""),
+		setKey:  widget.NewButtonWithIcon("Key", theme.LoginIcon(), nil),
+		test:    widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), nil),
+		edit:    widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
+		remove:  widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}
 	r.detail.Importance = widget.LowImportance
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	r.result.Truncation = fyne.TextTruncateEllipsis
+	r.network.Wrapping = fyne.TextWrapWord
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -107,6 +116,7 @@ func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	right := container.NewHBox(r.key, r.setKey, r.test, r.edit, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
+		r.network,
 		r.result,
 	))
 }
@@ -123,6 +133,12 @@ func (s *providersScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		origin = "preset"
 	}
 	r.detail.SetText(fmt.Sprintf("%s · %s · %s", p.Format, p.BaseURL, origin))
+	r.network.SetText("network: " + s.network[p.Name])
+	r.network.Importance = widget.LowImportance
+	if p.Network.InsecureSkipVerify {
+		r.network.Importance = widget.DangerImportance
+	}
+	r.network.Refresh()
 	st := s.status[p.Name]
 	r.key.SetText(keyText(p, st))
 	switch {
@@ -260,9 +276,12 @@ type providerForm struct {
 	keyEnv  *widget.Entry
 	noKey   *widget.Check
 	key     *widget.Entry
-	errText *widget.Label
-	save    *widget.Button
-	editing *config.Provider
+	// Network: proxy_url, ca_file, insecure_skip_verify.
+	proxyURL, caFile *widget.Entry
+	insecure         *widget.Check
+	errText          *widget.Label
+	save             *widget.Button
+	editing          *config.Provider
 }
 
 // openForm opens the add (p == nil) or edit dialog; on the UI thread.
@@ -281,6 +300,22 @@ func (s *providersScreen) openForm(p *config.Provider) {
 	f.noKey = widget.NewCheck("needs no key (local server)", nil)
 	f.key = widget.NewPasswordEntry()
 	f.key.SetPlaceHolder("optional: stored in the keychain, never shown again")
+	f.proxyURL = widget.NewEntry()
+	f.proxyURL.SetPlaceHolder("as in Settings · env · none · http://user:pass@proxy:3128")
+	f.caFile = widget.NewEntry()
+	f.caFile.SetPlaceHolder("optional: PEM file of extra trusted certificates")
+	f.insecure = widget.NewCheck("skip TLS certificate checks (dangerous)", nil)
+	warn := widget.NewLabel(proxy.InsecureWarning)
+	warn.Importance = widget.DangerImportance
+	warn.Wrapping = fyne.TextWrapWord
+	warn.Hide()
+	f.insecure.OnChanged = func(on bool) {
+		if on {
+			warn.Show()
+		} else {
+			warn.Hide()
+		}
+	}
 	f.errText = widget.NewLabel("")
 	f.errText.Importance = widget.DangerImportance
 	f.errText.Wrapping = fyne.TextWrapWord
@@ -294,6 +329,9 @@ func (s *providersScreen) openForm(p *config.Provider) {
 		f.models.SetText(strings.Join(p.Models, ", "))
 		f.keyEnv.SetText(p.KeyEnv)
 		f.noKey.SetChecked(p.NoKey)
+		f.proxyURL.SetText(p.ProxyURL)
+		f.caFile.SetText(p.CAFile)
+		f.insecure.SetChecked(p.InsecureSkipVerify)
 	}
 	form := widget.NewForm(
 		widget.NewFormItem("Name", f.name),
@@ -303,6 +341,10 @@ func (s *providersScreen) openForm(p *config.Provider) {
 		widget.NewFormItem("Key env", f.keyEnv),
 		widget.NewFormItem("", f.noKey),
 		widget.NewFormItem("Key", f.key),
+		widget.NewFormItem("Proxy", f.proxyURL),
+		widget.NewFormItem("CA file", f.caFile),
+		widget.NewFormItem("", f.insecure),
+		widget.NewFormItem("", warn),
 	)
 	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.submit(f) })
 	f.save.Importance = widget.HighImportance
@@ -337,6 +379,9 @@ func (f *providerForm) provider() (config.Provider, error) {
 	}
 	p.KeyEnv = strings.TrimSpace(f.keyEnv.Text)
 	p.NoKey = f.noKey.Checked
+	p.ProxyURL = strings.TrimSpace(f.proxyURL.Text)
+	p.CAFile = strings.TrimSpace(f.caFile.Text)
+	p.InsecureSkipVerify = f.insecure.Checked
 	return p, p.CheckEntry()
 }
 

@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
 )
 
 // settingsScreen edits the proxy's settings in the config file the headless
@@ -22,6 +24,7 @@ type settingsScreen struct {
 	listen, attempts, baseDelay, maxDelay *widget.Entry
 	firstByte, idle, maxAge, maxSize      *widget.Entry
 	bodyCap, origins                      *widget.Entry
+	proxyURL, caFile                      *widget.Entry
 	startAtLogin, notifications           *widget.Check
 	save                                  *widget.Button
 	result                                *widget.Label
@@ -39,6 +42,8 @@ func newSettingsScreen(a *App) *settingsScreen {
 	s.firstByte, s.idle = e("60s"), e("120s")
 	s.maxAge, s.maxSize, s.bodyCap = e("720h"), e("512"), e("1048576")
 	s.origins = e("http://localhost:3000, …")
+	s.proxyURL = e("env (HTTPS_PROXY, NO_PROXY) · none · http://user:pass@proxy:3128")
+	s.caFile = e("optional: PEM file, e.g. your company's root certificate")
 	s.startAtLogin = widget.NewCheck("Start Gatehouse when I log in", nil)
 	s.notifications = widget.NewCheck("Notify me when a provider starts failing or recovers", nil)
 	s.result = widget.NewLabel("")
@@ -60,6 +65,8 @@ func newSettingsScreen(a *App) *settingsScreen {
 		widget.NewFormItem("History size cap (MB)", s.maxSize),
 		widget.NewFormItem("Body capture cap (bytes)", s.bodyCap),
 		widget.NewFormItem("Allowed browser origins", s.origins),
+		widget.NewFormItem("Proxy for providers", s.proxyURL), hint("empty or env: HTTPS_PROXY/HTTP_PROXY/NO_PROXY; none: direct; a provider may override it"),
+		widget.NewFormItem("Extra CA file", s.caFile), hint("trusted on top of the system's roots (a TLS-inspecting proxy's root)"),
 		widget.NewFormItem("", s.startAtLogin),
 		widget.NewFormItem("", s.notifications),
 	)
@@ -99,6 +106,8 @@ func (s *settingsScreen) load() {
 	s.maxSize.SetText(strconv.FormatInt(v.MaxSizeMB, 10))
 	s.bodyCap.SetText(strconv.Itoa(v.BodyCapBytes))
 	s.origins.SetText(strings.Join(v.AllowOrigins, ", "))
+	s.proxyURL.SetText(v.ProxyURL)
+	s.caFile.SetText(v.CAFile)
 	s.startAtLogin.SetChecked(v.StartAtLogin)
 	s.notifications.SetChecked(v.Notifications)
 	s.result.SetText("")
@@ -136,6 +145,11 @@ func (s *settingsScreen) values() (AppSettings, error) {
 			v.AllowOrigins = append(v.AllowOrigins, o)
 		}
 	}
+	v.ProxyURL = strings.TrimSpace(s.proxyURL.Text)
+	if err := config.ValidProxyURL(v.ProxyURL); err != nil {
+		errs = append(errs, fmt.Errorf("proxy: %w", err))
+	}
+	v.CAFile = strings.TrimSpace(s.caFile.Text)
 	v.StartAtLogin = s.startAtLogin.Checked
 	v.Notifications = s.notifications.Checked
 	return v, errors.Join(errs...)

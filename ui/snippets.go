@@ -26,14 +26,16 @@ aider --model openai/gpt-4o`},
     model: gpt-4o
     apiBase: {openai}
     apiKey: gatehouse`},
-		{"Codex", "~/.codex/config.toml", `model = "gpt-4o"
+		// Codex speaks only the Responses API; Gatehouse translates it for
+		// models of other formats (claude-*, gemini-*, groq/...).
+		{"Codex", "~/.codex/config.toml", `model = "gpt-5"   # or claude-sonnet-4-5, gemini-2.5-pro
 model_provider = "gatehouse"
 
 [model_providers.gatehouse]
 name = "Gatehouse"
 base_url = "{openai}"
-env_key = "OPENAI_API_KEY"
-wire_api = "chat"`},
+env_key = "OPENAI_API_KEY"   # any value: Gatehouse adds the key
+wire_api = "responses"`},
 	}
 	r := strings.NewReplacer("{openai}", openai, "{anthropic}", anthropic)
 	for i := range s {

@@ -21,9 +21,14 @@ func BenchmarkStream(b *testing.B) {
 		{"anthropic/stream_tool_use.sse", ant, gem},
 		{"gemini/stream_function_call.sse", gem, oai},
 		{"gemini/stream_text.sse", gem, ant},
+		{"responses/stream_function_call.sse", rsp, ant},
+		{"responses/stream_text.sse", rsp, oai},
+		{"anthropic/stream_tool_use.sse", ant, rsp},
+		{"openai/stream_tool_calls.sse", oai, rsp},
+		{"gemini/stream_function_call.sse", gem, rsp},
 	}
 	for _, tc := range cases {
-		evs := readEvents(b, "testdata/"+tc.file)
+		evs := readEvents(b, fixturePath(tc.file))
 		b.Run(tc.file+"_to_"+string(tc.to), func(b *testing.B) {
 			var out []byte
 			b.ReportAllocs()
@@ -43,10 +48,20 @@ func BenchmarkStream(b *testing.B) {
 // BenchmarkPassThroughInspection is what a same-format stream costs: usage
 // tracking and accumulation for the history, per upstream event.
 func BenchmarkPassThroughInspection(b *testing.B) {
-	evs := readEvents(b, "testdata/anthropic/stream_tool_use.sse")
+	passThroughInspection(b, ant, "anthropic/stream_tool_use.sse")
+}
+
+// BenchmarkPassThroughInspectionResponses is the same for a Responses stream
+// passed through (/v1/responses to OpenAI).
+func BenchmarkPassThroughInspectionResponses(b *testing.B) {
+	passThroughInspection(b, rsp, "responses/stream_function_call.sse")
+}
+
+func passThroughInspection(b *testing.B, f config.Format, file string) {
+	evs := readEvents(b, fixturePath(file))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		tr, acc := NewUsageTracker(ant), NewAccumulator(ant)
+		tr, acc := NewUsageTracker(f), NewAccumulator(f)
 		for _, ev := range evs {
 			tr.Observe(ev)
 			acc.Add(ev)
@@ -57,12 +72,22 @@ func BenchmarkPassThroughInspection(b *testing.B) {
 }
 
 func BenchmarkRequest(b *testing.B) {
-	body := readFile(b, "testdata/openai/request_tool_result_followup.json")
-	for _, to := range []config.Format{ant, gem} {
-		b.Run("openai_to_"+string(to), func(b *testing.B) {
+	cases := []struct {
+		file     string
+		from, to config.Format
+	}{
+		{"openai/request_tool_result_followup.json", oai, ant},
+		{"openai/request_tool_result_followup.json", oai, gem},
+		{"openai/request_tool_result_followup.json", oai, rsp},
+		{"responses/request_function_call_output.json", rsp, ant},
+		{"responses/request_function_call_output.json", rsp, oai},
+	}
+	for _, tc := range cases {
+		body := readFile(b, fixturePath(tc.file))
+		b.Run(string(tc.from)+"_to_"+string(tc.to), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := Request(oai, to, body, RequestOptions{Model: "m"}); err != nil {
+				if _, _, err := Request(tc.from, tc.to, body, RequestOptions{Model: "m"}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -77,5 +102,25 @@ func BenchmarkResponse(b *testing.B) {
 		if _, _, err := Response(ant, oai, body, RequestInfo{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func BenchmarkResponseResponses(b *testing.B) {
+	for _, tc := range []struct {
+		file     string
+		from, to config.Format
+	}{
+		{"anthropic/response_tool_use.json", ant, rsp},
+		{"responses/response_function_call.json", rsp, ant},
+	} {
+		body := readFile(b, fixturePath(tc.file))
+		b.Run(string(tc.from)+"_to_"+string(tc.to), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := Response(tc.from, tc.to, body, RequestInfo{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -87,6 +87,14 @@ func fixtures(pattern string) []string {
 	return append(files, more...)
 }
 
+// fixturePath is the path of a fixture named "<format>/<file>".
+func fixturePath(name string) string {
+	if rest, ok := strings.CutPrefix(name, "responses/"); ok {
+		return responsesFixtures + rest
+	}
+	return "testdata/" + name
+}
+
 // fixtureName names a fixture in golden files and subtests: "openai/stream_text".
 func fixtureName(path string) string {
 	path = strings.TrimSuffix(path, filepath.Ext(path))

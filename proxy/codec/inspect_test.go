@@ -188,3 +188,29 @@ func TestAccumulatorRebuildsMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsesUsage checks issue 10 §1: Responses usage from a body and from
+// response.completed, with its cached input and reasoning parts.
+func TestResponsesUsage(t *testing.T) {
+	usage := `{"input_tokens":1200,"input_tokens_details":{"cached_tokens":1024},"output_tokens":300,"output_tokens_details":{"reasoning_tokens":256},"total_tokens":1500}`
+	want := Usage{InputTokens: 1200, OutputTokens: 300, CacheReadTokens: 1024, CacheWriteTokens: -1, ReasoningTokens: 256}
+	if got := UsageFromResponse(rsp, []byte(`{"id":"resp_1","object":"response","status":"completed","output":[],"usage":`+usage+`}`)); got != want {
+		t.Errorf("UsageFromResponse got %+v, want %+v", got, want)
+	}
+	tr := NewUsageTracker(rsp)
+	for _, ev := range parseEvents(t, []byte("event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"usage\":null}}\n\n"+
+		"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"resp_1\",\"status\":\"completed\",\"usage\":"+usage+"}}\n\n")) {
+		tr.Observe(ev)
+	}
+	if got := tr.Usage(); got != want {
+		t.Errorf("UsageTracker got %+v, want %+v", got, want)
+	}
+	for _, name := range []string{"response_text.json", "response_function_call.json"} {
+		path := responsesFixtures + name
+		b := readFile(t, path)
+		got := UsageFromResponse(rsp, b)
+		if got.InputTokens != gjson.GetBytes(b, "usage.input_tokens").Int() || got.OutputTokens != gjson.GetBytes(b, "usage.output_tokens").Int() || got.CacheReadTokens != 0 {
+			t.Errorf("%s: usage %+v", name, got)
+		}
+	}
+}

@@ -13,6 +13,7 @@ const (
 	oai = config.FormatOpenAI
 	ant = config.FormatAnthropic
 	gem = config.FormatGemini
+	rsp = config.FormatResponses
 )
 
 func mustRequest(t *testing.T, from, to config.Format, body string, opt RequestOptions) ([]byte, RequestInfo) {

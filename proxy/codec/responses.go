@@ -86,11 +86,17 @@ func responsesStateless(r gjson.Result) error {
 // offered with: its whole input as one string.
 const customInputSchema = `{"type":"object","properties":{"input":{"type":"string","description":"The tool's raw input."}},"required":["input"]}`
 
-// decodeResponsesTools reads function and custom tools; built-in tools run
-// only on OpenAI's servers. custom holds the names of the custom tools.
+// decodeResponsesTools reads function and custom tools, and the function tools
+// of namespaces. custom holds the names of the custom tools.
+//
+// Built-in tools (web_search, file_search, ...) run only on OpenAI's servers.
+// Codex offers web_search on every request, so an offered one is left out
+// (the model cannot call what it does not see), and only a tool_choice that
+// requires one is refused.
 func decodeResponsesTools(req *chatRequest, r gjson.Result) (custom map[string]bool, err error) {
-	for i, t := range r.Get("tools").Array() {
-		switch typ := t.Get("type").String(); typ {
+	var add func(t gjson.Result)
+	add = func(t gjson.Result) {
+		switch t.Get("type").String() {
 		case "function":
 			req.Tools = append(req.Tools, Tool{Name: t.Get("name").String(), Description: t.Get("description").String(),
 				Schema: t.Get("parameters").Raw, Strict: t.Get("strict").Bool()})
@@ -105,9 +111,21 @@ func decodeResponsesTools(req *chatRequest, r gjson.Result) (custom map[string]b
 				desc += "\n\nThe input must follow this " + t.Get("format.syntax").String() + " grammar:\n" + def
 			}
 			req.Tools = append(req.Tools, Tool{Name: name, Description: desc, Schema: customInputSchema})
+		case "namespace":
+			for _, nt := range t.Get("tools").Array() {
+				add(nt)
+			}
+		}
+	}
+	for _, t := range r.Get("tools").Array() {
+		add(t)
+	}
+	if tc := r.Get("tool_choice"); tc.IsObject() {
+		switch typ := tc.Get("type").String(); typ {
+		case "function", "custom", "allowed_tools":
 		default:
-			return nil, unsupported("tools[%d].type %q is a built-in tool that only OpenAI's servers run; "+
-				"remove it, or use a model on a provider that serves /v1/responses (openai). Function tools (type \"function\") work with every provider", i, typ)
+			return nil, unsupported("tool_choice requires the %q tool, a built-in tool that only OpenAI's servers run; "+
+				"use tool_choice \"auto\" or a function tool, or use a model on a provider that serves /v1/responses (openai)", typ)
 		}
 	}
 	return custom, nil
@@ -163,12 +181,34 @@ func decodeResponsesInput(req *chatRequest, in gjson.Result) error {
 				add(RoleAssistant, p)
 			}
 		case "item_reference":
-			return unsupported("input[%d] is an item_reference: this model's provider keeps no stored items; send the item itself", i)
+			// The AI SDK (store on, its default) refers to the assistant's earlier
+			// messages by id; nothing stores them here, so the reference is left
+			// out, and a tool output whose call it was becomes text (unpairResults).
+			continue
 		default:
 			return unsupported("input[%d].type %q runs only on OpenAI's servers; use a model on a provider that serves /v1/responses (openai)", i, typ)
 		}
 	}
+	unpairResults(req.Messages)
 	return nil
+}
+
+// unpairResults turns tool outputs whose call is not in the conversation (it
+// was an item_reference) into text: every target refuses a result without
+// its call.
+func unpairResults(msgs []Message) {
+	calls := map[string]bool{}
+	for _, m := range msgs {
+		for i := range m.Parts {
+			p := &m.Parts[i]
+			switch {
+			case p.Kind == PartToolCall:
+				calls[p.ToolID] = true
+			case p.Kind == PartToolResult && !calls[p.ToolID]:
+				*p = Part{Kind: PartText, Text: "Output of tool call " + p.ToolID + ":\n" + resultText(p.Result)}
+			}
+		}
+	}
 }
 
 // responsesContent reads a message's content: a string or a list of parts.

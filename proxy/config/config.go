@@ -80,6 +80,16 @@ type Config struct {
 	// DefaultMaxTokens is sent as max_tokens to targets that require it (Anthropic)
 	// when the client set none. Default 4096.
 	DefaultMaxTokens int `toml:"default_max_tokens"`
+	// ProxyURL is how upstream calls reach the network: "env" (the default)
+	// follows HTTPS_PROXY, HTTP_PROXY and NO_PROXY; "none" connects directly; an
+	// http:// or https:// URL (http://user:password@host:3128 for Basic
+	// credentials) is used for every upstream, except loopback hosts and the
+	// hosts NO_PROXY names. A provider's proxy_url wins over this one.
+	ProxyURL string `toml:"proxy_url"`
+	// CAFile is a PEM file whose certificates are trusted on top of the system
+	// roots, for networks whose proxy inspects TLS. A relative path is taken from
+	// the config file's folder. A provider's ca_file is trusted in addition.
+	CAFile string `toml:"ca_file"`
 
 	Retry   Retry   `toml:"retry"`
 	History History `toml:"history"`
@@ -203,7 +213,20 @@ type Provider struct {
 	// Responses clients are passed through to it. When false they are translated
 	// to the provider's format. Default true for the openai preset, else false.
 	Responses *bool `toml:"responses"`
+	// ProxyURL overrides the global proxy_url for this provider ("env", "none"
+	// or a proxy URL). Default: the global setting.
+	ProxyURL string `toml:"proxy_url"`
+	// CAFile is a PEM file trusted for this provider, on top of the system roots
+	// and the global ca_file.
+	CAFile string `toml:"ca_file"`
+	// InsecureSkipVerify turns TLS certificate checks off for this provider: anyone
+	// on the network path can then read and change its traffic. Never the default;
+	// the app and the log warn while it is on.
+	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
 
+	// Network is the network settings in force: the fields above combined with
+	// the global ones. Load fills it.
+	Network Network `toml:"-"`
 	// Preset is true when the provider comes from the built-in presets (possibly
 	// overridden by the file).
 	Preset bool `toml:"-"`
@@ -288,6 +311,7 @@ func Default() *Config {
 	c := &Config{}
 	c.applyDefaults(nil)
 	c.Providers = Presets()
+	c.resolveNetwork()
 	return c
 }
 
@@ -403,6 +427,7 @@ func Parse(src []byte, name string) (*Config, error) {
 		}
 		return nil, &Error{File: name, Msg: err.Error()}
 	}
+	c.resolveNetwork()
 	return &c, nil
 }
 
@@ -497,6 +522,15 @@ func overlay(base, f Provider) Provider {
 	if f.Responses != nil {
 		base.Responses = f.Responses
 	}
+	if f.ProxyURL != "" {
+		base.ProxyURL = f.ProxyURL
+	}
+	if f.CAFile != "" {
+		base.CAFile = f.CAFile
+	}
+	if f.InsecureSkipVerify {
+		base.InsecureSkipVerify = true
+	}
 	base.InFile = true
 	base.fileIndex = f.fileIndex
 	return base
@@ -588,6 +622,9 @@ func (c *Config) validate() error {
 	}
 	if h.BodyCapBytes <= 0 {
 		return &fieldError{table: "history", key: "body_cap_bytes", msg: "must be positive"}
+	}
+	if err := c.validateNetwork(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, p := range c.Providers {

@@ -14,7 +14,7 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
-	if e.Key == "base_url" {
+	if e.Key == "base_url" || e.Key == "proxy_url" { // the error names the value; a proxy URL may hold a password
 		return fmt.Sprintf("%s %v", e.Key, e.Err)
 	}
 	return fmt.Sprintf("%s %q %v", e.Key, e.Value, e.Err)
@@ -46,6 +46,9 @@ func (p *Provider) CheckEntry() error {
 	}
 	if err := ValidBaseURL(p.BaseURL); err != nil {
 		errs = append(errs, &FieldError{Key: "base_url", Value: p.BaseURL, Err: err})
+	}
+	if err := ValidProxyURL(p.ProxyURL); err != nil {
+		errs = append(errs, &FieldError{Key: "proxy_url", Value: p.ProxyURL, Err: err})
 	}
 	if len(errs) == 0 {
 		return nil

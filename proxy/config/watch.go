@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// emptyGrace is how long an empty config file must stay empty before Watch
+// applies it (the defaults).
+const emptyGrace = time.Second
+
 // Watch polls from.Path every interval until ctx is done. When the file's
 // content differs from what from was parsed from, it is loaded: a good file is
 // passed to apply, a bad one to fail (the caller keeps its last good config).
@@ -45,7 +49,6 @@ func (w watcher) run(ctx context.Context, from *Config, interval time.Duration, 
 	last := from.source
 	var seen os.FileInfo // the stat of the last content compared; nil: read on the next tick
 	var seenAt time.Time
-	emptySeen := false
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -78,12 +81,12 @@ func (w watcher) run(ctx context.Context, from *Config, interval time.Duration, 
 			continue
 		}
 		// An empty file is often one being rewritten (truncated, not yet
-		// written): it counts only when it is still empty at the next poll.
-		if err == nil && len(cur) == 0 && !emptySeen {
-			emptySeen, seen = true, nil
+		// written, for a while on a busy machine): it counts only once it has
+		// stayed empty for emptyGrace. Read it again next time.
+		if err == nil && len(cur) == 0 && w.now().Sub(fi.ModTime()) < emptyGrace {
+			seen = nil
 			continue
 		}
-		emptySeen = false
 		last = cur
 		var c *Config
 		if cur == nil {

@@ -177,7 +177,8 @@ func checkKey(p *config.Provider, key string, field func(string) (string, bool),
 	if err := proxy.NewAuthenticator(nil).Apply(req, p, proxy.Credentials{Key: key, Field: field}, nil); err != nil {
 		return 0, "", err
 	}
-	c := &fasthttp.Client{NoDefaultUserAgentHeader: true, ReadTimeout: keyCheckTimeout, WriteTimeout: keyCheckTimeout}
+	c := proxy.NewUpstreamClient(p) // the proxy's own network path: HTTPS_PROXY, proxy_url, ca_file
+	c.ReadTimeout, c.WriteTimeout = keyCheckTimeout, keyCheckTimeout
 	if err := c.DoTimeout(req, resp, keyCheckTimeout); err != nil {
 		return 0, "", fmt.Errorf("unreachable (GET %s): %w", u, err)
 	}

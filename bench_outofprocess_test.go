@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// BenchmarkOutOfProcess is issue 12's figure: the fake upstream, a closed-loop
+// load generator and `gatehouse serve` run as separate processes on the same
+// cores, so that the history writer competes with them as it does on a laptop.
+// Rounds interleave four targets: direct to the upstream, the bare forwarder,
+// Gatehouse with history on and with `[history] enabled = false`. Each round
+// measures c=64 req/s and p50/p99, c=1 p50, and the first byte of c=1 streams.
+// Reported: medians over the rounds of the per-round ratios (read ratios, not
+// absolute figures: the machine is shared). It runs once whatever b.N is.
+// GATEHOUSE_BENCH_BEFORE=/path/to/gatehouse adds that build, history on, as
+// target "before": before/after figures from one run.
+func BenchmarkOutOfProcess(b *testing.B) {
+	if testing.Short() {
+		b.Skip("starts six processes and runs for about a minute")
+	}
+	rounds, calls := 3, 20000
+	if os.Getenv("GATEHOUSE_BENCH_QUICK") != "" {
+		rounds, calls = 1, 5000
+	}
+	up := startRole(b, "upstream")
+	fwd := startRole(b, "forwarder", "ROLE_UPSTREAM="+up)
+	env := "GATEHOUSE_TEST_KEY=" + testProviderKey
+	onDir, offDir := b.TempDir(), b.TempDir()
+	writeLoadConfig(b, onDir, up, "")
+	writeLoadConfig(b, offDir, up, "[history]\nenabled = false\n")
+	on, off := startServe(b, onDir, env), startServe(b, offDir, env)
+	idleRSS := rssBytes(on.cmd.Process.Pid)
+
+	type target struct{ name, addr, auth string }
+	targets := []target{
+		{"direct", up, "Bearer " + testProviderKey},
+		{"forwarder", fwd, "Bearer " + testProviderKey},
+		{"on", on.addr, ""},
+		{"off", off.addr, ""},
+	}
+	if bin := os.Getenv("GATEHOUSE_BENCH_BEFORE"); bin != "" {
+		dir := b.TempDir()
+		writeLoadConfig(b, dir, up, "")
+		before := startServeBinary(b, bin, dir, env)
+		targets = append(targets, target{"before", before.addr, ""})
+	}
+	type figures struct{ rps, p50, p99, c1p50, stream1st []float64 }
+	got := map[string]*figures{}
+	for _, t := range targets {
+		got[t.name] = &figures{}
+	}
+	b.ResetTimer()
+	for round := range rounds {
+		for i := range targets {
+			t := targets[(i+round)%len(targets)] // rotate the order each round
+			f := got[t.name]
+			r := runLoadProcess(b, loadSpec{Target: t.addr, Auth: t.auth, Conc: 64, Calls: calls, Warmup: 2000, Body: "request_text.json"})
+			if r.Errors > 0 {
+				b.Fatalf("%s: %d errors at c=64", t.name, r.Errors)
+			}
+			f.rps, f.p50, f.p99 = append(f.rps, r.RPS), append(f.p50, r.P50us), append(f.p99, r.P99us)
+			r = runLoadProcess(b, loadSpec{Target: t.addr, Auth: t.auth, Conc: 1, Calls: 2000, Warmup: 200, Body: "request_text.json"})
+			f.c1p50 = append(f.c1p50, r.P50us)
+			r = runLoadProcess(b, loadSpec{Target: t.addr, Auth: t.auth, Conc: 1, Calls: 200, Warmup: 20, Stream: true, Body: "request_stream_text.json"})
+			f.stream1st = append(f.stream1st, r.P50us)
+		}
+	}
+	b.StopTimer()
+	median := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	ratio := func(a, c string, pick func(*figures) []float64) float64 {
+		var r []float64
+		for i := range got[a].rps {
+			r = append(r, pick(got[a])[i]/pick(got[c])[i])
+		}
+		return median(r)
+	}
+	rps := func(f *figures) []float64 { return f.rps }
+	added := func(pick func(*figures) []float64, name string) float64 {
+		var d []float64
+		for i := range got[name].rps {
+			d = append(d, pick(got[name])[i]-pick(got["direct"])[i])
+		}
+		return median(d)
+	}
+	c1 := func(f *figures) []float64 { return f.c1p50 }
+	st := func(f *figures) []float64 { return f.stream1st }
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-10s %10s %9s %9s %10s %12s\n", "target", "c64 req/s", "p50 µs", "p99 µs", "c1 p50 µs", "stream 1st µs")
+	for _, t := range targets {
+		f := got[t.name]
+		fmt.Fprintf(&sb, "%-10s %10.0f %9.0f %9.0f %10.0f %12.0f\n", t.name, median(f.rps), median(f.p50), median(f.p99), median(f.c1p50), median(f.stream1st))
+	}
+	fmt.Fprintf(&sb, "ratios (median of %d rounds): on/forwarder %.2f, off/forwarder %.2f, on/off %.2f, forwarder/direct %.2f\n",
+		rounds, ratio("on", "forwarder", rps), ratio("off", "forwarder", rps), ratio("on", "off", rps), ratio("forwarder", "direct", rps))
+	if _, ok := got["before"]; ok {
+		fmt.Fprintf(&sb, "before: before/forwarder %.2f, on/before %.2f\n", ratio("before", "forwarder", rps), ratio("on", "before", rps))
+	}
+	fmt.Fprintf(&sb, "added c1 p50 µs: forwarder %.0f, on %.0f, off %.0f; added stream first byte µs: forwarder %.0f, on %.0f\n",
+		added(c1, "forwarder"), added(c1, "on"), added(c1, "off"), added(st, "forwarder"), added(st, "on"))
+	fmt.Fprintf(&sb, "serve (history on) RSS: idle at start %.1f MB, after the load %.1f MB\n",
+		float64(idleRSS)/(1<<20), float64(rssBytes(on.cmd.Process.Pid))/(1<<20))
+	b.Log(sb.String())
+	b.ReportMetric(ratio("on", "forwarder", rps), "on/fwd")
+	b.ReportMetric(ratio("off", "forwarder", rps), "off/fwd")
+	b.ReportMetric(ratio("on", "off", rps), "on/off")
+	b.ReportMetric(added(c1, "on"), "c1_added_µs")
+	b.ReportMetric(float64(idleRSS)/(1<<20), "idle_MB")
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestSizeBudgetHeldWhileWriting is issue 17 at the store's level: with
+// retention's minute never coming (NoRetention), a writer recording many times
+// the budget keeps the file within 1.25 × MaxSize after every batch, keeps the
+// newest calls, and the file stays consistent.
+func TestSizeBudgetHeldWhileWriting(t *testing.T) {
+	const limit = 16 << 20
+	h := openTest(t, Options{MaxAge: -1, MaxSize: limit, NoRetention: true, FlushInterval: 20 * time.Millisecond})
+	base := time.Now().Add(-time.Hour)
+	var largest int64
+	var last string
+	for i := range 25_000 { // about 80 MB of bodies: five times the budget
+		c := callAt(base.Add(time.Duration(i)*time.Millisecond), OutcomeOK, "openai")
+		last = c.ID
+		for !h.Record(c, bodiesOf(reqBody(i), padBody(3000))) {
+			h.Flush()
+		}
+		if i%500 == 499 {
+			h.Flush()
+			largest = max(largest, h.fileSize())
+		}
+	}
+	h.Flush()
+	largest = max(largest, h.fileSize())
+	t.Logf("largest file %d KB for a %d KB budget", largest>>10, limit>>10)
+	if largest > limit*5/4 {
+		t.Errorf("history.db reached %d bytes, want ≤ 1.25 × %d", largest, limit)
+	}
+	if d := h.Drops(); d.Calls != 0 {
+		t.Errorf("%d calls dropped", d.Calls)
+	}
+	if _, err := h.Get(last); err != nil {
+		t.Errorf("newest call: %v", err)
+	}
+	if err := h.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestWriterPanicLosesOnlyItsBatch: a panic in the writer (here from the
+// secrets source, which the writer calls) is logged with its stack, counts the
+// batch as dropped, and recording goes on; the stack is not in the history.
+func TestWriterPanicLosesOnlyItsBatch(t *testing.T) {
+	var log syncLog
+	panicked := false
+	h := openTest(t, Options{Logger: log.logger(), Secrets: func() []string {
+		if !panicked {
+			panicked = true
+			panic("injected secrets failure")
+		}
+		return []string{"sk-secret-0123456789"}
+	}})
+	lost := callAt(time.Now(), OutcomeOK, "openai")
+	h.Record(lost, bodiesOf(reqBody(1), "{}"))
+	h.Flush()
+	kept := callAt(time.Now(), OutcomeError, "openai")
+	kept.Error = "upstream said sk-secret-0123456789"
+	h.Record(kept, bodiesOf(reqBody(2), "{}"))
+	h.Flush()
+	if _, err := h.Get(lost.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("call of the panicking batch: %v, want ErrNotFound", err)
+	}
+	c, err := h.Get(kept.ID)
+	if err != nil {
+		t.Fatalf("call after the panic: %v", err)
+	}
+	if c.Error != "upstream said "+Redacted {
+		t.Errorf("error after the panic = %q, want the secret redacted", c.Error)
+	}
+	if d := h.Drops(); d.Calls != 1 {
+		t.Errorf("Drops.Calls = %d, want 1", d.Calls)
+	}
+	out := log.String()
+	if !strings.Contains(out, "injected secrets failure") || !strings.Contains(out, "store.(*writer).commit") {
+		t.Errorf("log lacks the panic and its stack:\n%s", out)
+	}
+}
+
+// TestCompactSwapFailureKeepsHistoryOpen: when the compacted file cannot be
+// swapped in, the history stays open on the old file with every call, and
+// recording goes on (issue 19: Compact left the history closed).
+func TestCompactSwapFailureKeepsHistoryOpen(t *testing.T) {
+	h := openTest(t, Options{MaxAge: -1, MaxSize: -1})
+	var ids []string
+	for i := range 500 {
+		c := callAt(time.Now().Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai")
+		ids = append(ids, c.ID)
+		h.Record(c, bodiesOf(reqBody(i), padBody(1000)))
+	}
+	h.Flush()
+	renameFile = func(string, string) error { return errors.New("injected rename failure") }
+	t.Cleanup(func() { renameFile = os.Rename })
+	if _, err := h.Compact(); err == nil {
+		t.Fatal("Compact succeeded with a failing rename")
+	}
+	if _, err := os.Stat(h.Path() + ".compact"); !os.IsNotExist(err) {
+		t.Errorf("compacted copy left behind: %v", err)
+	}
+	c := callAt(time.Now().Add(time.Second), OutcomeOK, "openai")
+	ids = append(ids, c.ID)
+	if !h.Record(c, nil) {
+		t.Fatal("Record refused after the failed compaction")
+	}
+	h.Flush()
+	for _, id := range ids {
+		if _, err := h.Get(id); err != nil {
+			t.Fatalf("call %s after the failed compaction: %v", id, err)
+		}
+	}
+}
+
+// TestCompactSyncsFolderAfterRename: the rename is made durable by syncing the
+// data folder, after the rename.
+func TestCompactSyncsFolderAfterRename(t *testing.T) {
+	h := openTest(t, Options{MaxAge: -1, MaxSize: -1})
+	h.Record(callAt(time.Now(), OutcomeOK, "openai"), nil)
+	h.Flush()
+	renamed, synced := false, ""
+	renameFile = func(from, to string) error { renamed = true; return os.Rename(from, to) }
+	syncDir = func(dir string) error {
+		if !renamed {
+			t.Error("folder synced before the rename")
+		}
+		synced = dir
+		return syncFolder(dir)
+	}
+	t.Cleanup(func() { renameFile, syncDir = os.Rename, syncFolder })
+	if _, err := h.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if synced != h.dir {
+		t.Errorf("synced folder %q, want %q", synced, h.dir)
+	}
+}
+
+// TestOnIdleAfterABurst: OnIdle runs once when recording goes idle after
+// calls, and not again until new calls come.
+func TestOnIdleAfterABurst(t *testing.T) {
+	var calls atomic.Int32
+	h := openTest(t, Options{FlushInterval: 10 * time.Millisecond, IdleAfter: time.Second, OnIdle: func() { calls.Add(1) }})
+	time.Sleep(1500 * time.Millisecond)
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("OnIdle called %d times before any call", n)
+	}
+	for i := range 100 {
+		h.Record(callAt(time.Now().Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai"), nil)
+	}
+	h.Flush()
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("OnIdle called %d times right after calls", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("OnIdle called %d times after one burst, want 1", n)
+	}
+}

@@ -1,0 +1,30 @@
+package store
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// The hand-written summary encoder must produce what encoding/json produces:
+// decodeSummary and every reader of old files rely on that format.
+func TestSummaryMatchesEncodingJSON(t *testing.T) {
+	tricky := "quote \" backslash \\ <html> & ctl \x01\x1f\b\f\n\r\t bad \xff utf8 \u2028\u2029 é 日本"
+	full := callAt(time.Date(2026, 11, 30, 5, 6, 7, 890123000, time.FixedZone("x", 3600)), OutcomeError, "open<ai>")
+	full.Error, full.ClientUA, full.Path = tricky, tricky, "/v1/chat?key="+tricky
+	full.CacheReadTokens, full.CacheWriteTokens, full.ReasoningTokens = Tokens(1), Tokens(0), Tokens(7)
+	full.BodiesDropped, full.Stream = true, true
+	full.Attempts = append(full.Attempts, Attempt{Provider: "b", URL: "http://x/" + tricky, Error: tricky, ErrorClass: "rate_limit", Start: time.Now(), DurationMS: 3, DelayMS: 9})
+	bare := &Call{}
+	noAttempts := callAt(time.Now(), OutcomeOK, "")
+	noAttempts.Attempts, noAttempts.InputTokens = []Attempt{}, nil
+	for i, c := range []*Call{full, bare, noAttempts} {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendSummary(nil, c); string(got) != string(want) {
+			t.Errorf("call %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
