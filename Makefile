@@ -1,13 +1,14 @@
 # Gatehouse. `make run` starts the desktop app; `make test` runs every test.
 GO      ?= go
 BIN     ?= gatehouse
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+VERSION ?= $(shell sed -n 's/^ *Version = "\(.*\)"/\1/p' FyneApp.toml)
+COMMIT  ?= $(shell .ci/commit)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # no_emoji leaves out Fyne's 4 MB colour emoji font, which every text style
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
 
-.PHONY: run serve build test test-unit test-integration bench soak deps deps-test package screenshots clean
+.PHONY: run serve build test test-unit test-integration test-windows vet-darwin bench soak deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -32,12 +33,28 @@ deps-test:
 ## integration tests that need a D-Bus session (real keychain, window, tray)
 test: deps-test test-unit test-integration
 
-test-unit:
+test-unit: vet-darwin
 	$(GO) vet ./...
 	$(GO) test -tags "$(TAGS)" -race -count=1 -timeout 15m ./...
 
 test-integration:
 	@.ci/integration
+
+## vet-darwin: go vet for macOS of every package that needs no cgo (all but
+## the Fyne ones); TestCgoFreeForDarwin keeps the list honest.
+## It compiles every dependency for darwin (minutes on a cold cache).
+vet-darwin:
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags "$(TAGS)" $$(GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 \
+	  $(GO) list -e -tags "$(TAGS)" -f '$(CGO_FREE)' ./...)
+
+# CGO_FREE prints a package that loads for the target and does not use Fyne
+# (whose widgets need cgo on macOS).
+CGO_FREE = {{$$f := false}}{{range .Deps}}{{if eq . "fyne.io/fyne/v2"}}{{$$f = true}}{{end}}{{end}}{{if not (or .Error .DepsErrors $$f)}}{{.ImportPath}}{{end}}
+
+## test-windows: cross-build the .exe and run it under Wine (CI runs it after
+## make test; the cold mingw build takes minutes, so make test leaves it out)
+test-windows:
+	@.ci/windows-smoke
 
 ## bench: proxy overhead (direct vs bare forwarder vs Gatehouse), history, translation;
 ## BenchmarkOutOfProcess runs upstream, load and serve as separate processes (issue 12)

@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -44,10 +45,50 @@ import (
 	_ "github.com/gatehouse/gatehouse/ui/locale"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version and commit are set at build time (Makefile, .ci/package) with
+// -ldflags "-X main.version=0.1.0 -X main.commit=32a75a1". init joins them into
+// one SemVer string with the commit as build metadata ("0.1.0+32a75a1"), so
+// `gatehouse version`, /_gatehouse/health, instance.json and the User-Agent all
+// name the commit an artifact was built from.
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
+
+func init() {
+	bi, _ := debug.ReadBuildInfo()
+	version = stampVersion(version, commit, bi)
+}
+
+// stampVersion appends the commit to v as SemVer build metadata. Without a
+// stamped commit it uses the revision `go build` records from git (absent under
+// go test and go run, and when built outside a checkout), marked ".dirty" for
+// uncommitted changes.
+func stampVersion(v, commit string, bi *debug.BuildInfo) string {
+	if commit == "" && bi != nil {
+		var modified bool
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value[:min(len(s.Value), 12)]
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if commit != "" && modified {
+			commit += ".dirty"
+		}
+	}
+	if commit == "" || strings.Contains(v, "+") {
+		return v
+	}
+	return v + "+" + commit
+}
 
 func main() {
+	if a := os.Args[1:]; len(a) > 0 && (!strings.HasPrefix(a[0], "-") || a[0] == "--version" || cli.IsHelp(a[0])) {
+		cli.AttachConsole() // a command, typed into cmd or PowerShell, to the GUI-subsystem .exe
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -67,6 +108,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // shutdownGrace is how long calls in flight may take to finish on exit.
 const shutdownGrace = 10 * time.Second
 
+// windowsEndGrace replaces shutdownGrace for a SIGTERM on Windows: Go raises it
+// when the console window is closed or the user logs off or shuts down, and
+// Windows ends the process about 5 s later. Calls in flight get 3 s, the
+// history flush and exit the rest (issue 18).
+const windowsEndGrace = 3 * time.Second
+
+// drainTime is how long calls in flight may take after signal s on goos.
+func drainTime(goos string, s os.Signal) time.Duration {
+	if goos == "windows" && s == syscall.SIGTERM {
+		return windowsEndGrace
+	}
+	return shutdownGrace
+}
+
 // stack is a running proxy with everything plugged into it: what `serve`
 // and the desktop app share.
 type stack struct {
@@ -79,6 +134,7 @@ type stack struct {
 	admin   *cli.Admin
 	server  *proxy.Server
 	app     atomic.Pointer[ui.App] // the desktop app once its window exists
+	grace   time.Duration          // calls in flight get this long at stop; 0: shutdownGrace
 
 	serveErr chan error
 	cancel   context.CancelFunc
@@ -147,7 +203,11 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	}
 	go func() { st.serveErr <- st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		grace := st.grace
+		if grace == 0 {
+			grace = shutdownGrace
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
 		if err := st.server.Shutdown(ctx); err != nil {
 			log.Warn("shutdown", "err", err)
@@ -260,7 +320,8 @@ func runServe(args []string, stderr io.Writer) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
-		log.Info("stopping", "signal", s.String())
+		st.grace = drainTime(runtime.GOOS, s)
+		log.Info("stopping", "signal", s.String(), "grace", st.grace)
 	case err := <-st.serveErr:
 		if err != nil {
 			log.Error("server stopped", "err", err)
@@ -357,6 +418,7 @@ func (st *stack) backend() *ui.Backend {
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},
 		Providers: cfgFile,
 		Settings:  cfgFile,
+		Version:   version,
 		Log:       st.log,
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 
@@ -43,12 +44,27 @@ func (e *KeychainError) Error() string {
 
 func (e *KeychainError) Unwrap() []error { return []error{ErrKeychainUnavailable, e.Err} }
 
+// envFix ends every KeychainError.Fix: a key in the environment works without a keychain.
+const envFix = "or set the provider's key_env variable (e.g. OPENAI_API_KEY) instead"
+
+// The reasons a keychain cannot be used, worded the same on every OS.
+const (
+	reasonLocked = "the keychain is locked"
+	reasonAbsent = "there is no login keychain"
+)
+
 // explainKeychain turns a backend error other than go-keyring's two sentinels into
 // a *KeychainError. go-keyring types only ErrNotFound and ErrSetDataTooBig, so the
-// reasons are told apart by the texts measured in PLATFORM.md.
+// reasons are told apart by the texts measured in PLATFORM.md (Linux) and by the
+// exit status of macOS's /usr/bin/security (explainSecurityExit).
 func explainKeychain(err error) error {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if e := explainSecurityExit(exit.ExitCode(), err); e != nil {
+			return e
+		}
+	}
 	msg := err.Error()
-	const envFix = "or set the provider's key_env variable (e.g. OPENAI_API_KEY) instead"
 	switch {
 	case strings.Contains(msg, "dbus-launch") || strings.Contains(msg, "DBUS_SESSION_BUS_ADDRESS") ||
 		strings.Contains(msg, "session bus"):
@@ -58,11 +74,37 @@ func explainKeychain(err error) error {
 		return &KeychainError{Reason: "no Secret Service found on D-Bus",
 			Fix: "install and unlock gnome-keyring or KWallet, " + envFix, Err: err}
 	case strings.Contains(msg, "unlock") || strings.Contains(msg, "locked"):
-		return &KeychainError{Reason: "the keychain is locked",
+		return &KeychainError{Reason: reasonLocked,
 			Fix: "unlock your login keyring (log in to the desktop, or gnome-keyring-daemon --unlock), " + envFix, Err: err}
 	}
 	return &KeychainError{Reason: "the keychain cannot be used (" + msg + ")",
 		Fix: "check that your OS keychain is running and unlocked, " + envFix, Err: err}
+}
+
+// explainSecurityExit explains an exit status of /usr/bin/security, the only
+// go-keyring backend that runs a program (macOS). go-keyring keeps the tool's
+// output only to spot "could not be found" (ErrNotFound) and returns a bare
+// "exit status N" otherwise; N is the low byte of the Security framework's
+// OSStatus (errSecItemNotFound -25300 exits 44, errSecInteractionNotAllowed
+// -25308 exits 36, as reported for SSH and CI sessions). It returns nil for a
+// status it does not know. Statuses of `security -i` (Set) follow the same rule
+// only as far as the tool's interactive mode passes them through; an unknown one
+// gets explainKeychain's general message.
+func explainSecurityExit(code int, err error) error {
+	const unlock = "unlock your login keychain (log in at the Mac, or run security unlock-keychain ~/Library/Keychains/login.keychain-db in a terminal), "
+	switch code {
+	case 36: // errSecInteractionNotAllowed: locked, and no window to ask for the password (SSH, launchd)
+		return &KeychainError{Reason: reasonLocked, Fix: unlock + envFix, Err: err}
+	case 51: // errSecAuthFailed: the unlock password was refused
+		return &KeychainError{Reason: reasonLocked + " (the password was refused)", Fix: unlock + envFix, Err: err}
+	case 128: // errSecUserCanceled: Cancel or Deny in the keychain's prompt
+		return &KeychainError{Reason: reasonLocked + " (the keychain prompt was cancelled)",
+			Fix: "allow Gatehouse in the prompt (Always Allow stops it asking again), " + envFix, Err: err}
+	case 37, 50: // errSecNoDefaultKeychain -25307, errSecNoSuchKeychain -25294
+		return &KeychainError{Reason: reasonAbsent,
+			Fix: "create one in Keychain Access (File > New Keychain, then make it the default), " + envFix, Err: err}
+	}
+	return nil
 }
 
 // Account is the keychain account of a provider's secret field ("" = main key).

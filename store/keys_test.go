@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -123,22 +125,41 @@ func TestKeysTooBig(t *testing.T) {
 	}
 }
 
+// securityExit is the error go-keyring's macOS backend returns when
+// /usr/bin/security exits with code: a real *exec.ExitError.
+func securityExit(t *testing.T, code int) error {
+	t.Helper()
+	err := exec.Command("sh", "-c", fmt.Sprintf("exit %d", code)).Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != code {
+		t.Fatalf("sh -c 'exit %d' = %v", code, err)
+	}
+	return err
+}
+
 func TestKeysUnavailable(t *testing.T) {
 	tests := []struct {
-		backend string // the backend's error text, as measured in PLATFORM.md
+		name    string
+		backend error // the backend's error, as measured in PLATFORM.md
 		want    string
 	}{
-		{`exec: "dbus-launch": executable file not found in $PATH`, "no D-Bus session bus"},
-		{"The name org.freedesktop.secrets was not provided by any .service files", "no Secret Service found on D-Bus: install and unlock gnome-keyring or KWallet"},
-		{"failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'", "the keychain is locked"},
-		{"something else", "the keychain cannot be used"},
+		{"linux no dbus", errors.New(`exec: "dbus-launch": executable file not found in $PATH`), "no D-Bus session bus"},
+		{"linux no secret service", errors.New("The name org.freedesktop.secrets was not provided by any .service files"), "no Secret Service found on D-Bus: install and unlock gnome-keyring or KWallet"},
+		{"linux locked", errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), "the keychain is locked: unlock your login keyring"},
+		{"macOS locked, no prompt (36)", securityExit(t, 36), "the keychain is locked: unlock your login keychain (log in at the Mac, or run security unlock-keychain"},
+		{"macOS password refused (51)", securityExit(t, 51), "the keychain is locked (the password was refused)"},
+		{"macOS prompt cancelled (128)", securityExit(t, 128), "the keychain is locked (the keychain prompt was cancelled): allow Gatehouse"},
+		{"macOS no default keychain (37)", securityExit(t, 37), "there is no login keychain: create one in Keychain Access"},
+		{"macOS no such keychain (50)", securityExit(t, 50), "there is no login keychain"},
+		{"macOS other status", securityExit(t, 1), "the keychain cannot be used (exit status 1)"},
+		{"something else", errors.New("something else"), "the keychain cannot be used"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			mockedMu.Lock()
 			mocked = true
 			mockedMu.Unlock()
-			keyring.MockInitWithError(errors.New(tt.backend))
+			keyring.MockInitWithError(tt.backend)
 			k := NewKeys()
 			for name, err := range map[string]error{
 				"Load": k.Load([]string{"openai"}),

@@ -21,6 +21,9 @@ type Backend struct {
 	Keys      Keys
 	Providers Providers
 	Settings  Settings
+	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
+	// in Settings.
+	Version string
 	// Log receives the app's own logs. Nil: slog.Default().
 	Log *slog.Logger
 	// Now is the clock. Nil: time.Now.

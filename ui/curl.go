@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"runtime"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/proxy"
@@ -35,40 +36,64 @@ func secretish(name string) bool {
 }
 
 // authPlaceholder is the header a client of format would send its key in, with
-// an environment variable in place of the key.
-func authPlaceholder(format string) string {
+// an environment variable (named as the shell writes it: "$" or "$env:") in
+// place of the key.
+func authPlaceholder(format, env string) string {
 	switch format {
 	case "anthropic":
-		return "x-api-key: $ANTHROPIC_API_KEY"
+		return "x-api-key: " + env + "ANTHROPIC_API_KEY"
 	case "gemini":
-		return "x-goog-api-key: $GEMINI_API_KEY"
+		return "x-goog-api-key: " + env + "GEMINI_API_KEY"
 	}
-	return "Authorization: Bearer $OPENAI_API_KEY"
+	return "Authorization: Bearer " + env + "OPENAI_API_KEY"
 }
 
 // CurlCommand rebuilds c's request as a curl command against the proxy at addr
-// (host:port). Credentials become `$OPENAI_API_KEY`-style placeholders (the proxy
-// injects the real key anyway); no header that may hold a secret is copied.
+// (host:port), for this OS's shell (curlCommand). Credentials become
+// `$OPENAI_API_KEY`-style placeholders (the proxy injects the real key anyway);
+// no header that may hold a secret is copied.
 func CurlCommand(c *proxy.Call, addr string) string {
+	return curlCommand(c, addr, runtime.GOOS)
+}
+
+// curlCommand writes the command for a POSIX shell, or on Windows for
+// PowerShell: curl.exe (PowerShell 5.1 aliases curl to Invoke-WebRequest),
+// backtick line ends, and the body piped in from a here-string, since
+// PowerShell before 7.3 strips the double quotes of JSON passed as an argument
+// to a program.
+func curlCommand(c *proxy.Call, addr, goos string) string {
+	ps := goos == "windows"
+	quote, cont, env, prog := shellQuote, " \\\n  ", "$", "curl"
+	if ps {
+		quote, cont, env, prog = psQuote, " `\n  ", "$env:", "curl.exe"
+	}
 	var b strings.Builder
-	b.WriteString("curl")
+	if ps && len(c.Request.Body) > 0 {
+		// A here-string line never starts with '@ in JSON, so it cannot end early.
+		b.WriteString("@'\n" + asciiJSON(string(c.Request.Body)) + "\n'@ | ")
+	}
+	b.WriteString(prog)
 	if c.Method != "" && c.Method != "POST" && c.Method != "GET" {
 		b.WriteString(" -X " + c.Method)
 	}
-	b.WriteString(" " + shellQuote("http://"+addr+c.Path))
-	b.WriteString(" \\\n  -H \"" + authPlaceholder(c.InboundFormat) + "\"")
+	b.WriteString(" " + quote("http://"+addr+c.Path))
+	b.WriteString(cont + `-H "` + authPlaceholder(c.InboundFormat, env) + `"`)
 	for _, h := range c.Request.Headers {
 		n := strings.ToLower(h.Name)
 		if skipHeaders[n] || secretish(h.Name) {
 			continue
 		}
-		b.WriteString(" \\\n  -H " + shellQuote(h.Name+": "+h.Value))
+		b.WriteString(cont + "-H " + quote(h.Name+": "+h.Value))
 	}
-	if len(c.Request.Body) > 0 {
-		b.WriteString(" \\\n  --data-binary " + shellQuote(string(c.Request.Body)))
+	switch {
+	case len(c.Request.Body) == 0:
+	case ps:
+		b.WriteString(cont + "--data-binary '@-'")
+	default:
+		b.WriteString(cont + "--data-binary " + quote(string(c.Request.Body)))
 	}
 	if c.Stream {
-		b.WriteString(" \\\n  --no-buffer")
+		b.WriteString(cont + "--no-buffer")
 	}
 	return b.String()
 }

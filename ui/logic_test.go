@@ -70,7 +70,7 @@ func TestCurlCommand(t *testing.T) {
 				{Name: "Content-Length", Value: "42"}, {Name: "X-Session-Secret", Value: "hush"}},
 			Body: []byte(`{"model":"claude","messages":[{"role":"user","content":"it's"}]}`),
 		}}
-	got := CurlCommand(c, "127.0.0.1:8765")
+	got := curlCommand(c, "127.0.0.1:8765", "linux")
 	want := `curl 'http://127.0.0.1:8765/v1/messages' \
   -H "x-api-key: $ANTHROPIC_API_KEY" \
   -H 'anthropic-version: 2023-06-01' \

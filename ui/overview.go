@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"image/color"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -49,7 +50,7 @@ func newOverviewScreen(a *App) *overviewScreen {
 	}
 	urlCard := widget.NewCard("Base URLs", "Point your tools here; Gatehouse adds the keys.", urls)
 
-	all := snippets(a.b.Proxy.Addr())
+	all := snippetsFor(a.b.Proxy.Addr(), runtime.GOOS)
 	s.snippet = monoLabel(all[0].Text)
 	where := widget.NewLabel(all[0].Where)
 	where.Importance = widget.LowImportance

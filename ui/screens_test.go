@@ -335,8 +335,12 @@ func TestOverviewAndTrayShowToday(t *testing.T) {
 
 func TestSettingsSave(t *testing.T) {
 	e := newTestEnv()
+	e.b.Version = "0.1.0+32a75a17bc48"
 	a := newTestApp(t, e)
 	s := a.settings
+	if !rendersText(s.content, "Gatehouse 0.1.0+32a75a17bc48") {
+		t.Error("Settings does not show the version and commit")
+	}
 	s.firstByte.SetText("90s")
 	s.origins.SetText("http://localhost:3000, http://localhost:5173")
 	test.Tap(s.notifications) // on by default: turn off
@@ -403,4 +407,14 @@ func TestCloseToTrayFreesWindowAndOpenBringsItBack(t *testing.T) {
 	if got := second.Canvas().Size(); got.Width != 1000 || got.Height != 700 {
 		t.Errorf("reopened at %v, want the 1000×700 the user left", got)
 	}
+}
+
+// rendersText reports whether a label under o shows text.
+func rendersText(o fyne.CanvasObject, text string) bool {
+	for _, c := range test.LaidOutObjects(o) {
+		if l, ok := c.(*widget.Label); ok && l.Text == text {
+			return true
+		}
+	}
+	return false
 }

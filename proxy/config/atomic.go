@@ -8,7 +8,8 @@ import (
 
 // WriteFileAtomic writes data to path through a temp file in the same folder
 // and a rename, so readers (config.Watch, a second process) never see a
-// half-written file. The file gets mode.
+// half-written file. The file gets mode. On Windows the rename waits up to
+// replaceWait for another program to close path (replaceFile).
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -26,7 +27,10 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := replaceFile(tmp.Name(), path); err != nil {
+		if renameHeld(err) {
+			return fmt.Errorf("write %s: another program kept it open for %s (an editor, antivirus or indexer?); close it and try again: %w", path, replaceWait, err)
+		}
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,6 +130,89 @@ func TestWatchAppliesGoodEditsAndKeepsLastGood(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("good edit not applied")
+	}
+}
+
+// TestWatchOnlyStatsAnUnchangedFile: the watcher must not keep config.toml open
+// tick after tick (on Windows that blocks saves, issue 18): an unchanged file is
+// read at most once, and a change is still picked up.
+func TestWatchOnlyStatsAnUnchangedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	from, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads atomic.Int64
+	w := watcher{stat: os.Stat, now: time.Now, read: func(p string) ([]byte, error) {
+		reads.Add(1)
+		return os.ReadFile(p)
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applied := make(chan *Config, 4)
+	go w.run(ctx, from, 5*time.Millisecond, func(c *Config) { applied <- c }, func(err error) { t.Error(err) })
+	time.Sleep(200 * time.Millisecond) // about 40 ticks
+	if n := reads.Load(); n > 1 {
+		t.Fatalf("the watcher read an unchanged config.toml %d times in 40 ticks; want at most once", n)
+	}
+	// Same size, an hour-old time a second later than before: still seen.
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, old.Add(time.Second), old.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-applied:
+		if c.Retry.Attempts != 5 {
+			t.Errorf("applied attempts = %d, want 5", c.Retry.Attempts)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("a changed config.toml was not applied")
+	}
+}
+
+// TestWatchRereadsARacilyCleanFile: a same-size edit that keeps the file's
+// time (a coarse file system clock) is still seen while that time is recent.
+func TestWatchRereadsARacilyCleanFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applied := make(chan *Config, 4)
+	w := watcher{stat: os.Stat, read: os.ReadFile, now: time.Now}
+	go w.run(ctx, from, 5*time.Millisecond, func(c *Config) { applied <- c }, func(err error) { t.Error(err) })
+	time.Sleep(50 * time.Millisecond)
+	if err := os.WriteFile(path, []byte("[retry]\nattempts = 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-applied:
+		if c.Retry.Attempts != 7 {
+			t.Errorf("applied attempts = %d, want 7", c.Retry.Attempts)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("a same-size edit with an unchanged, recent time was not applied")
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Flags are the flags every command takes: where the data folder and the config
@@ -16,6 +18,8 @@ type Flags struct {
 	Data       string // --data; "" means GATEHOUSE_DATA, then the OS default
 	ConfigFile string // --config; "" means DATA/config.toml
 	Listen     string // --listen; "" means GATEHOUSE_LISTEN, then the config's
+
+	configDir string // where config.toml is by default, set by DataDir
 }
 
 // NewFlagSet returns a flag set that prints errors to stderr and does not exit.
@@ -28,7 +32,7 @@ func NewFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // Add registers --data and --config (and --listen when withListen).
 func (c *Flags) Add(fs *flag.FlagSet, withListen bool) {
 	fs.StringVar(&c.Data, "data", "", "data folder (config, history); env GATEHOUSE_DATA")
-	fs.StringVar(&c.ConfigFile, "config", "", "config file (default DATA/config.toml)")
+	fs.StringVar(&c.ConfigFile, "config", "", "config file (default DATA/config.toml; on Windows %APPDATA%\\gatehouse\\config.toml)")
 	if withListen {
 		fs.StringVar(&c.Listen, "listen", "", "listen address (default 127.0.0.1:8765); env GATEHOUSE_LISTEN")
 	}
@@ -51,33 +55,64 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// DataDir resolves the data folder: --data, then GATEHOUSE_DATA, then the OS
-// user config dir + /gatehouse. It creates the folder with mode 0700.
+// DataDir resolves the data folder: --data, then GATEHOUSE_DATA (both also
+// hold config.toml), then the OS default (config.DefaultFolders: on Windows
+// config.toml in %APPDATA%, the rest in %LOCALAPPDATA%). It creates the folders
+// with mode 0700.
 func (c *Flags) DataDir() (string, error) {
+	return c.dataDir(runtime.GOOS, os.Getenv)
+}
+
+func (c *Flags) dataDir(goos string, getenv func(string) string) (string, error) {
 	d := c.Data
 	if d == "" {
-		d = os.Getenv("GATEHOUSE_DATA")
+		d = getenv("GATEHOUSE_DATA")
 	}
+	cfgDir := d
 	if d == "" {
-		var err error
-		if d, err = config.DefaultDataDir(); err != nil {
+		f, err := config.DefaultFolders(goos, getenv)
+		if err != nil {
 			return "", err
 		}
+		d, cfgDir = migrateData(f), f.Config
 	}
-	d, err := filepath.Abs(d)
-	if err != nil {
+	var err error
+	if d, err = filepath.Abs(d); err != nil {
 		return "", fmt.Errorf("resolve data folder: %w", err)
 	}
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		return "", fmt.Errorf("create data folder: %w", err)
+	if c.configDir, err = filepath.Abs(cfgDir); err != nil {
+		return "", fmt.Errorf("resolve config folder: %w", err)
+	}
+	for _, dir := range []string{d, c.configDir} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("create data folder: %w", err)
+		}
 	}
 	return d, nil
 }
 
-// ConfigPath is --config, or DATA/config.toml.
+// migrateData moves the history an older Gatehouse kept in f.Legacy to f.Data
+// and returns the folder to use: f.Legacy while that fails, which on Windows
+// means an older Gatehouse still runs from there and holds the file (the
+// next start moves it).
+func migrateData(f config.Folders) string {
+	if f.Legacy == "" || f.Legacy == f.Data {
+		return f.Data
+	}
+	if _, err := config.MoveFiles(f.Legacy, f.Data, store.FileName); err != nil {
+		return f.Legacy
+	}
+	return f.Data
+}
+
+// ConfigPath is --config, or config.toml in the config folder (the data folder
+// unless DataDir chose the OS default).
 func (c *Flags) ConfigPath(dataDir string) string {
 	if c.ConfigFile != "" {
 		return c.ConfigFile
+	}
+	if c.configDir != "" {
+		return filepath.Join(c.configDir, "config.toml")
 	}
 	return filepath.Join(dataDir, "config.toml")
 }

@@ -150,6 +150,9 @@ func tellRunning(dataDir, provider, field string, stdout, stderr io.Writer) {
 // readSecret reads a secret from stdin: without echo from a terminal, otherwise
 // the first line.
 func readSecret(stdin io.Reader, stderr io.Writer, account string) (string, error) {
+	if why := noConsoleInput(); why != "" {
+		return "", errors.New("cannot read the secret for " + account + ": " + why)
+	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprintf(stderr, "Secret for %s (input hidden): ", account)
 		b, err := term.ReadPassword(int(f.Fd()))
