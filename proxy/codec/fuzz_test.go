@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -14,7 +13,7 @@ import (
 // event order (validStream) whatever the upstream sent.
 
 func seedFiles(f *testing.F, pattern string) {
-	files, _ := filepath.Glob(pattern)
+	files, _ := globFixtures(pattern)
 	for _, p := range files {
 		f.Add(uint8(0), uint8(0), readFile(f, p))
 	}

@@ -53,8 +53,8 @@ func translateStream(t testing.TB, from, to config.Format, upstream []byte, info
 }
 
 func TestGoldenStreams(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*/stream_*.sse")
-	compat, _ := filepath.Glob("testdata/compat/*.sse")
+	files, _ := globFixtures("testdata/*/stream_*.sse")
+	compat, _ := globFixtures("testdata/compat/*.sse")
 	files = append(files, compat...)
 	if len(files) < 10 {
 		t.Fatalf("found %d stream fixtures", len(files))
@@ -78,7 +78,7 @@ func TestGoldenStreams(t *testing.T) {
 }
 
 func TestGoldenResponses(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*/response_*.json")
+	files, _ := globFixtures("testdata/*/response_*.json")
 	if len(files) < 10 {
 		t.Fatalf("found %d response fixtures", len(files))
 	}
@@ -101,7 +101,7 @@ func TestGoldenResponses(t *testing.T) {
 }
 
 func TestGoldenRequests(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*/request_*.json")
+	files, _ := globFixtures("testdata/*/request_*.json")
 	if len(files) < 10 {
 		t.Fatalf("found %d request fixtures", len(files))
 	}
