@@ -39,7 +39,7 @@ func TestIntegrationAppTray(t *testing.T) {
 	}
 
 	bin := testBinary(t)
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	dir := t.TempDir()
 	writeTestConfig(t, dir, up)
 	env := append(os.Environ(), "LANG=en_US.UTF-8", "GATEHOUSE_TEST_KEY="+testProviderKey)
@@ -70,12 +70,12 @@ func TestIntegrationAppTray(t *testing.T) {
 	}
 
 	click(t, item, idOf(t, items, ui.MenuPause))
-	waitUntil(t, "the Resume item", func() bool { return countLabel(trayMenu(t, item), ui.MenuResume) == 1 })
+	waitFor(t, "the Resume item", func() bool { return countLabel(trayMenu(t, item), ui.MenuResume) == 1 })
 	if _, status := chat(t, base, "paused?", ""); status != 503 {
 		t.Errorf("a call to the paused proxy got %d, want 503", status)
 	}
 	click(t, item, idOf(t, trayMenu(t, item), ui.MenuResume))
-	waitUntil(t, "the Pause item", func() bool { return countLabel(trayMenu(t, item), ui.MenuPause) == 1 })
+	waitFor(t, "the Pause item", func() bool { return countLabel(trayMenu(t, item), ui.MenuPause) == 1 })
 
 	second := exec.Command(bin, "--data", dir)
 	second.Env = env
@@ -165,17 +165,5 @@ func click(t *testing.T, dest, id string) {
 		"--method", "com.canonical.dbusmenu.Event", "--", id, "clicked", "<int32 0>", "0").CombinedOutput()
 	if err != nil && !bytes.Contains(out, []byte("NoReply")) {
 		t.Fatalf("click %s: %v\n%s", id, err, out)
-	}
-}
-
-// waitUntil polls cond for up to 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -28,7 +28,7 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	dir := t.TempDir()
 	cfg := `[retry]
 attempts = 3

@@ -26,7 +26,7 @@ import (
 // added latencies added_off_µs and added_on_µs, and recording_% = how much
 // recording adds to the proxy's added latency (issue 3: ≤ 10 %).
 func BenchmarkProxyRecording(b *testing.B) {
-	up := startUpstream(b)
+	up := startUpstream(b, "")
 	dir := b.TempDir()
 	writeTestConfig(b, dir, up)
 	b.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)

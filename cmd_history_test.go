@@ -4,56 +4,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gatehouse/gatehouse/store"
-	"github.com/oklog/ulid/v2"
 )
-
-// seedHistory writes calls straight into DATA/history.db: five ok calls with
-// openai in the last minutes, two failed ones with anthropic, and one ok call
-// two days old. It returns the ids, newest first.
-func seedHistory(t *testing.T, dataDir string) []string {
-	t.Helper()
-	h, err := store.OpenHistory(dataDir, store.Options{MaxAge: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	var ids []string
-	add := func(at time.Time, outcome, provider string, status int, content string) {
-		c := &store.Call{
-			ID: ulid.MustNew(ulid.Timestamp(at), ulid.DefaultEntropy()).String(), Time: at,
-			Method: "POST", Path: "/v1/chat/completions", ClientUA: "cli-test/1", InboundFormat: "openai",
-			Model: "gpt-4o", Provider: provider, UpstreamModel: "gpt-4o-up", Outcome: outcome, Status: status,
-			DurationMS: 250, TTFBMS: 90,
-			Attempts:    []store.Attempt{{Provider: provider, Model: "gpt-4o-up", Status: status, ErrorClass: "", DurationMS: 200}},
-			InputTokens: store.Tokens(27), OutputTokens: store.Tokens(-1),
-		}
-		if outcome != store.OutcomeOK {
-			c.Error = "upstream answered 502"
-			c.Attempts[0].Error, c.Attempts[0].ErrorClass = "bad gateway", "upstream_5xx"
-		}
-		ids = append([]string{c.ID}, ids...)
-		h.Record(c, &store.Bodies{
-			Request:  store.RawMessage{Headers: []store.Header{{Name: "Content-Type", Value: "application/json"}}, Body: []byte(`{"messages":[{"content":"` + content + `"}]}`)},
-			Response: store.RawMessage{Headers: []store.Header{{Name: "Content-Type", Value: "application/json"}}, Body: []byte(`{"answer":"Canberra"}`)},
-		})
-	}
-	add(now.Add(-48*time.Hour), store.OutcomeOK, "openai", 200, "old question")
-	for i := range 5 {
-		add(now.Add(time.Duration(i-10)*time.Minute), store.OutcomeOK, "openai", 200, "question "+string(rune('a'+i)))
-	}
-	add(now.Add(-3*time.Minute), store.OutcomeError, "anthropic", 502, "failing question one")
-	add(now.Add(-2*time.Minute), store.OutcomeError, "anthropic", 502, "failing question two")
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
 
 func TestHistoryCLIAgainstRunningInstance(t *testing.T) {
 	dir := t.TempDir()
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	writeTestConfig(t, dir, up)
 	t.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)
 	st, base := startTestStack(t, dir)
@@ -139,7 +94,7 @@ func TestHistoryCLIAgainstRunningInstance(t *testing.T) {
 // the clear error within 2 s instead of hanging (issue 3).
 func TestSecondServeRefusedQuickly(t *testing.T) {
 	dir := t.TempDir()
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	writeTestConfig(t, dir, up)
 	startTestStack(t, dir)
 	start := time.Now()

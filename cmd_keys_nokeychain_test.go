@@ -5,26 +5,23 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
-// gatehouseProc runs a command line in a child process (this test binary, see
-// init in cmd_keys_test.go) with env added to a minimal environment.
+// gatehouseProc runs a command line in a process of its own (the built
+// binary) with exactly env: a real keychain, another D-Bus, no D-Bus at all.
 func gatehouseProc(t *testing.T, env []string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	bin := testBinary(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(baseEnv(t), env...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -45,7 +42,7 @@ func gatehouseProc(t *testing.T, env []string, stdin string, args ...string) (co
 func baseEnv(t *testing.T) []string {
 	t.Helper()
 	home, run := t.TempDir(), t.TempDir()
-	return []string{"GATEHOUSE_TEST_MAIN=1", "HOME=" + home, "XDG_RUNTIME_DIR=" + run, "PATH=" + t.TempDir(), "LANG=C"}
+	return []string{"HOME=" + home, "XDG_RUNTIME_DIR=" + run, "PATH=" + t.TempDir(), "LANG=C"}
 }
 
 // privateBus starts a D-Bus session daemon with no service files, so that no
@@ -104,7 +101,7 @@ func TestKeysSetWithoutSecretService(t *testing.T) {
 	addr := privateBus(t)
 	dir := dataWithProvider(t, "http://127.0.0.1:1")
 	const secret = "sk-nowhere-to-go-000000000001"
-	code, out, errOut := gatehouseProc(t, []string{"DBUS_SESSION_BUS_ADDRESS=" + addr}, secret+"\n", "keys", "set", "openai", "--data", dir)
+	code, out, errOut := gatehouseProc(t, append(baseEnv(t), "DBUS_SESSION_BUS_ADDRESS="+addr), secret+"\n", "keys", "set", "openai", "--data", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
 	}
@@ -120,7 +117,7 @@ func TestKeysSetWithoutSecretService(t *testing.T) {
 func TestKeysSetWithoutBus(t *testing.T) {
 	dir := dataWithProvider(t, "http://127.0.0.1:1")
 	const secret = "sk-nowhere-to-go-000000000002"
-	code, out, errOut := gatehouseProc(t, nil, secret+"\n", "keys", "set", "openai", "--data", dir)
+	code, out, errOut := gatehouseProc(t, baseEnv(t), secret+"\n", "keys", "set", "openai", "--data", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
 	}
@@ -137,54 +134,22 @@ func TestKeysSetWithoutBus(t *testing.T) {
 // says what is missing, and forwards calls with the key_env key.
 func TestServeWithoutKeychain(t *testing.T) {
 	const envKey = "sk-env-only-key-00000000042"
-	up := newUpstream(t, envKey)
+	up := startUpstream(t, envKey)
 	dir := dataWithProvider(t, up.URL)
-	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--listen", "127.0.0.1:0")
-	cmd.Env = append(baseEnv(t), "LOCAL_TEST_KEY="+envKey)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	logs := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs <- sc.Text()
-		}
-		close(logs)
-	}()
+	p := startServeEnv(t, dir, append(baseEnv(t), "LOCAL_TEST_KEY="+envKey))
 	var warned bool
-	deadline := time.After(20 * time.Second)
-	for ready := false; !ready; {
-		select {
-		case l, ok := <-logs:
-			if !ok {
-				t.Fatal("serve exited before listening")
+	for _, l := range strings.Split(p.stderr.String(), "\n") {
+		if strings.Contains(l, "keychain unavailable") {
+			warned = strings.Contains(l, "no D-Bus session bus") && strings.Contains(l, "local=LOCAL_TEST_KEY")
+			if strings.Contains(l, envKey) {
+				t.Fatalf("the log shows the key: %s", l)
 			}
-			if strings.Contains(l, "keychain unavailable") {
-				warned = strings.Contains(l, "no D-Bus session bus") && strings.Contains(l, "local=LOCAL_TEST_KEY")
-				if strings.Contains(l, envKey) {
-					t.Fatalf("the log shows the key: %s", l)
-				}
-			}
-			ready = strings.Contains(l, "gatehouse listening")
-		case <-deadline:
-			t.Fatal("serve did not start within 20s")
 		}
 	}
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
 	if !warned {
 		t.Fatal("serve did not say the keychain is missing, why, and which env keys it uses")
 	}
-	info, err := cli.ReadInstance(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status := chatAt(t, info.Addr, "local/m1"); status != 200 || up.lastKey() != envKey {
+	if status := chatAt(t, p.addr, "local/m1"); status != 200 || up.lastKey() != envKey {
 		t.Fatalf("call without keychain: status %d, upstream saw %q", status, up.lastKey())
 	}
 }

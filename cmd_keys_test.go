@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,70 +15,12 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// The test binary doubles as the gatehouse binary: with GATEHOUSE_TEST_MAIN=1 it
-// runs the command line in its arguments, so tests can run commands in a process
-// of their own (a real keychain, another D-Bus, no D-Bus at all).
-func init() {
-	if os.Getenv("GATEHOUSE_TEST_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-}
-
 // gatehouse runs a command line in this process.
 func gatehouse(t testing.TB, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-// upstream is a real fasthttp server on 127.0.0.1 standing in for a provider. It
-// accepts only "Authorization: Bearer <want>" and records the keys it saw.
-type upstream struct {
-	URL  string
-	mu   sync.Mutex
-	want string
-	seen []string
-}
-
-func newUpstream(t *testing.T, want string) *upstream {
-	t.Helper()
-	u := &upstream{want: want}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		got := string(ctx.Request.Header.Peek("Authorization"))
-		u.mu.Lock()
-		u.seen = append(u.seen, got)
-		ok := got == "Bearer "+u.want
-		u.mu.Unlock()
-		ctx.SetContentType("application/json")
-		if !ok {
-			ctx.SetStatusCode(401)
-			ctx.SetBodyString(`{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
-			return
-		}
-		if string(ctx.Path()) == "/v1/models" {
-			ctx.SetBodyString(`{"object":"list","data":[{"id":"m1","object":"model"}]}`)
-			return
-		}
-		ctx.SetBodyString(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m1","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
-	}}
-	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	u.URL = "http://" + ln.Addr().String()
-	return u
-}
-
-func (u *upstream) lastKey() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if len(u.seen) == 0 {
-		return ""
-	}
-	return strings.TrimPrefix(u.seen[len(u.seen)-1], "Bearer ")
 }
 
 // dataWithProvider returns a data folder whose config has provider "local"
@@ -130,25 +69,6 @@ func keyRows(t *testing.T, out string) map[string]cli.KeyStatus {
 	return rows
 }
 
-// startInstance runs `gatehouse serve` in this process on 127.0.0.1:0 with dir as
-// its data folder, as a running instance the commands can find.
-func startInstance(t *testing.T, dir string) *stack {
-	t.Helper()
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("instance log:\n%s", logs.String())
-		}
-	})
-	st, err := startStack(cli.Flags{Data: dir, Listen: "127.0.0.1:0"}, false, false, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.stop)
-	return st
-}
-
 // chatThrough sends one chat completion through the proxy and returns its status.
 func chatThrough(t *testing.T, st *stack, model string) int {
 	t.Helper()
@@ -175,9 +95,9 @@ func chatAt(t *testing.T, addr, model string) int {
 func TestKeysSetReachesRunningInstance(t *testing.T) {
 	keyring.MockInit()
 	const first, second = "sk-first-key-000000000001", "sk-second-key-00000000002"
-	up := newUpstream(t, first)
+	up := startUpstream(t, first)
 	dir := dataWithProvider(t, up.URL)
-	st := startInstance(t, dir)
+	st, _ := startTestStack(t, dir)
 
 	if code, _, errOut := gatehouse(t, first+"\n", "keys", "set", "local", "--data", dir); code != 0 {
 		t.Fatalf("keys set: %s", errOut)
@@ -186,9 +106,7 @@ func TestKeysSetReachesRunningInstance(t *testing.T) {
 		t.Fatalf("call after keys set: status %d, upstream saw %q; want 200 with the new key", status, up.lastKey())
 	}
 	// Rotating the key: the instance must not keep serving the old one.
-	up.mu.Lock()
-	up.want = second
-	up.mu.Unlock()
+	up.setWant(second)
 	code, out, errOut := gatehouse(t, second+"\n", "keys", "set", "local", "--data", dir)
 	if code != 0 || !strings.Contains(out, "running Gatehouse uses the change now") {
 		t.Fatalf("keys set (rotate): exit %d, %q %q", code, out, errOut)
@@ -233,7 +151,7 @@ func contains(list []string, s string) bool {
 func TestRunningInstanceRecoversKeychain(t *testing.T) {
 	keyring.MockInitWithError(errors.New(`failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'`))
 	dir := dataWithProvider(t, "http://127.0.0.1:1")
-	st := startInstance(t, dir) // starts on env keys: the keychain is locked
+	st, _ := startTestStack(t, dir) // starts on env keys: the keychain is locked
 	if err := st.keys.Unavailable(); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("Unavailable() = %v, want the locked-keychain explanation", err)
 	}

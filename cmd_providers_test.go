@@ -13,13 +13,13 @@ import (
 func TestProvidersAddReachesRunningInstance(t *testing.T) {
 	keyring.MockInit()
 	const key = "sk-late-provider-key-000001"
-	up := newUpstream(t, key)
+	up := startUpstream(t, key)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte("[retry]\nattempts = 3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st := startInstance(t, dir)
+	st, _ := startTestStack(t, dir)
 	// config.Watch reads its baseline in its own goroutine: an edit made before
 	// that read would go unnoticed. Change the file until a change is seen.
 	n := 3

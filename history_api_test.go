@@ -15,7 +15,7 @@ import (
 // through the running stack's admin API (token from the data folder).
 func TestHistoryAdminAPI(t *testing.T) {
 	dir := t.TempDir()
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	writeTestConfig(t, dir, up)
 	t.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)
 	st, base := startTestStack(t, dir)

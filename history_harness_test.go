@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,17 +24,26 @@ import (
 // GATEHOUSE_TEST_KEY). It must never reach the data folder.
 const testProviderKey = "sk-gh-test-4c1f9a7e2b8d6053a9e1f7c2d4b6a8e0"
 
-// fakeUpstream is an OpenAI-format upstream on 127.0.0.1. It answers with the
-// recorded response fixture; a request containing "please-fail" gets a 502. Both
-// quote the Authorization header they got, as a careless upstream might: the
-// history must redact it anyway. A request with "stream":true gets the recorded
-// SSE stream fixture.
+// fakeUpstream is an OpenAI-format provider on 127.0.0.1, the one the root's
+// tests use. It answers with the recorded response fixture; a request
+// containing "please-fail" gets a 502. Both quote the Authorization header they
+// got (unless want is set), as a careless upstream might: the history must
+// redact it anyway. A
+// request with "stream":true gets the recorded SSE stream fixture. With want set
+// it accepts only "Authorization: Bearer <want>" (401 otherwise, as OpenAI
+// words it), and GET /v1/models answers the key check. It records the keys it
+// saw (lastKey).
 type fakeUpstream struct {
-	addr  string
+	addr  string // host:port
+	URL   string // http://host:port
 	calls atomic.Int64
+
+	want string
+	mu   sync.Mutex
+	seen []string
 }
 
-func startUpstream(t testing.TB) *fakeUpstream {
+func startUpstream(t testing.TB, want string) *fakeUpstream {
 	t.Helper()
 	resp, err := os.ReadFile(filepath.Join("testdata", "history", "response_text.json"))
 	if err != nil {
@@ -43,19 +53,36 @@ func startUpstream(t testing.TB) *fakeUpstream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := &fakeUpstream{}
+	up := &fakeUpstream{want: want}
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		up.calls.Add(1)
 		auth := string(ctx.Request.Header.Peek("Authorization"))
+		up.mu.Lock()
+		up.seen = append(up.seen, auth)
+		want := up.want
+		up.mu.Unlock()
+		ctx.SetContentType("application/json")
+		if want != "" && auth != "Bearer "+want {
+			ctx.SetStatusCode(401)
+			ctx.SetBodyString(`{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
+			return
+		}
+		if string(ctx.Path()) == "/v1/models" {
+			ctx.SetBodyString(`{"object":"list","data":[{"id":"m1","object":"model"}]}`)
+			return
+		}
 		if bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
 			ctx.SetContentType("text/event-stream")
 			ctx.SetBody(stream)
 			return
 		}
-		ctx.SetContentType("application/json")
 		if bytes.Contains(ctx.PostBody(), []byte("please-fail")) {
 			ctx.SetStatusCode(502)
 			fmt.Fprintf(ctx, `{"error":{"message":"bad gateway for %s","type":"server_error"}}`, auth)
+			return
+		}
+		if want != "" {
+			ctx.SetBody(resp) // the keys tests check the data folder for the key itself
 			return
 		}
 		ctx.SetBody(bytes.Replace(resp, []byte(`"default"`), []byte(`"`+auth+`"`), 1))
@@ -64,10 +91,28 @@ func startUpstream(t testing.TB) *fakeUpstream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln) //nolint:errcheck
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
 	t.Cleanup(func() { _ = srv.Shutdown() })
 	up.addr = ln.Addr().String()
+	up.URL = "http://" + up.addr
 	return up
+}
+
+// setWant makes want the one key accepted from now on.
+func (u *fakeUpstream) setWant(want string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.want = want
+}
+
+// lastKey is the key of the last request, without "Bearer ".
+func (u *fakeUpstream) lastKey() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.seen) == 0 {
+		return ""
+	}
+	return strings.TrimPrefix(u.seen[len(u.seen)-1], "Bearer ")
 }
 
 // writeTestConfig writes DATA/config.toml routing gpt-* to the fake upstream.
@@ -106,7 +151,13 @@ key_env = "GATEHOUSE_TEST_KEY"
 // dataDir, and returns its base URL.
 func startTestStack(t testing.TB, dataDir string) (*stack, string) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("instance log:\n%s", logs.String())
+		}
+	})
 	st, err := startStack(cli.Flags{Data: dataDir, Listen: "127.0.0.1:0"}, false, false, log)
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func TestKill9DuringTrafficKeepsHistory(t *testing.T) {
 		t.Skip("builds the binary and runs 20 rounds of traffic")
 	}
 	bin := testBinary(t) // main_test.go
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	const rounds, workers = 20, 8
 	var total, recent, recentMissing int
 	for round := range rounds {

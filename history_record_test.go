@@ -13,7 +13,7 @@ import (
 
 func TestStreamedCallRecordsEvents(t *testing.T) {
 	dir := t.TempDir()
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	writeTestConfig(t, dir, up)
 	t.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)
 	st, base := startTestStack(t, dir)

@@ -16,7 +16,7 @@ import (
 // prompt), stops Gatehouse, and greps every byte of the data folder for it.
 func TestNoProviderKeyInDataFolder(t *testing.T) {
 	dir := t.TempDir()
-	up := startUpstream(t)
+	up := startUpstream(t, "")
 	writeTestConfig(t, dir, up)
 	t.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)
 	st, base := startTestStack(t, dir)

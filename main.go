@@ -311,13 +311,16 @@ func runServe(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// Catch the signals before the port opens: a SIGTERM sent as soon as the
+	// proxy answers must stop it gracefully, not kill it.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	st, err := startStack(cf, *allowRemote, false, log)
 	if err != nil {
 		return cli.Exit(stderr, "", err)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		st.grace = drainTime(runtime.GOOS, s)
@@ -329,7 +332,6 @@ func runServe(args []string, stderr io.Writer) int {
 			return 1
 		}
 	}
-	signal.Stop(sig)
 	st.stop()
 	return 0
 }

@@ -86,18 +86,30 @@ func (s *syncBuffer) String() string {
 }
 
 // startServe runs `gatehouse serve` on a free loopback port with data folder
-// data and waits until /_gatehouse/health answers.
+// data and this process's environment plus extraEnv, and waits until
+// /_gatehouse/health answers.
 func startServe(t testing.TB, data string, extraEnv ...string) *serveProcess {
 	t.Helper()
-	return startServeBinary(t, testBinary(t), data, extraEnv...)
+	return startServeEnv(t, data, append(os.Environ(), extraEnv...))
+}
+
+// startServeEnv is startServe with the whole environment given.
+func startServeEnv(t testing.TB, data string, env []string) *serveProcess {
+	t.Helper()
+	return startServeBinaryEnv(t, testBinary(t), data, env)
 }
 
 // startServeBinary is startServe with another build of gatehouse (a baseline).
 func startServeBinary(t testing.TB, bin, data string, extraEnv ...string) *serveProcess {
 	t.Helper()
+	return startServeBinaryEnv(t, bin, data, append(os.Environ(), extraEnv...))
+}
+
+func startServeBinaryEnv(t testing.TB, bin, data string, env []string) *serveProcess {
+	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve", "--listen", addr, "--data", data)
-	cmd.Env = append(os.Environ(), extraEnv...)
+	cmd.Env = env
 	p := &serveProcess{cmd: cmd, addr: addr, data: data, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {

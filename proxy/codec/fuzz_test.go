@@ -13,17 +13,18 @@ import (
 // event order (validStream) whatever the upstream sent.
 
 func seedFiles(f *testing.F, pattern string) {
-	for _, p := range fixtures(pattern) {
+	files, _ := globFixtures(pattern)
+	for _, p := range files {
 		f.Add(uint8(0), uint8(0), readFile(f, p))
 	}
 }
 
 func pickFormats(a, b uint8) (config.Format, config.Format) {
-	return formats[int(a)%len(formats)], formats[int(b)%len(formats)]
+	return formats[int(a)%3], formats[int(b)%3]
 }
 
 func FuzzRequest(f *testing.F) {
-	seedFiles(f, "request_*.json")
+	seedFiles(f, "testdata/*/request_*.json")
 	f.Fuzz(func(t *testing.T, a, b uint8, body []byte) {
 		from, to := pickFormats(a, b)
 		out, _, err := Request(from, to, body, RequestOptions{Model: "m", DefaultMaxTokens: 100, Stream: a&4 != 0})
@@ -40,7 +41,7 @@ func FuzzRequest(f *testing.F) {
 }
 
 func FuzzResponse(f *testing.F) {
-	seedFiles(f, "response_*.json")
+	seedFiles(f, "testdata/*/response_*.json")
 	f.Fuzz(func(t *testing.T, a, b uint8, body []byte) {
 		from, to := pickFormats(a, b)
 		out, _, err := Response(from, to, body, RequestInfo{})
@@ -56,11 +57,12 @@ func FuzzResponse(f *testing.F) {
 // FuzzStream translates arbitrary streams: each line of the input that parses
 // as SSE is an upstream event.
 func FuzzStream(f *testing.F) {
-	seedFiles(f, "*.sse")
+	seedFiles(f, "testdata/*/stream_*.sse")
+	seedFiles(f, "testdata/compat/*.sse")
 	f.Fuzz(func(t *testing.T, a, b uint8, upstream []byte) {
 		from, to := pickFormats(a, b)
 		if from == to {
-			to = formats[(int(b)+1)%len(formats)]
+			to = formats[(int(b)+1)%3]
 		}
 		s := NewStream(from, to, RequestInfo{ClientModel: "m", IncludeUsage: a&8 != 0})
 		acc := NewAccumulator(from)

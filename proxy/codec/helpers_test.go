@@ -23,7 +23,7 @@ func init() {
 // readEvents parses an SSE file into events (copied: sse slices are reused).
 func readEvents(tb testing.TB, path string) []sse.Event {
 	tb.Helper()
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(fixturePath(path))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func parseEvents(tb testing.TB, b []byte) []sse.Event {
 
 func readFile(tb testing.TB, path string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(fixturePath(path))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -127,6 +127,16 @@ func (c *Flags) LoadConfig(dataDir string) (*config.Config, error) {
 	return cfg, nil
 }
 
+// Open resolves the data folder and loads its config: what every command that
+// works on providers or keys starts with.
+func (c *Flags) Open() (dataDir string, cfg *config.Config, err error) {
+	if dataDir, err = c.DataDir(); err != nil {
+		return "", nil, err
+	}
+	cfg, err = c.LoadConfig(dataDir)
+	return dataDir, cfg, err
+}
+
 // ApplyListen overrides cfg.Listen with --listen, then GATEHOUSE_LISTEN.
 func (c *Flags) ApplyListen(cfg *config.Config) {
 	if c.Listen != "" {

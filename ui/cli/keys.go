@@ -50,11 +50,7 @@ func runKeys(args []string, stdin io.Reader, stdout, stderr io.Writer, version s
 	case needName && len(pos) != 1, !needName && len(pos) != 0:
 		return UsageError{Usage: keysUsage}
 	}
-	dataDir, err := cf.DataDir()
-	if err != nil {
-		return err
-	}
-	cfg, err := cf.LoadConfig(dataDir)
+	dataDir, cfg, err := cf.Open()
 	if err != nil {
 		return err
 	}

@@ -52,11 +52,7 @@ func runProviders(args []string, stdout, stderr io.Writer) error {
 	case sub == "list" && len(pos) != 0, sub != "list" && len(pos) != 1:
 		return UsageError{Usage: providersUsage}
 	}
-	dataDir, err := cf.DataDir()
-	if err != nil {
-		return err
-	}
-	cfg, err := cf.LoadConfig(dataDir)
+	_, cfg, err := cf.Open()
 	if err != nil {
 		return err
 	}
