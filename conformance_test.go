@@ -85,25 +85,11 @@ func (c confCase) route() string {
 	return c.client.name + "/" + route + "-" + string(c.target)
 }
 
-// The cases that fail through Gatehouse today, by the work that fixes them (issue
-// 10). They still run: a failure is reported as a skip naming the reason, a pass
-// is logged so the entry can be removed. To flip a list, delete it here.
-var (
-	// /v1/responses to a provider that does not serve it: a 400 for Anthropic and
-	// Gemini, the upstream's own 404 for a chat-only server (§2 inbound, branch
-	// responses: the codec has the format, the proxy does not route to it yet).
-	needsResponsesTranslation = cases([]string{"codex", "openai-responses", "ai-openai"},
-		[]upstreamKind{upAnthropic, upGemini, upChatOnly}, "text", "stream", "tool")
-	// Chat, Messages and Gemini clients to a provider with api = "responses": the
-	// call still goes to its /chat/completions, which answers 404 (§2 outbound).
-	needsResponsesOutbound = cases([]string{"claude", "openai-chat", "anthropic", "genai", "ai-openai-chat", "ai-anthropic"},
-		[]upstreamKind{upResponsesOnly}, "text", "stream", "tool")
-
-	knownFailures = known(map[string][]string{
-		"Responses API translation, inbound (issue 10 §2)":  needsResponsesTranslation,
-		"Responses API translation, outbound (issue 10 §2)": needsResponsesOutbound,
-	})
-)
+// knownFailures are the cases that fail through Gatehouse today, by the work
+// that fixes them: reason → cases(...). They still run: a failure is reported as
+// a skip naming the reason, a pass is logged so the entry can be removed. Every
+// case passes since the Responses API translation (issue 10 §2).
+var knownFailures = known(map[string][]string{})
 
 // cases names client × target × mode cells of the matrix.
 func cases(clients []string, targets []upstreamKind, modes ...string) []string {
