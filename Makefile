@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
 
-.PHONY: run serve build test test-unit test-integration bench deps package screenshots clean
+.PHONY: run serve build test test-unit test-integration bench deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -24,9 +24,13 @@ build:
 deps:
 	@.ci/deps
 
-## test: go vet + go test -race ./..., then the integration tests that need a
-## D-Bus session (real keychain, real window and tray under Xvfb)
-test: test-unit test-integration
+deps-test:
+	@.ci/deps --test
+
+## test: install what a fresh Debian/Ubuntu machine lacks (X11 headers for
+## go vet, Xvfb, D-Bus, a keyring), then go vet + go test -race ./..., then the
+## integration tests that need a D-Bus session (real keychain, window, tray)
+test: deps-test test-unit test-integration
 
 test-unit:
 	$(GO) vet ./...

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/ui/cli"
 	"github.com/godbus/dbus/v5"
 )
 
@@ -47,11 +48,11 @@ func TestIntegrationAppHiddenStart(t *testing.T) {
 		t.Fatalf("a second --hidden start opened %d windows", n)
 	}
 
-	c, ok := findRunning(dir)
+	c, ok := cli.FindRunning(dir)
 	if !ok {
 		t.Fatal("the app's admin API does not answer")
 	}
-	if status, b, err := c.do("POST", "app/show", nil); err != nil || status != 200 {
+	if status, b, err := c.Do("POST", "app/show", nil); err != nil || status != 200 {
 		t.Fatalf("show: %d %s %v", status, b, err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); len(gatehouseWindows()) == 0; time.Sleep(100 * time.Millisecond) {

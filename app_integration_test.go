@@ -97,7 +97,7 @@ func TestIntegrationAppTray(t *testing.T) {
 		resp.Body.Close()
 		t.Errorf("the proxy still answers after Quit: %s", resp.Status)
 	}
-	if _, err := os.Stat(filepath.Join(dir, instanceFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "instance.json")); !os.IsNotExist(err) {
 		t.Errorf("instance.json left behind after Quit: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // TestIntegrationAppIdleMemory runs the real app (Xvfb and a tray host,
@@ -28,15 +29,15 @@ func TestIntegrationAppIdleMemory(t *testing.T) {
 	seedCalls(t, dir, 100_000)
 	app, base := startApp(t, dir, nil)
 	pid := app.pid()
-	c, ok := findRunning(dir)
+	c, ok := cli.FindRunning(dir)
 	if !ok {
 		t.Fatal("the app's admin API does not answer")
 	}
 	for _, tab := range []string{"History", "Overview"} {
-		status, b, err := c.do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`))
+		status, b, err := c.Do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`))
 		for i := 0; i < 100 && err == nil && status == 503; i++ { // the window is being built
 			time.Sleep(100 * time.Millisecond)
-			status, b, err = c.do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`))
+			status, b, err = c.Do("POST", "app/show", []byte(`{"tab":"`+tab+`"}`))
 		}
 		if err != nil || status != 200 {
 			t.Fatalf("show %s: %d %s %v", tab, status, b, err)

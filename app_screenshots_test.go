@@ -13,6 +13,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // TestScreenshots is `make screenshots`: it runs the real app under Xvfb
@@ -68,16 +69,16 @@ key_env = "GATEHOUSE_TEST_KEY"
 	if failedID == "" {
 		t.Fatalf("no call failed\n%s", stderr.String())
 	}
-	c, ok := findRunning(dir)
+	c, ok := cli.FindRunning(dir)
 	if !ok {
 		t.Fatal("the app's admin API does not answer")
 	}
 	show := func(body string) {
 		t.Helper()
-		status, b, err := c.do("POST", "app/show", []byte(body))
+		status, b, err := c.Do("POST", "app/show", []byte(body))
 		for i := 0; i < 100 && err == nil && status == 503; i++ { // the window is being built
 			time.Sleep(100 * time.Millisecond)
-			status, b, err = c.do("POST", "app/show", []byte(body))
+			status, b, err = c.Do("POST", "app/show", []byte(body))
 		}
 		if err != nil || status != 200 {
 			t.Fatalf("show %s: %d %s %v", body, status, b, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 	"github.com/valyala/fasthttp"
 )
 
@@ -65,7 +66,7 @@ func BenchmarkProxyRecording(b *testing.B) {
 	}{
 		{"direct", up.addr, "Bearer " + testProviderKey},
 		{"off", serve(nil), ""},
-		{"on", serve(historyRecorder{h}), ""},
+		{"on", serve(cli.Recorder{H: h}), ""},
 	}
 	client := &fasthttp.Client{MaxConnsPerHost: 4}
 	send := func(addr, auth string) time.Duration {

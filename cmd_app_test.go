@@ -25,13 +25,13 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := startTestStack(t, dir)
-	c := appConfig{st}
+	c := st.backend().Settings.(ui.ConfigFile)
 
 	p := config.Provider{Name: "my-server", Format: config.FormatOpenAI, BaseURL: "http://127.0.0.1:9/v1", Models: []string{"local-*"}}
 	if err := c.Save(p); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	got, ok := st.svc.cfg.Load().Provider("my-server")
+	got, ok := st.cfg.Load().Provider("my-server")
 	if !ok || got.BaseURL != p.BaseURL || !got.InFile {
 		t.Fatalf("after Save the stack has %+v, %v", got, ok)
 	}
@@ -70,7 +70,7 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 	if err := c.Remove("my-server"); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
-	if _, ok := st.svc.cfg.Load().Provider("my-server"); ok {
+	if _, ok := st.cfg.Load().Provider("my-server"); ok {
 		t.Error("my-server still configured after Remove")
 	}
 	s.StartAtLogin = false
@@ -99,12 +99,12 @@ func TestSecondLaunchAgainstServe(t *testing.T) {
 func TestAppKeysShareTheProxyCache(t *testing.T) {
 	keyring.MockInit() // as the keys tests do: never the real keychain here
 	st, _ := startTestStack(t, t.TempDir())
-	k := newAppKeys(st)
+	k := st.backend().Keys
 	const secret = "sk-app-test-0123456789abcdef"
 	if err := k.Set("mistral", secret); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
-	if got, ok := st.svc.keys.Secret("mistral", ""); !ok || got != secret {
+	if got, ok := st.keys.Secret("mistral", ""); !ok || got != secret {
 		t.Errorf("the proxy's key source has %q, %v", got, ok)
 	}
 	if s := k.Status("mistral"); s.Source != ui.KeyKeychain || strings.Contains(s.Mask, secret) || s.Mask == "" {

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // TestIntegrationKeychainServe runs the built gatehouse binary (testBinary)
@@ -122,7 +124,7 @@ func serveProc(t *testing.T, env []string, dir string) (addr string, stop func()
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start within 20s")
 	}
-	info, err := readInstance(dir)
+	info, err := cli.ReadInstance(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

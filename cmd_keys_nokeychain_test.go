@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // gatehouseProc runs a command line in a child process (this test binary, see
@@ -178,7 +180,7 @@ func TestServeWithoutKeychain(t *testing.T) {
 	if !warned {
 		t.Fatal("serve did not say the keychain is missing, why, and which env keys it uses")
 	}
-	info, err := readInstance(dir)
+	info, err := cli.ReadInstance(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // TestHistoryAdminAPI checks the endpoints the desktop app and the commands use,
@@ -22,15 +23,15 @@ func TestHistoryAdminAPI(t *testing.T) {
 		chat(t, base, "hello", "")
 	}
 	failID, _ := chat(t, base, "please-fail", "")
-	st.svc.history.Flush()
+	st.history.Flush()
 
-	c, ok := findRunning(dir)
+	c, ok := cli.FindRunning(dir)
 	if !ok {
 		t.Fatal("findRunning: the stack is not found")
 	}
 	get := func(path string, out any) int {
 		t.Helper()
-		status, body, err := c.do(http.MethodGet, path, nil)
+		status, body, err := c.Do(http.MethodGet, path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

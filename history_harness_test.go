@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/ui/cli"
 	"github.com/valyala/fasthttp"
 )
 
@@ -106,12 +107,12 @@ key_env = "GATEHOUSE_TEST_KEY"
 func startTestStack(t testing.TB, dataDir string) (*stack, string) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := startStack(commonFlags{data: dataDir, listen: "127.0.0.1:0"}, false, log)
+	st, err := startStack(cli.Flags{Data: dataDir, Listen: "127.0.0.1:0"}, false, false, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.stop) // stop is idempotent: its closers run once
-	info, err := readInstance(dataDir)
+	info, err := cli.ReadInstance(dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ var testHTTP = &http.Client{Timeout: 10 * time.Second}
 // proxy reported in X-Gatehouse-Call and the status.
 func chat(t testing.TB, base, content string, clientAuth string) (string, int) {
 	t.Helper()
-	body := `{"model":"gpt-4o","messages":[{"role":"user","content":` + string(jsonString(content)) + `}]}`
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":` + jsonQuote(content) + `}]}`
 	req, err := http.NewRequest(http.MethodPost, base+"/v1/chat/completions", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -143,13 +144,6 @@ func chat(t testing.TB, base, content string, clientAuth string) (string, int) {
 	return resp.Header.Get("X-Gatehouse-Call"), resp.StatusCode
 }
 
-// runCLI runs `gatehouse ARGS` in this process and returns exit code and output.
-func runCLI(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 // jsonLines decodes JSON Lines into maps.
 func jsonLines(t testing.TB, s string) []map[string]any {
 	t.Helper()
@@ -163,4 +157,10 @@ func jsonLines(t testing.TB, s string) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// jsonQuote is s as a JSON string.
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // waitInstance waits (≤ 15 s) for a serve process to advertise its address.
@@ -20,7 +21,7 @@ func waitInstance(t *testing.T, dir string, stderr *syncBuffer) string {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if info, err := readInstance(dir); err == nil {
+		if info, err := cli.ReadInstance(dir); err == nil {
 			return "http://" + info.Addr
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -11,13 +11,36 @@
 //	gatehouse keys ...        manage provider keys in the OS keychain
 //	gatehouse providers ...   list, add and remove providers
 //	gatehouse version
+//
+// This file is the composition root, the one place that sees every part:
+// config → history (store) → keys (store) → proxy, then `serve`, the desktop
+// app (ui) or a terminal command (ui/cli).
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui"
+	"github.com/gatehouse/gatehouse/ui/cli"
+	// Before Fyne reads the locale (its init): no "Error parsing user locale C".
+	_ "github.com/gatehouse/gatehouse/ui/locale"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -29,45 +52,307 @@ func main() {
 
 // run dispatches a command line and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && cli.IsHelp(args[0]):
+		return cli.Run(args, stdin, stdout, stderr, version)
+	case len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "--version":
 		return runApp(args, stdout, stderr)
+	case args[0] == "serve":
+		return runServe(args[1:], stderr)
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return runServe(rest, stdout, stderr)
-	case "history":
-		return runHistory(rest, stdout, stderr)
-	case "keys":
-		return runKeys(rest, stdin, stdout, stderr)
-	case "providers":
-		return runProviders(rest, stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintf(stdout, "gatehouse %s\n", version)
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n%s", cmd, usage)
-	return 2
+	return cli.Run(args, stdin, stdout, stderr, version)
 }
 
-const usage = `Usage:
-  gatehouse [--listen ADDR] [--data DIR] [--config FILE] [--hidden]   desktop app (tray + window + proxy)
-  gatehouse serve [--listen ADDR] [--data DIR] [--config FILE] [--allow-remote]
-  gatehouse history [--failed] [--outcome O] [--provider P] [--model M] [--since 1h] [--search TEXT] [--limit N] [--json]
-  gatehouse history show ID [--json]
-  gatehouse history export [--since DUR] [--failed]
-  gatehouse history prune
-  gatehouse keys set NAME [--field F]      (secret read from stdin)
-  gatehouse keys list [--json]
-  gatehouse keys delete NAME
-  gatehouse keys test NAME
-  gatehouse providers [--json]
-  gatehouse providers add NAME --format F --base-url URL [--models GLOB,...] [--key-env VAR]
-  gatehouse providers remove NAME
-  gatehouse version
+// shutdownGrace is how long calls in flight may take to finish on exit.
+const shutdownGrace = 10 * time.Second
 
-Every command takes --data DIR (env GATEHOUSE_DATA) and --config FILE.
-`
+// stack is a running proxy with everything plugged into it: what `serve`
+// and the desktop app share.
+type stack struct {
+	dataDir string
+	flags   cli.Flags
+	log     *slog.Logger
+	cfg     atomic.Pointer[config.Config]
+	history *store.History
+	keys    *store.Keys
+	admin   *cli.Admin
+	server  *proxy.Server
+	app     atomic.Pointer[ui.App] // the desktop app once its window exists
+
+	serveErr chan error
+	cancel   context.CancelFunc
+	closers  []func() // run in reverse order by stop
+}
+
+// start loads the config, opens history and keys, and starts the proxy.
+// desktop says the desktop app will plug its window in.
+func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*stack, error) {
+	dataDir, err := cf.DataDir()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := cf.LoadConfig(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkListen(cfg.Listen, allowRemote || cfg.AllowRemote); err != nil {
+		return nil, err
+	}
+	st := &stack{dataDir: dataDir, flags: cf, log: log, serveErr: make(chan error, 1)}
+	st.cfg.Store(cfg)
+	ok := false
+	defer func() {
+		if !ok {
+			st.runClosers()
+		}
+	}()
+
+	opts := cli.HistoryOptions(cfg)
+	opts.Secrets = func() []string { return cli.SecretValues(st.keys, st.cfg.Load()) }
+	opts.Logger = log
+	if st.history, err = store.OpenHistory(dataDir, opts); err != nil {
+		return nil, err
+	}
+	st.closers = append(st.closers, func() {
+		if err := st.history.Close(); err != nil {
+			log.Error("close history", "err", err)
+		}
+	})
+	st.keys = openKeys(cfg, log)
+	token, err := cli.LoadAdminToken(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop}
+	st.server, err = proxy.New(cfg, proxy.Options{
+		Keys:       st.keys,
+		Recorder:   cli.Recorder{H: st.history},
+		Logger:     log,
+		Version:    version,
+		AdminToken: token,
+		Admin:      st.admin.Serve,
+		OnCircuit:  st.onCircuit,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another program using that port? pick another with --listen)", cfg.Listen, err)
+	}
+	go func() { st.serveErr <- st.server.Serve(ln) }()
+	st.closers = append(st.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := st.server.Shutdown(ctx); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	})
+	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now()}); err != nil {
+		return nil, err
+	}
+	st.closers = append(st.closers, func() { cli.RemoveInstance(dataDir) })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	go config.Watch(ctx, cfg, time.Second, st.reload, func(err error) {
+		log.Error("config file not applied; keeping the last good config", "err", err)
+	})
+	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)
+	ok = true
+	return st, nil
+}
+
+// openKeys reads cfg's keys from the keychain into memory: the proxy's key
+// source. Without a usable keychain Gatehouse still runs on key_env variables
+// and clients' own keys, and says what is missing and how to fix it.
+func openKeys(cfg *config.Config, log *slog.Logger) *store.Keys {
+	keys := store.NewKeys()
+	if err := keys.Load(cli.KeyAccounts(cfg)); err != nil {
+		const msg = "keychain unavailable: using key_env variables and the keys clients send"
+		var ke *store.KeychainError
+		if errors.As(err, &ke) {
+			log.Warn(msg, "missing", ke.Reason, "fix", ke.Fix, "env_keys", cli.EnvKeyNames(cfg))
+		} else {
+			log.Warn(msg, "err", err)
+		}
+	}
+	return keys
+}
+
+// reload applies a changed config file (the listen address needs a restart).
+func (st *stack) reload(cfg *config.Config) {
+	st.flags.ApplyListen(cfg)
+	st.cfg.Store(cfg)
+	st.server.Reload(cfg)
+	// Read the keys of providers the new config added; this runs on the config
+	// watcher's goroutine, never on the request path.
+	if err := st.keys.Load(cli.KeyAccounts(cfg)); err != nil {
+		st.log.Warn("keychain unavailable for the new providers", "err", err)
+	}
+	o := cli.HistoryOptions(cfg)
+	st.history.SetPolicy(store.Policy{BodyCap: o.BodyCap, MaxAge: o.MaxAge, MaxSize: o.MaxSize})
+	st.log.Info("config reloaded", "file", cfg.Path, "providers", len(cfg.Providers), "routes", len(cfg.Routes))
+}
+
+// onCircuit is the proxy's circuit hook: it logs and tells the app.
+func (st *stack) onCircuit(provider string, open bool) {
+	if open {
+		st.log.Warn("provider failing: circuit open", "provider", provider)
+	} else {
+		st.log.Info("provider recovered: circuit closed", "provider", provider)
+	}
+	if a := st.app.Load(); a != nil {
+		a.CircuitChanged(provider, open)
+	}
+}
+
+// stop shuts the proxy down gracefully, then flushes and closes history.
+func (st *stack) stop() {
+	if st.cancel != nil {
+		st.cancel()
+	}
+	st.runClosers()
+}
+
+func (st *stack) runClosers() {
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		st.closers[i]()
+	}
+	st.closers = nil
+}
+
+// checkListen refuses a non-loopback address unless remote access is allowed.
+func checkListen(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if allowRemote || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("listen address " + addr + " is not loopback: Gatehouse holds your provider keys, so it listens on 127.0.0.1 or ::1 only; add --allow-remote to expose it on purpose")
+}
+
+// runServe is `gatehouse serve`: the proxy alone, logging to stderr.
+func runServe(args []string, stderr io.Writer) int {
+	fs := cli.NewFlagSet("serve", stderr)
+	var cf cli.Flags
+	cf.Add(fs, true)
+	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address other than loopback")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st, err := startStack(cf, *allowRemote, false, log)
+	if err != nil {
+		return cli.Exit(stderr, "", err)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		log.Info("stopping", "signal", s.String())
+	case err := <-st.serveErr:
+		if err != nil {
+			log.Error("server stopped", "err", err)
+			st.stop()
+			return 1
+		}
+	}
+	signal.Stop(sig)
+	st.stop()
+	return 0
+}
+
+// runApp is `gatehouse` with no command: the proxy, the tray and the window.
+func runApp(args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlagSet("gatehouse", stderr)
+	var cf cli.Flags
+	cf.Add(fs, true)
+	hidden := fs.Bool("hidden", false, "start in the tray without opening the window (start at login uses it); opens it anyway where there is no tray host")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, cli.Usage, "\nFlags of the desktop app:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	dataDir, err := cf.DataDir()
+	if err != nil {
+		return cli.Exit(stderr, "", err)
+	}
+	if *hidden {
+		if _, running := cli.FindRunning(dataDir); running {
+			return 0 // a login start finding Gatehouse already running: nothing to do
+		}
+	} else if done, err := cli.ShowRunning(dataDir, stdout); done {
+		return cli.Exit(stderr, "", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st, err := startStack(cf, false, true, log)
+	if err != nil {
+		if errors.Is(err, store.ErrAlreadyRunning) {
+			// Started between our probe and our open: try once more to show it.
+			if done, err := cli.ShowRunning(dataDir, stdout); done {
+				return cli.Exit(stderr, "", err)
+			}
+		}
+		return cli.Exit(stderr, "", err)
+	}
+
+	fy := app.NewWithID(ui.AppID)
+	a := ui.New(fy, st.backend())
+	st.app.Store(a)
+	st.admin.SetWindow(a)
+	a.SetUpTray(log)
+	go func() {
+		if err := <-st.serveErr; err != nil {
+			log.Error("proxy stopped", "err", err)
+			fyne.Do(fy.Quit)
+		}
+	}()
+	idle, closed := make(chan struct{}), make(chan struct{}, 1)
+	defer close(idle)
+	a.OnWindowClosed = func() {
+		select {
+		case closed <- struct{}{}:
+		default:
+		}
+	}
+	go ui.TrimMemory(idle, closed)
+	if !*hidden || !a.InTray() {
+		a.Window().Show()
+	}
+	fy.Run() // until Quit (tray, signal, or closing the window when there is no tray)
+
+	st.admin.SetWindow(nil)
+	st.app.Store(nil)
+	a.Close()
+	st.stop() // calls in flight finish, history is flushed
+	log.Info("gatehouse stopped")
+	return 0
+}
+
+// backend adapts the running proxy, history, keychain and config file to what
+// the screens need.
+func (st *stack) backend() *ui.Backend {
+	cfgFile := ui.ConfigFile{
+		Path:      st.flags.ConfigPath(st.dataDir),
+		Config:    st.cfg.Load,
+		Apply:     st.reload,
+		LoginArgs: st.flags.Args(),
+	}
+	return &ui.Backend{
+		Proxy:     st.server,
+		History:   ui.StoreHistory{H: st.history},
+		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},
+		Providers: cfgFile,
+		Settings:  cfgFile,
+		Log:       st.log,
+	}
+}

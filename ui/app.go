@@ -51,6 +51,10 @@ type App struct {
 	cancelFeed func()
 }
 
+// AppID is the desktop app's unique ID (preferences, notifications, the tray,
+// the login items); FyneApp.toml holds the same.
+const AppID = "io.github.gatehouse.gatehouse"
+
 // The names of the tabs, in order.
 const (
 	TabOverview  = "Overview"

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -338,16 +337,7 @@ func (f *providerForm) provider() (config.Provider, error) {
 	}
 	p.KeyEnv = strings.TrimSpace(f.keyEnv.Text)
 	p.NoKey = f.noKey.Checked
-	switch {
-	case !config.ValidName(p.Name):
-		return p, errors.New("the name must be lowercase letters, digits and dashes")
-	case !p.Format.Valid():
-		return p, errors.New("pick a format")
-	}
-	if err := config.ValidBaseURL(p.BaseURL); err != nil {
-		return p, err
-	}
-	return p, nil
+	return p, p.CheckEntry()
 }
 
 // submit saves the provider (and key) in the background; on the UI thread.

@@ -61,33 +61,10 @@ func EditFile(path string, edit func(src []byte) ([]byte, error)) error {
 	if _, err := Parse(out, path); err != nil {
 		return fmt.Errorf("the edited config would not load, so it was not written: %w", err)
 	}
-	return writeAtomic(path, out, mode)
-}
-
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	return nil
+	return WriteFileAtomic(path, out, mode)
 }
 
 // AddProvider appends a [[provider]] table for p at the end of src, with the

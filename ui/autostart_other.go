@@ -1,11 +1,11 @@
 //go:build !linux && !darwin && !windows
 
-package main
+package ui
 
 import "errors"
 
-// setAutostart has no login mechanism to use on this platform.
-func setAutostart(on bool, args []string) error {
+// SetAutostart has no login mechanism to use on this platform.
+func SetAutostart(on bool, args []string) error {
 	if on {
 		return errors.New("start at login is not available on this platform")
 	}

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package ui
 
 // trimCHeap has nothing to do where the C heap is not glibc's.
 func trimCHeap() {}

@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 )
 
 // launchAgentLabel names Gatehouse's macOS LaunchAgent (and its plist file).
-const launchAgentLabel = appID
+const launchAgentLabel = AppID
 
 // launchAgentPlist is the LaunchAgent that starts Gatehouse at login on macOS:
 // ~/Library/LaunchAgents/<label>.plist, read by launchd when the user logs in.

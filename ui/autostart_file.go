@@ -1,12 +1,14 @@
 //go:build linux || darwin
 
-package main
+package ui
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
 )
 
 // setAutostartFile installs (on) or removes the file at path that makes the
@@ -26,5 +28,5 @@ func setAutostartFile(path string, on bool, args []string, content func(exe stri
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("start at login: %w", err)
 	}
-	return writeFileAtomic(path, content(exe, args), 0o644)
+	return config.WriteFileAtomic(path, content(exe, args), 0o644)
 }

@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"errors"
@@ -13,9 +13,9 @@ import (
 // runKey is where Windows looks for the current user's programs to start at login.
 const runKey = `Software\Microsoft\Windows\CurrentVersion\Run`
 
-// setAutostart sets (on) or deletes Gatehouse's value under the Run key; args
+// SetAutostart sets (on) or deletes Gatehouse's value under the Run key; args
 // are the flags the app runs with.
-func setAutostart(on bool, args []string) error {
+func SetAutostart(on bool, args []string) error {
 	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.SET_VALUE)
 	if err != nil {
 		return fmt.Errorf("open Run registry key: %w", err)

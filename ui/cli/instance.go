@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
 )
 
 // The running instance advertises itself in its data folder so that commands
@@ -23,30 +25,30 @@ import (
 const (
 	instanceFile = "instance.json"
 	tokenFile    = "admin.token"
-	// tokenHeader carries the admin token on /_gatehouse/api/ requests.
-	tokenHeader = "X-Gatehouse-Token"
+	// TokenHeader carries the admin token on /_gatehouse/api/ requests.
+	TokenHeader = "X-Gatehouse-Token"
 )
 
-// instanceInfo is the content of instance.json.
-type instanceInfo struct {
+// Instance is the content of instance.json.
+type Instance struct {
 	Addr    string    `json:"addr"`
 	PID     int       `json:"pid"`
 	Version string    `json:"version"`
 	Started time.Time `json:"started"`
 }
 
-// writeInstance records the running instance in dataDir.
-func writeInstance(dataDir string, info instanceInfo) error {
+// WriteInstance records the running instance in dataDir.
+func WriteInstance(dataDir string, info Instance) error {
 	b, err := json.Marshal(info)
 	if err != nil {
 		return fmt.Errorf("encode instance info: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dataDir, instanceFile), b, 0o600)
+	return config.WriteFileAtomic(filepath.Join(dataDir, instanceFile), b, 0o600)
 }
 
-// readInstance reads the instance advertised in dataDir.
-func readInstance(dataDir string) (instanceInfo, error) {
-	var info instanceInfo
+// ReadInstance reads the instance advertised in dataDir.
+func ReadInstance(dataDir string) (Instance, error) {
+	var info Instance
 	b, err := os.ReadFile(filepath.Join(dataDir, instanceFile))
 	if err != nil {
 		return info, fmt.Errorf("read instance info: %w", err)
@@ -60,15 +62,15 @@ func readInstance(dataDir string) (instanceInfo, error) {
 	return info, nil
 }
 
-// removeInstance deletes instance.json if it still names this process.
-func removeInstance(dataDir string) {
-	if info, err := readInstance(dataDir); err == nil && info.PID == os.Getpid() {
+// RemoveInstance deletes instance.json if it still names this process.
+func RemoveInstance(dataDir string) {
+	if info, err := ReadInstance(dataDir); err == nil && info.PID == os.Getpid() {
 		_ = os.Remove(filepath.Join(dataDir, instanceFile))
 	}
 }
 
-// loadAdminToken reads the admin token of dataDir, creating it on first use.
-func loadAdminToken(dataDir string) (string, error) {
+// LoadAdminToken reads the admin token of dataDir, creating it on first use.
+func LoadAdminToken(dataDir string) (string, error) {
 	p := filepath.Join(dataDir, tokenFile)
 	b, err := os.ReadFile(p)
 	if err == nil && len(bytes.TrimSpace(b)) >= 32 {
@@ -82,48 +84,23 @@ func loadAdminToken(dataDir string) (string, error) {
 		return "", fmt.Errorf("make admin token: %w", err)
 	}
 	tok := hex.EncodeToString(raw)
-	if err := writeFileAtomic(p, []byte(tok+"\n"), 0o600); err != nil {
+	if err := config.WriteFileAtomic(p, []byte(tok+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return tok, nil
 }
 
-// writeFileAtomic writes through a temp file and rename, so readers never see a
-// half-written file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// adminClient talks to a running instance's admin API.
-type adminClient struct {
+// Client talks to a running instance's admin API.
+type Client struct {
 	base  string // http://ADDR
 	token string
 	http  *http.Client
 }
 
-// findRunning returns a client for the instance running with dataDir, if one
+// FindRunning returns a client for the instance running with dataDir, if one
 // answers its health check within a second.
-func findRunning(dataDir string) (*adminClient, bool) {
-	info, err := readInstance(dataDir)
+func FindRunning(dataDir string) (*Client, bool) {
+	info, err := ReadInstance(dataDir)
 	if err != nil {
 		return nil, false
 	}
@@ -131,7 +108,7 @@ func findRunning(dataDir string) (*adminClient, bool) {
 	if err != nil {
 		return nil, false
 	}
-	c := &adminClient{
+	c := &Client{
 		base:  "http://" + info.Addr,
 		token: strings.TrimSpace(string(tok)),
 		http:  &http.Client{Timeout: 30 * time.Second},
@@ -148,13 +125,13 @@ func findRunning(dataDir string) (*adminClient, bool) {
 	return c, true
 }
 
-// do sends one admin request; path is relative to /_gatehouse/api/.
-func (c *adminClient) do(method, path string, body []byte) (int, []byte, error) {
+// Do sends one admin request; path is relative to /_gatehouse/api/.
+func (c *Client) Do(method, path string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequest(method, c.base+"/_gatehouse/api/"+strings.TrimPrefix(path, "/"), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, fmt.Errorf("admin request: %w", err)
 	}
-	req.Header.Set(tokenHeader, c.token)
+	req.Header.Set(TokenHeader, c.token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -1,7 +1,6 @@
-package main
+package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,40 +29,36 @@ type providerRow struct {
 }
 
 // runProviders is `gatehouse providers ...`.
-func runProviders(args []string, stdout, stderr io.Writer) int {
+func runProviders(args []string, stdout, stderr io.Writer) error {
 	sub := "list"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlagSet("providers "+sub, stderr)
-	var cf commonFlags
-	cf.addCommon(fs, false)
+	fs := NewFlagSet("providers "+sub, stderr)
+	var cf Flags
+	cf.Add(fs, false)
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	format := fs.String("format", "", "wire format: openai, anthropic or gemini")
 	baseURL := fs.String("base-url", "", "base URL, with the API version segment (https://host/v1)")
 	models := fs.String("models", "", "comma-separated model globs routed to this provider")
 	keyEnv := fs.String("key-env", "", "environment variable holding the key when the keychain has none")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
-		return 2
+		return err
 	}
 	switch {
 	case sub != "list" && sub != "add" && sub != "remove":
-		fmt.Fprintf(stderr, "gatehouse providers: unknown subcommand %q\n\n%s", sub, providersUsage)
-		return 2
+		return UsageError{Msg: fmt.Sprintf("unknown subcommand %q", sub), Usage: providersUsage}
 	case sub == "list" && len(pos) != 0, sub != "list" && len(pos) != 1:
-		fmt.Fprint(stderr, providersUsage)
-		return 2
+		return UsageError{Usage: providersUsage}
 	}
-	dataDir, err := cf.dataDir()
+	dataDir, err := cf.DataDir()
 	if err != nil {
-		fmt.Fprintf(stderr, "gatehouse providers: %v\n", err)
-		return 1
+		return err
 	}
-	cfg, err := cf.loadConfig(dataDir)
+	cfg, err := cf.LoadConfig(dataDir)
 	if err != nil {
-		fmt.Fprintf(stderr, "gatehouse providers: %v\n", err)
-		return 1
+		return err
 	}
 	switch sub {
 	case "add":
@@ -75,76 +70,78 @@ func runProviders(args []string, stdout, stderr io.Writer) int {
 				}
 			}
 		}
-		return providersAdd(cfg, p, stdout, stderr)
+		return providersAdd(cfg, p, stdout)
 	case "remove":
-		return providersRemove(cfg, pos[0], stdout, stderr)
+		return providersRemove(cfg, pos[0], stdout)
 	}
 	return providersList(cfg, *asJSON, stdout, stderr)
 }
 
-func providersAdd(cfg *config.Config, p config.Provider, stdout, stderr io.Writer) int {
+func providersAdd(cfg *config.Config, p config.Provider, stdout io.Writer) error {
 	var problems []string
-	if !config.ValidName(p.Name) {
-		problems = append(problems, fmt.Sprintf("name %q must match [a-z0-9-]+", p.Name))
-	}
-	if !p.Format.Valid() {
-		problems = append(problems, fmt.Sprintf("--format %q must be openai, anthropic or gemini", p.Format))
-	}
-	if err := config.ValidBaseURL(p.BaseURL); err != nil {
-		problems = append(problems, "--base-url "+err.Error())
+	var ee config.EntryError
+	if err := p.CheckEntry(); errors.As(err, &ee) {
+		for _, f := range ee {
+			problems = append(problems, entryProblem(f))
+		}
 	}
 	if _, ok := cfg.Provider(p.Name); ok {
 		problems = append(problems, fmt.Sprintf("provider %q exists already (presets are changed by a [[provider]] entry of the same name in %s)", p.Name, cfg.Path))
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(stderr, "gatehouse providers add: %s\n", strings.Join(problems, "; "))
-		return 1
+		return errors.New(strings.Join(problems, "; "))
 	}
 	if err := config.EditFile(cfg.Path, func(src []byte) ([]byte, error) { return config.AddProvider(src, p) }); err != nil {
-		fmt.Fprintf(stderr, "gatehouse providers add: %v\n", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "added provider %s to %s; a running Gatehouse picks it up within seconds\n", p.Name, cfg.Path)
 	fmt.Fprintf(stdout, "store its key with: gatehouse keys set %s\n", p.Name)
-	return 0
+	return nil
 }
 
-func providersRemove(cfg *config.Config, name string, stdout, stderr io.Writer) int {
+// entryProblem words a bad field with the flag that set it.
+func entryProblem(f *config.FieldError) string {
+	switch f.Key {
+	case "format":
+		return fmt.Sprintf("--format %q %v", f.Value, f.Err)
+	case "base_url":
+		return fmt.Sprintf("--base-url %v", f.Err)
+	}
+	return f.Error()
+}
+
+func providersRemove(cfg *config.Config, name string, stdout io.Writer) error {
 	p, ok := cfg.Provider(name)
 	if !ok {
-		fmt.Fprintf(stderr, "gatehouse providers remove: no provider %q\n", name)
-		return 1
+		return fmt.Errorf("no provider %q", name)
 	}
 	if !p.InFile {
-		fmt.Fprintf(stderr, "gatehouse providers remove: %s is a built-in preset and cannot be removed\n", name)
-		return 1
+		return fmt.Errorf("%s is a built-in preset and cannot be removed", name)
 	}
 	err := config.EditFile(cfg.Path, func(src []byte) ([]byte, error) { return config.RemoveProvider(src, name) })
 	if errors.Is(err, config.ErrNotInFile) {
-		fmt.Fprintf(stderr, "gatehouse providers remove: %s is not in %s\n", name, cfg.Path)
-		return 1
+		return fmt.Errorf("%s is not in %s", name, cfg.Path)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "gatehouse providers remove: %v\n", err)
-		return 1
+		return err
 	}
 	if p.Preset {
 		fmt.Fprintf(stdout, "removed your settings for %s from %s; the built-in preset applies again\n", name, cfg.Path)
-		return 0
+		return nil
 	}
 	fmt.Fprintf(stdout, "removed provider %s from %s\n", name, cfg.Path)
 	if !p.NoKey {
 		fmt.Fprintf(stdout, "its key stays in the keychain until: gatehouse keys delete %s\n", name)
 	}
-	return 0
+	return nil
 }
 
-func providersList(cfg *config.Config, asJSON bool, stdout, stderr io.Writer) int {
+func providersList(cfg *config.Config, asJSON bool, stdout, stderr io.Writer) error {
 	keys := openKeysForCommand(cfg, stderr)
 	rows := make([]providerRow, 0, len(cfg.Providers))
 	for i := range cfg.Providers {
 		p := &cfg.Providers[i]
-		src := keyStatusOf(keys, p).Source
+		src := KeyStatusOf(keys, p).Source
 		rows = append(rows, providerRow{Name: p.Name, Format: string(p.Format), BaseURL: providerBase(p),
 			Models: p.Models, KeySource: src, KeyEnv: p.KeyEnv, Preset: p.Preset})
 		if rows[i].Models == nil {
@@ -152,29 +149,18 @@ func providersList(cfg *config.Config, asJSON bool, stdout, stderr io.Writer) in
 		}
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				fmt.Fprintf(stderr, "gatehouse providers: %v\n", err)
-				return 1
-			}
-		}
-		return 0
+		return writeJSONLines(stdout, rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tFORMAT\tBASE URL\tMODELS\tKEY")
 	for i, r := range rows {
 		key := r.KeySource
-		if cfg.Providers[i].NoKey && key == "none" {
+		if cfg.Providers[i].NoKey && key == SourceNone {
 			key = "not needed"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Format, r.BaseURL, strings.Join(r.Models, ","), key)
 	}
-	if err := tw.Flush(); err != nil {
-		fmt.Fprintf(stderr, "gatehouse providers: %v\n", err)
-		return 1
-	}
-	return 0
+	return tw.Flush()
 }
 
 // providerBase is the base URL shown for p: Azure's is built from its resource.

@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"fmt"
@@ -20,9 +20,9 @@ func autostartFile() (string, error) {
 	return filepath.Join(dir, "autostart", "gatehouse.desktop"), nil
 }
 
-// setAutostart installs (on) or removes the autostart entry; args are the
+// SetAutostart installs (on) or removes the autostart entry; args are the
 // flags the app runs with (e.g. --data).
-func setAutostart(on bool, args []string) error {
+func SetAutostart(on bool, args []string) error {
 	path, err := autostartFile()
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func desktopEntry(exe string, args []string) []byte {
 		cmd = append(cmd, desktopQuote(a))
 	}
 	return []byte("[Desktop Entry]\nType=Application\nName=Gatehouse\nComment=Local LLM proxy\n" +
-		"Exec=" + strings.Join(cmd, " ") + "\nIcon=" + appID + "\nX-GNOME-Autostart-enabled=true\nTerminal=false\n")
+		"Exec=" + strings.Join(cmd, " ") + "\nIcon=" + AppID + "\nX-GNOME-Autostart-enabled=true\nTerminal=false\n")
 }
 
 // desktopQuote quotes an Exec argument per the desktop entry spec.

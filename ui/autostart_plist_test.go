@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"encoding/xml"
@@ -26,7 +26,7 @@ func TestLaunchAgentPlist(t *testing.T) {
 	if strings.Join(doc.Dict.Array.Strings, "|") != strings.Join(want, "|") {
 		t.Errorf("ProgramArguments %q, want %q", doc.Dict.Array.Strings, want)
 	}
-	for _, key := range []string{"<key>Label</key>", "<string>" + appID + "</string>", "<key>RunAtLoad</key>", "<true/>"} {
+	for _, key := range []string{"<key>Label</key>", "<string>" + AppID + "</string>", "<key>RunAtLoad</key>", "<true/>"} {
 		if !strings.Contains(string(p), key) {
 			t.Errorf("plist lacks %s:\n%s", key, p)
 		}

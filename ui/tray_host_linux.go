@@ -1,18 +1,16 @@
-package main
+package ui
 
 import (
 	"log/slog"
 
 	"github.com/godbus/dbus/v5"
-
-	"github.com/gatehouse/gatehouse/ui"
 )
 
-// setUpTray puts the app in the tray when the session can show it. Without a
+// SetUpTray puts the app in the tray when the session can show it. Without a
 // session bus the tray is skipped: Fyne's systray would panic on Quit (nil
 // D-Bus connection, PLATFORM.md). Closing the window hides it only when a
 // StatusNotifier watcher is there to bring it back; otherwise closing quits.
-func setUpTray(a *ui.App, log *slog.Logger) {
+func (a *App) SetUpTray(log *slog.Logger) {
 	conn, err := dbus.SessionBus() // shared with systray and go-keyring: never Close it
 	if err != nil {
 		log.Info("no D-Bus session bus: running without a tray icon", "err", err)

@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"fmt"
@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 )
 
-// setAutostart installs (on) or removes the LaunchAgent that starts Gatehouse
+// SetAutostart installs (on) or removes the LaunchAgent that starts Gatehouse
 // at login; args are the flags the app runs with.
-func setAutostart(on bool, args []string) error {
+func SetAutostart(on bool, args []string) error {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return fmt.Errorf("find LaunchAgents folder: %w", err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -15,43 +15,23 @@ import (
 )
 
 // runHistory is `gatehouse history [list flags] | show ID | export | prune`.
-func runHistory(args []string, stdout, stderr io.Writer) int {
+func runHistory(args []string, stdout, stderr io.Writer) error {
 	sub := "list"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	var err error
 	switch sub {
 	case "list":
-		err = historyList(args, stdout, stderr, false)
+		return historyList(args, stdout, stderr, false)
 	case "export":
-		err = historyList(args, stdout, stderr, true)
+		return historyList(args, stdout, stderr, true)
 	case "show":
-		err = historyShow(args, stdout, stderr)
+		return historyShow(args, stdout, stderr)
 	case "prune":
-		err = historyPrune(args, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "gatehouse history: unknown subcommand %q (list, show, export, prune)\n", sub)
-		return 2
+		return historyPrune(args, stdout, stderr)
 	}
-	var usageErr usageError
-	switch {
-	case errors.As(err, &usageErr):
-		if usageErr.msg != "" {
-			fmt.Fprintf(stderr, "gatehouse history: %s\n", usageErr.msg)
-		}
-		return 2
-	case err != nil:
-		fmt.Fprintf(stderr, "gatehouse history: %v\n", err)
-		return 1
-	}
-	return 0
+	return UsageError{Msg: fmt.Sprintf("unknown subcommand %q (list, show, export, prune)", sub)}
 }
-
-// usageError is a command-line mistake (exit code 2).
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
 
 // historyFilters are the flags shared by list and export.
 type historyFilters struct {
@@ -81,14 +61,14 @@ func (f *historyFilters) query(now time.Time) (store.Query, error) {
 	switch f.outcome {
 	case "", store.OutcomeOK, store.OutcomeError, store.OutcomePartial, store.OutcomeClientCancelled:
 	default:
-		return q, usageError{fmt.Sprintf("--outcome %q: use ok, error, partial or client_cancelled", f.outcome)}
+		return q, UsageError{Msg: fmt.Sprintf("--outcome %q: use ok, error, partial or client_cancelled", f.outcome)}
 	}
 	var err error
 	if q.Since, err = parseWhen(f.since, now); err != nil {
-		return q, usageError{"--since: " + err.Error()}
+		return q, UsageError{Msg: "--since: " + err.Error()}
 	}
 	if q.Until, err = parseWhen(f.until, now); err != nil {
-		return q, usageError{"--until: " + err.Error()}
+		return q, UsageError{Msg: "--until: " + err.Error()}
 	}
 	return q, nil
 }
@@ -113,22 +93,6 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// parseFlags parses args, allowing positional arguments before and between flags.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // historyList is `history` (a table or, with --json, JSON Lines of summaries) and
 // `history export` (JSON Lines of full calls, every page).
 func historyList(args []string, stdout, stderr io.Writer, export bool) error {
@@ -136,19 +100,19 @@ func historyList(args []string, stdout, stderr io.Writer, export bool) error {
 	if export {
 		name = "history export"
 	}
-	fs := newFlagSet(name, stderr)
-	var cf commonFlags
-	cf.addCommon(fs, false)
+	fs := NewFlagSet(name, stderr)
+	var cf Flags
+	cf.Add(fs, false)
 	var f historyFilters
 	f.add(fs)
 	limit := fs.Int("limit", 50, "how many calls to list (export: all)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parseFlags(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+		return UsageError{Msg: fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
 	q, err := f.query(time.Now())
 	if err != nil {
@@ -269,16 +233,16 @@ func oneLine(s string, n int) string {
 
 // historyShow is `history show ID [--json]`.
 func historyShow(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("history show", stderr)
-	var cf commonFlags
-	cf.addCommon(fs, false)
+	fs := NewFlagSet("history show", stderr)
+	var cf Flags
+	cf.Add(fs, false)
 	asJSON := fs.Bool("json", false, "print the stored record as JSON")
-	pos, err := parseFlags(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: gatehouse history show ID [--json]"}
+		return UsageError{Msg: "usage: gatehouse history show ID [--json]"}
 	}
 	src, err := openHistorySource(cf, false)
 	if err != nil {
@@ -349,15 +313,15 @@ func printCall(w io.Writer, c *store.Call) {
 
 // historyPrune is `history prune`: retention now, then compaction.
 func historyPrune(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("history prune", stderr)
-	var cf commonFlags
-	cf.addCommon(fs, false)
-	pos, err := parseFlags(fs, args)
+	fs := NewFlagSet("history prune", stderr)
+	var cf Flags
+	cf.Add(fs, false)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+		return UsageError{Msg: fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
 	src, err := openHistorySource(cf, true)
 	if err != nil {

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Recorder is proxy.Recorder on the call history: it records each finished
+// call in the store.
+type Recorder struct{ H *store.History }
+
+var _ proxy.Recorder = Recorder{}
+
+// Record converts and queues a call; it never blocks (the store drops under
+// overload and counts it).
+func (r Recorder) Record(c *proxy.Call) {
+	sc, b := StoreCall(c)
+	r.H.Record(sc, b)
+}
+
+// StoreCall converts a proxy call to the store's record. It shares the body
+// slices (the recorder owns c) so the request path copies no body.
+func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
+	sc := &store.Call{
+		ID:               c.ID,
+		Time:             c.Start,
+		Method:           c.Method,
+		Path:             c.Path,
+		ClientUA:         c.ClientUA,
+		InboundFormat:    c.InboundFormat,
+		Model:            c.Model,
+		Provider:         c.Provider,
+		UpstreamModel:    c.UpstreamModel,
+		Stream:           c.Stream,
+		Outcome:          string(c.Outcome),
+		Status:           c.Status,
+		DurationMS:       c.Duration.Milliseconds(),
+		TTFBMS:           c.TTFB.Milliseconds(),
+		Attempts:         make([]store.Attempt, len(c.Attempts)),
+		InputTokens:      store.Tokens(c.Usage.InputTokens),
+		OutputTokens:     store.Tokens(c.Usage.OutputTokens),
+		CacheReadTokens:  store.Tokens(c.Usage.CacheReadTokens),
+		CacheWriteTokens: store.Tokens(c.Usage.CacheWriteTokens),
+		ReasoningTokens:  store.Tokens(c.Usage.ReasoningTokens),
+		Error:            c.Error,
+	}
+	for i, a := range c.Attempts {
+		sc.Attempts[i] = store.Attempt{
+			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status,
+			Error: a.Error, ErrorClass: string(a.Class), Start: a.Start,
+			DurationMS: a.Duration.Milliseconds(), DelayMS: a.Delay.Milliseconds(),
+		}
+	}
+	b := &store.Bodies{
+		Request:         rawMessage(c.Request),
+		Response:        rawMessage(c.Response),
+		Events:          c.Events,
+		EventsTruncated: c.EventsTruncated,
+	}
+	return sc, b
+}
+
+// rawMessage hands the captured header block over as it is: the store's writer
+// parses it, off the request path.
+func rawMessage(m proxy.Message) store.RawMessage {
+	return store.RawMessage{HeaderBlock: m.HeaderBlock, Body: m.Body, Truncated: m.Truncated}
+}
