@@ -45,7 +45,7 @@ func TestErrorBodyTypes(t *testing.T) {
 // TestTranslateErrorFixtures turns every recorded provider error into each
 // client format: valid JSON of that format's shape, the upstream's message kept.
 func TestTranslateErrorFixtures(t *testing.T) {
-	files, _ := filepath.Glob("testdata/errors/*.json")
+	files, _ := globFixtures("testdata/errors/*.json")
 	if len(files) < 20 {
 		t.Fatalf("found %d error fixtures", len(files))
 	}

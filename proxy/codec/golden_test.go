@@ -53,8 +53,8 @@ func translateStream(t testing.TB, from, to config.Format, upstream []byte, info
 }
 
 func TestGoldenStreams(t *testing.T) {
-	files := fixtures("stream_*.sse")
-	compat, _ := filepath.Glob("testdata/compat/*.sse")
+	files, _ := globFixtures("testdata/*/stream_*.sse")
+	compat, _ := globFixtures("testdata/compat/*.sse")
 	files = append(files, compat...)
 	if len(files) < 10 {
 		t.Fatalf("found %d stream fixtures", len(files))
@@ -65,7 +65,7 @@ func TestGoldenStreams(t *testing.T) {
 			if to == from {
 				continue
 			}
-			name := fixtureName(path)
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), filepath.Ext(path))
 			t.Run(name+"_to_"+string(to), func(t *testing.T) {
 				out := translateStream(t, from, to, readFile(t, path), RequestInfo{ClientModel: "client-model", IncludeUsage: true})
 				if err := validStream(to, out); err != nil {
@@ -78,7 +78,7 @@ func TestGoldenStreams(t *testing.T) {
 }
 
 func TestGoldenResponses(t *testing.T) {
-	files := fixtures("response_*.json")
+	files, _ := globFixtures("testdata/*/response_*.json")
 	if len(files) < 10 {
 		t.Fatalf("found %d response fixtures", len(files))
 	}
@@ -88,7 +88,7 @@ func TestGoldenResponses(t *testing.T) {
 			if to == from {
 				continue
 			}
-			name := fixtureName(path)
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), filepath.Ext(path))
 			t.Run(name+"_to_"+string(to), func(t *testing.T) {
 				out, _, err := Response(from, to, readFile(t, path), RequestInfo{ClientModel: "client-model"})
 				if err != nil {
@@ -101,7 +101,7 @@ func TestGoldenResponses(t *testing.T) {
 }
 
 func TestGoldenRequests(t *testing.T) {
-	files := fixtures("request_*.json")
+	files, _ := globFixtures("testdata/*/request_*.json")
 	if len(files) < 10 {
 		t.Fatalf("found %d request fixtures", len(files))
 	}
@@ -111,7 +111,7 @@ func TestGoldenRequests(t *testing.T) {
 			if to == from {
 				continue
 			}
-			name := fixtureName(path)
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), filepath.Ext(path))
 			t.Run(name+"_to_"+string(to), func(t *testing.T) {
 				opt := RequestOptions{Model: "upstream-model", DefaultMaxTokens: 4096, Stream: strings.Contains(name, "stream")}
 				out, _, err := Request(from, to, readFile(t, path), opt)
