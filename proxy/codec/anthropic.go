@@ -74,7 +74,8 @@ func decodeAnthropicRequest(r gjson.Result) (*chatRequest, error) {
 	case "enabled":
 		req.Thinking = Thinking{Enabled: true, Budget: int(th.Get("budget_tokens").Int()), Include: th.Get("display").String() != "omitted"}
 	case "adaptive":
-		req.Thinking = Thinking{Enabled: true, Effort: r.Get("output_config.effort").String(), Include: true}
+		// Claude Code sends adaptive thinking with display "omitted".
+		req.Thinking = Thinking{Enabled: true, Effort: r.Get("output_config.effort").String(), Include: th.Get("display").String() != "omitted"}
 	}
 	if f := r.Get("output_config.format"); f.Get("type").String() == "json_schema" {
 		req.ResponseFormat = ResponseFormat{Type: "json_schema", Name: "response", Schema: f.Get("schema").Raw}

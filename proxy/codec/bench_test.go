@@ -28,7 +28,7 @@ func BenchmarkStream(b *testing.B) {
 		{"gemini/stream_function_call.sse", gem, rsp},
 	}
 	for _, tc := range cases {
-		evs := readEvents(b, fixturePath(tc.file))
+		evs := readEvents(b, "testdata/"+tc.file)
 		b.Run(tc.file+"_to_"+string(tc.to), func(b *testing.B) {
 			var out []byte
 			b.ReportAllocs()
@@ -58,7 +58,7 @@ func BenchmarkPassThroughInspectionResponses(b *testing.B) {
 }
 
 func passThroughInspection(b *testing.B, f config.Format, file string) {
-	evs := readEvents(b, fixturePath(file))
+	evs := readEvents(b, "testdata/"+file)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		tr, acc := NewUsageTracker(f), NewAccumulator(f)
@@ -83,7 +83,7 @@ func BenchmarkRequest(b *testing.B) {
 		{"responses/request_function_call_output.json", rsp, oai},
 	}
 	for _, tc := range cases {
-		body := readFile(b, fixturePath(tc.file))
+		body := readFile(b, "testdata/"+tc.file)
 		b.Run(string(tc.from)+"_to_"+string(tc.to), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
@@ -113,7 +113,7 @@ func BenchmarkResponseResponses(b *testing.B) {
 		{"anthropic/response_tool_use.json", ant, rsp},
 		{"responses/response_function_call.json", rsp, ant},
 	} {
-		body := readFile(b, fixturePath(tc.file))
+		body := readFile(b, "testdata/"+tc.file)
 		b.Run(string(tc.from)+"_to_"+string(tc.to), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

@@ -67,3 +67,14 @@ func TestClaudeCodeRequestFitsEveryTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveThinkingDisplayOmitted: Claude Code 2.1 asks for adaptive
+// thinking with display "omitted" (captured); a Gemini target then thinks
+// without sending its thoughts.
+func TestAdaptiveThinkingDisplayOmitted(t *testing.T) {
+	body := `{"model":"m","max_tokens":32000,"thinking":{"type":"adaptive","display":"omitted"},"messages":[{"role":"user","content":"hi"}]}`
+	out, _ := mustRequest(t, config.FormatAnthropic, config.FormatGemini, body, RequestOptions{Model: "gemini-2.5-pro"})
+	if tc := gjson.GetBytes(out, "generationConfig.thinkingConfig"); !tc.Exists() || tc.Get("includeThoughts").Bool() {
+		t.Errorf("thinkingConfig got %s, want thinking without thoughts", tc.Raw)
+	}
+}

@@ -17,6 +17,7 @@ import (
 //	testdata/anthropic/X         ../testdata/anthropic/messages/X
 //	testdata/openai/X            ../testdata/openai/chat/X
 //	testdata/gemini/X            ../testdata/gemini/X
+//	testdata/responses/X         ../testdata/openai/responses/X
 //	testdata/errors/P_X          the same provider folders' errors/X
 //
 // compat/ and the errors of other providers (azure, mistral, …) are the codec's
@@ -25,6 +26,7 @@ var fixtureDirs = map[string]string{
 	"anthropic": "../testdata/anthropic/messages",
 	"openai":    "../testdata/openai/chat",
 	"gemini":    "../testdata/gemini",
+	"responses": "../testdata/openai/responses",
 }
 
 var (

@@ -13,7 +13,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-var formats = []config.Format{config.FormatOpenAI, config.FormatAnthropic, config.FormatGemini}
+var formats = []config.Format{config.FormatOpenAI, config.FormatAnthropic, config.FormatGemini, config.FormatResponses}
 
 // checkGolden compares got with testdata/golden/name, or rewrites it with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
@@ -65,7 +65,7 @@ func TestGoldenStreams(t *testing.T) {
 			if to == from {
 				continue
 			}
-			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".sse")
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), filepath.Ext(path))
 			t.Run(name+"_to_"+string(to), func(t *testing.T) {
 				out := translateStream(t, from, to, readFile(t, path), RequestInfo{ClientModel: "client-model", IncludeUsage: true})
 				if err := validStream(to, out); err != nil {
@@ -88,7 +88,7 @@ func TestGoldenResponses(t *testing.T) {
 			if to == from {
 				continue
 			}
-			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".json")
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), filepath.Ext(path))
 			t.Run(name+"_to_"+string(to), func(t *testing.T) {
 				out, _, err := Response(from, to, readFile(t, path), RequestInfo{ClientModel: "client-model"})
 				if err != nil {
@@ -111,7 +111,7 @@ func TestGoldenRequests(t *testing.T) {
 			if to == from {
 				continue
 			}
-			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".json")
+			name := strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), filepath.Ext(path))
 			t.Run(name+"_to_"+string(to), func(t *testing.T) {
 				opt := RequestOptions{Model: "upstream-model", DefaultMaxTokens: 4096, Stream: strings.Contains(name, "stream")}
 				out, _, err := Request(from, to, readFile(t, path), opt)

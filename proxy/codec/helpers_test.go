@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -74,34 +73,6 @@ func formatOfFixture(path string) config.Format {
 		return config.FormatGemini
 	}
 	return config.FormatOpenAI
-}
-
-// responsesFixtures is where the Responses API fixtures live: the proxy's tree,
-// shared rather than copied.
-const responsesFixtures = "../testdata/openai/responses/"
-
-// fixtures globs pattern (e.g. "stream_*.sse") in every format's fixtures.
-func fixtures(pattern string) []string {
-	files, _ := filepath.Glob("testdata/*/" + pattern)
-	more, _ := filepath.Glob(responsesFixtures + pattern)
-	return append(files, more...)
-}
-
-// fixturePath is the path of a fixture named "<format>/<file>".
-func fixturePath(name string) string {
-	if rest, ok := strings.CutPrefix(name, "responses/"); ok {
-		return responsesFixtures + rest
-	}
-	return "testdata/" + name
-}
-
-// fixtureName names a fixture in golden files and subtests: "openai/stream_text".
-func fixtureName(path string) string {
-	path = strings.TrimSuffix(path, filepath.Ext(path))
-	if rest, ok := strings.CutPrefix(path, responsesFixtures); ok {
-		return "responses/" + rest
-	}
-	return strings.TrimPrefix(path, "testdata/")
 }
 
 // indentJSON pretty-prints a JSON body for readable golden files; it fails the

@@ -206,7 +206,7 @@ func TestResponsesUsage(t *testing.T) {
 		t.Errorf("UsageTracker got %+v, want %+v", got, want)
 	}
 	for _, name := range []string{"response_text.json", "response_function_call.json"} {
-		path := responsesFixtures + name
+		path := "testdata/responses/" + name
 		b := readFile(t, path)
 		got := UsageFromResponse(rsp, b)
 		if got.InputTokens != gjson.GetBytes(b, "usage.input_tokens").Int() || got.OutputTokens != gjson.GetBytes(b, "usage.output_tokens").Int() || got.CacheReadTokens != 0 {

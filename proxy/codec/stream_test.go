@@ -110,7 +110,7 @@ func TestMidStreamErrorBecomesClientError(t *testing.T) {
 		{"testdata/anthropic/stream_error_overloaded.sse", ant},
 		{"testdata/openai/stream_midstream_error.sse", oai},
 		{"testdata/gemini/stream_midstream_error.sse", gem},
-		{responsesFixtures + "stream_failed.sse", config.FormatResponses},
+		{"testdata/responses/stream_failed.sse", config.FormatResponses},
 	}
 	for _, tt := range tests {
 		for _, to := range formats {

@@ -224,8 +224,12 @@ func structLines(v reflect.Value) ([]string, error) {
 	return out, nil
 }
 
-// encodeValue renders a value as TOML.
+// encodeValue renders a value as TOML; a set optional (*bool: responses,
+// client_keys) is its value.
 func encodeValue(v any) (string, error) {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		v = rv.Elem().Interface()
+	}
 	switch x := v.(type) {
 	case Duration:
 		v = x.String()

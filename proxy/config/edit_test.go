@@ -267,3 +267,21 @@ func FuzzSetValue(f *testing.F) {
 		}
 	})
 }
+
+// TestAddProviderWritesOptionalBools: a provider that sets api and responses
+// (a *bool) is written and read back as set.
+func TestAddProviderWritesOptionalBools(t *testing.T) {
+	no := false
+	out, err := AddProvider(nil, Provider{Name: "oairesp", Format: FormatOpenAI, BaseURL: "https://api.openai.com/v1", API: "responses", Responses: &no})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(out, "config.toml")
+	if err != nil {
+		t.Fatalf("%v in:\n%s", err, out)
+	}
+	p, _ := c.Provider("oairesp")
+	if p.API != "responses" || p.Responses == nil || *p.Responses || !strings.Contains(string(out), "responses = false") {
+		t.Errorf("read back api %q responses %v from:\n%s", p.API, p.Responses, out)
+	}
+}
