@@ -118,7 +118,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		return
 	}
 	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
-	w := watchHangup(ctx.Conn(), c)
+	w := c.s.hangups.watch(ctx.Conn(), c)
 	defer w.stop()
 	c.run(targets)
 }

@@ -47,6 +47,7 @@ type Server struct {
 	clients  clients // upstream clients by network settings (egress_clients.go)
 	circuits circuits
 	models   modelCache
+	hangups  hangups // client hang-up watches (hangup.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
