@@ -1,8 +1,6 @@
 package codec
 
 import (
-	"strings"
-
 	"github.com/tidwall/gjson"
 )
 
@@ -476,12 +474,7 @@ func appendAnthropicUsage(dst []byte, u Usage) []byte {
 	return append(dst, '}')
 }
 
-func anthropicID(id string) string {
-	if strings.HasPrefix(id, "msg_") {
-		return id
-	}
-	return "msg_" + sanitizeID(id)
-}
+func anthropicID(id string) string { return prefixedID("msg_", id) }
 
 // anthropicUsage keeps Anthropic's separate input counts: its input_tokens
 // excludes cache reads and writes, the canonical input includes them.

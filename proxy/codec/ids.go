@@ -101,3 +101,12 @@ func sanitizeID(s string) string {
 	}
 	return b.String()
 }
+
+// prefixedID gives a response id the prefix its format's clients expect,
+// keeping the upstream id recognisable.
+func prefixedID(prefix, id string) string {
+	if strings.HasPrefix(id, prefix) {
+		return id
+	}
+	return prefix + sanitizeID(id)
+}

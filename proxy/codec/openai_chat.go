@@ -529,12 +529,7 @@ func appendOpenAIUsage(dst []byte, u Usage) []byte {
 
 // openaiID and anthropicID give a response id the prefix its format's clients
 // expect, keeping the upstream id recognisable.
-func openaiID(id string) string {
-	if strings.HasPrefix(id, "chatcmpl-") {
-		return id
-	}
-	return "chatcmpl-" + sanitizeID(id)
-}
+func openaiID(id string) string { return prefixedID("chatcmpl-", id) }
 
 func usageFromOpenAI(u gjson.Result) Usage {
 	return Usage{

@@ -665,12 +665,7 @@ func appendResponsesUsage(dst []byte, u Usage) []byte {
 
 // responsesID gives a response id the resp_ prefix, keeping the upstream id
 // recognisable.
-func responsesID(id string) string {
-	if strings.HasPrefix(id, "resp_") {
-		return id
-	}
-	return "resp_" + sanitizeID(id)
-}
+func responsesID(id string) string { return prefixedID("resp_", id) }
 
 // usageFromResponses reads Responses usage (MAPPING.md §7): input includes
 // cached tokens, output includes reasoning; there is no cache-write count.
