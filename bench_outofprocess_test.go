@@ -30,8 +30,8 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	fwd := startRole(b, "forwarder", "ROLE_UPSTREAM="+up)
 	env := "GATEHOUSE_TEST_KEY=" + testProviderKey
 	onDir, offDir := b.TempDir(), b.TempDir()
-	writeLoadConfig(b, onDir, up, "")
-	writeLoadConfig(b, offDir, up, "[history]\nenabled = false\n")
+	writeUpstreamConfig(b, onDir, up, "")
+	writeUpstreamConfig(b, offDir, up, "[history]\nenabled = false\n")
 	on, off := startServe(b, onDir, env), startServe(b, offDir, env)
 	idleRSS := rssBytes(on.cmd.Process.Pid)
 
@@ -44,7 +44,7 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	}
 	if bin := os.Getenv("GATEHOUSE_BENCH_BEFORE"); bin != "" {
 		dir := b.TempDir()
-		writeLoadConfig(b, dir, up, "")
+		writeUpstreamConfig(b, dir, up, "")
 		before := startServeBinary(b, bin, dir, env)
 		targets = append(targets, target{"before", before.addr, ""})
 	}

@@ -115,16 +115,25 @@ func (u *fakeUpstream) lastKey() string {
 	return strings.TrimPrefix(u.seen[len(u.seen)-1], "Bearer ")
 }
 
-// writeTestConfig writes DATA/config.toml routing gpt-* to the fake upstream.
+// writeTestConfig writes DATA/config.toml routing gpt-* to the fake upstream,
+// with quick retries and the circuit breaker out of the way.
 func writeTestConfig(t testing.TB, dataDir string, up *fakeUpstream) {
 	t.Helper()
-	src := `
+	writeUpstreamConfig(t, dataDir, up.addr, `
 [retry]
 attempts = 2
 base_delay = "1ms"
 max_delay = "5ms"
 circuit_failures = 1000000
+`)
+}
 
+// writeUpstreamConfig writes DATA/config.toml routing gpt-* to the
+// OpenAI-format upstream at addr (key from GATEHOUSE_TEST_KEY), with the
+// presets' own models cleared and extra TOML tables appended.
+func writeUpstreamConfig(tb testing.TB, dataDir, addr, extra string) {
+	tb.Helper()
+	src := `
 [[provider]]
 name = "openai"
 models = []
@@ -138,12 +147,12 @@ models = []
 [[provider]]
 name = "up"
 format = "openai"
-base_url = "http://` + up.addr + `/v1"
+base_url = "http://` + addr + `/v1"
 models = ["gpt-*"]
 key_env = "GATEHOUSE_TEST_KEY"
-`
+` + extra
 	if err := os.WriteFile(filepath.Join(dataDir, "config.toml"), []byte(src), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 

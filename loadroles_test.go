@@ -347,33 +347,6 @@ func runLoadProcess(tb testing.TB, spec loadSpec) loadResult {
 	return res
 }
 
-// writeLoadConfig writes DATA/config.toml routing gpt-* to upstream, with extra
-// TOML appended (a [history] table).
-func writeLoadConfig(tb testing.TB, dataDir, upstream, extra string) {
-	tb.Helper()
-	src := `
-[[provider]]
-name = "openai"
-models = []
-[[provider]]
-name = "anthropic"
-models = []
-[[provider]]
-name = "gemini"
-models = []
-
-[[provider]]
-name = "up"
-format = "openai"
-base_url = "http://` + upstream + `/v1"
-models = ["gpt-*"]
-key_env = "GATEHOUSE_TEST_KEY"
-` + extra
-	if err := os.WriteFile(filepath.Join(dataDir, "config.toml"), []byte(src), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 // rssBytes reads a process's resident set size (Linux; 0 elsewhere).
 func rssBytes(pid int) int64 { return procStatus(pid, "VmRSS") }
 

@@ -47,7 +47,7 @@ func TestSoakHistoryStaysBounded(t *testing.T) {
 	if os.Getenv("GATEHOUSE_SOAK_NO_HISTORY") != "" {
 		history += "enabled = false\n" // the proxy's own share, for comparison
 	}
-	writeLoadConfig(t, dir, up, history)
+	writeUpstreamConfig(t, dir, up, history)
 	serve := startServe(t, dir, "GATEHOUSE_TEST_KEY="+testProviderKey)
 	pid := serve.cmd.Process.Pid
 	db := filepath.Join(dir, store.FileName)
