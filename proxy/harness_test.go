@@ -388,7 +388,15 @@ func deadAddr(t testing.TB) string {
 func newTestProxyWith(t testing.TB, cfg *config.Config, k keys, onCircuit func(string, bool)) *testProxy {
 	t.Helper()
 	rec := newRecorder()
-	s, err := New(cfg, Options{Keys: k, Recorder: rec, Version: "test", Logger: discardLogger(), OnCircuit: onCircuit})
+	p := newTestProxyOpts(t, cfg, Options{Keys: k, Recorder: rec, Version: "test", Logger: discardLogger(), OnCircuit: onCircuit})
+	p.rec = rec
+	return p
+}
+
+// newTestProxyOpts serves a proxy built with o on 127.0.0.1 until the test ends.
+func newTestProxyOpts(t testing.TB, cfg *config.Config, o Options) *testProxy {
+	t.Helper()
+	s, err := New(cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +410,7 @@ func newTestProxyWith(t testing.TB, cfg *config.Config, k keys, onCircuit func(s
 		defer cancel()
 		_ = s.Shutdown(ctx)
 	})
-	return &testProxy{Server: s, url: "http://" + ln.Addr().String(), rec: rec}
+	return &testProxy{Server: s, url: "http://" + ln.Addr().String()}
 }
 
 func asError[T error](err error, target *T) bool { return errors.As(err, target) }

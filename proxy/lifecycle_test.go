@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gatehouse/gatehouse/proxy/config"
 )
 
 // Issue 19.2: a rate limit Gatehouse will not wait out goes back intact.
@@ -342,19 +340,4 @@ func TestPanicsAreRecovered(t *testing.T) {
 			t.Errorf("%d recorder panics logged, want 2:\n%s", n, log.String())
 		}
 	})
-}
-
-func newTestProxyOpts(t testing.TB, cfg *config.Config, o Options) *testProxy {
-	t.Helper()
-	s, err := New(cfg, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln) //nolint:errcheck
-	t.Cleanup(func() { _ = s.srv.Shutdown() })
-	return &testProxy{Server: s, url: "http://" + ln.Addr().String()}
 }
