@@ -101,31 +101,38 @@ func (t *Table) Cost(model string, u codec.Usage) (usd float64, known bool) {
 // "claude-sonnet-4-20250514", "gemini-2.5-flash-preview-05-20", "-latest")
 // takes the price of the longest key it extends.
 func (t *Table) Lookup(model string) (Price, bool) {
+	k, ok := t.Key(model)
+	return t.prices[k], ok
+}
+
+// Key is the table's name for model (see Lookup): "gpt-4o" for
+// "gpt-4o-2024-08-06". The metrics use it as a bounded model label.
+func (t *Table) Key(model string) (string, bool) {
 	m := strings.ToLower(model)
 	if i := strings.LastIndexByte(m, '/'); i >= 0 {
 		m = m[i+1:]
 	}
-	if p, ok := t.find(m); ok {
-		return p, true
+	if k, ok := t.find(m); ok {
+		return k, true
 	}
 	for alias, key := range aliases {
 		if m == alias || extends(m, alias) {
 			return t.find(key)
 		}
 	}
-	return Price{}, false
+	return "", false
 }
 
-func (t *Table) find(m string) (Price, bool) {
-	if p, ok := t.prices[m]; ok {
-		return p, true
+func (t *Table) find(m string) (string, bool) {
+	if _, ok := t.prices[m]; ok {
+		return m, true
 	}
 	for _, k := range t.keys {
 		if extends(m, k) {
-			return t.prices[k], true
+			return k, true
 		}
 	}
-	return Price{}, false
+	return "", false
 }
 
 // extends reports whether m is key plus a date, version or release suffix.
