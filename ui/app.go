@@ -38,6 +38,7 @@ type App struct {
 
 	tabs      *container.AppTabs
 	overview  *overviewScreen
+	usage     *usageScreen
 	providers *providersScreen
 	history   *historyScreen
 	settings  *settingsScreen
@@ -76,11 +77,13 @@ func New(fy fyne.App, b *Backend) *App {
 
 	a.winSize = fyne.NewSize(1180, 760)
 	a.overview = newOverviewScreen(a)
+	a.usage = newUsageScreen(a)
 	a.providers = newProvidersScreen(a)
 	a.history = newHistoryScreen(a)
 	a.settings = newSettingsScreen(a)
 	a.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(TabOverview, theme.HomeIcon(), a.overview.content),
+		container.NewTabItemWithIcon(TabUsage, theme.InfoIcon(), a.usage.content),
 		container.NewTabItemWithIcon(TabProviders, theme.AccountIcon(), a.providers.content),
 		container.NewTabItemWithIcon(TabHistory, theme.ListIcon(), a.history.content),
 		container.NewTabItemWithIcon(TabSettings, theme.SettingsIcon(), a.settings.content),
@@ -89,6 +92,9 @@ func New(fy fyne.App, b *Backend) *App {
 	a.tabs.OnSelected = func(t *container.TabItem) {
 		if t.Text == TabHistory {
 			a.history.open()
+		}
+		if t.Text == TabUsage {
+			a.usage.refresh()
 		}
 	}
 
@@ -254,7 +260,11 @@ func (a *App) refreshStats() {
 			a.b.log().Warn("history stats", "err", err)
 		}
 	}
+	a.todayCost(&today)
 	runOnUI(func() {
+		if t := a.tabs.Selected(); t != nil && t.Text == TabUsage {
+			a.usage.refresh()
+		}
 		a.overview.update(today, buckets)
 		if a.tray != nil {
 			a.tray.update(today)

@@ -79,6 +79,10 @@ type Page struct {
 type Stats struct {
 	Calls, Failed             int64
 	InputTokens, OutputTokens int64
+	// CostUSD is what the priced calls cost; Unpriced counts the calls
+	// without a price (issue 14, from the usage rollups when History has them).
+	CostUSD  float64
+	Unpriced int64
 }
 
 // Bucket is one slot of the activity chart.

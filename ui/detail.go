@@ -199,7 +199,7 @@ func (d *detailScreen) display(sc *shownCall) {
 		ttfb = shortDuration(c.TTFB)
 	}
 	row("Duration", shortDuration(c.Duration)+" · first byte after "+ttfb)
-	row("Tokens", tokens(c.Usage.InputTokens)+" in · "+tokens(c.Usage.OutputTokens)+" out")
+	row("Tokens", tokens(c.Usage.InputTokens)+" in · "+tokens(c.Usage.OutputTokens)+" out · cost "+callCost(c))
 	row("Client", fmt.Sprintf("%s (%s format)", orDash(c.ClientUA), orDash(c.InboundFormat)))
 
 	if sc.diagnosis == "" {

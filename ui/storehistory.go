@@ -17,6 +17,7 @@ type StoreHistory struct{ H *store.History }
 var (
 	_ History    = StoreHistory{}
 	_ RecordJSON = StoreHistory{}
+	_ Usage      = StoreHistory{}
 )
 
 // RecordJSON is the stored call as `gatehouse history show --json` prints it.
@@ -120,6 +121,9 @@ func fromStore(c *store.Call) *proxy.Call {
 			ReasoningTokens: tokenCount(c.ReasoningTokens),
 		},
 	}
+	if c.CostUSD != nil {
+		out.Cost, out.CostKnown = *c.CostUSD, true
+	}
 	for _, a := range c.Attempts {
 		out.Attempts = append(out.Attempts, proxy.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status, Error: a.Error,
@@ -148,4 +152,9 @@ func tokenCount(n *int64) int64 {
 		return -1
 	}
 	return *n
+}
+
+// Usage reads the hourly usage rollups.
+func (s StoreHistory) Usage(_ context.Context, q store.UsageQuery) (store.UsageReport, error) {
+	return s.H.Usage(q)
 }
