@@ -61,6 +61,7 @@ type usageScreen struct {
 	headline                              *widget.Label
 	calls, failed, saved, tok, cost, lat  *widget.Label
 	trafficChart, costChart, latencyChart *canvas.Raster
+	trafficNote, costNote, latencyNote    *widget.Label
 	table                                 *fyne.Container
 	note                                  *widget.Label
 }
@@ -103,6 +104,10 @@ func newUsageScreen(a *App) *usageScreen {
 	for _, c := range []*canvas.Raster{s.trafficChart, s.costChart, s.latencyChart} {
 		c.SetMinSize(fyne.NewSize(300, 130))
 	}
+	s.trafficNote, s.costNote, s.latencyNote = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	for _, l := range []*widget.Label{s.trafficNote, s.costNote, s.latencyNote} {
+		l.Importance = widget.LowImportance
+	}
 	s.note = widget.NewLabel("")
 	s.note.Importance = widget.LowImportance
 	s.table = container.NewVBox()
@@ -111,10 +116,11 @@ func newUsageScreen(a *App) *usageScreen {
 	s.content = container.NewVScroll(container.NewVBox(
 		top,
 		widget.NewCard("", "", container.NewVBox(s.headline, figures)),
-		widget.NewCard("Calls", "answered (blue), saved by a retry or fallback (amber), failed (red)", s.trafficChart),
+		widget.NewCard("Calls", "answered (blue), saved by a retry or fallback (amber), failed (red)",
+			container.NewBorder(nil, s.trafficNote, nil, nil, s.trafficChart)),
 		container.NewGridWithColumns(2,
-			widget.NewCard("Cost", "US dollars, from the price table", s.costChart),
-			widget.NewCard("Latency", "p50 (blue) and p95 (amber)", s.latencyChart)),
+			widget.NewCard("Cost", "US dollars, from the price table", container.NewBorder(nil, s.costNote, nil, nil, s.costChart)),
+			widget.NewCard("Latency", "p50 (blue) and p95 (amber)", container.NewBorder(nil, s.latencyNote, nil, nil, s.latencyChart))),
 		widget.NewCard("By", "", s.table),
 		s.note,
 	))
@@ -167,11 +173,52 @@ func (s *usageScreen) show(rep store.UsageReport) {
 	s.cost.SetText(costFigure(t))
 	s.lat.SetText(shortMS(t.LatencyP50MS) + " / " + shortMS(t.LatencyP95MS) + " / " + shortMS(t.LatencyP99MS))
 	s.showTable(rep)
+	s.chartNotes(rep)
 	s.note.SetText(fmt.Sprintf("Whole hours from %s to %s. Statistics outlive the calls that retention removes from History.",
 		rep.From.Local().Format("Jan 2 15:04"), rep.To.Local().Format("Jan 2 15:04")))
 	s.trafficChart.Refresh()
 	s.costChart.Refresh()
 	s.latencyChart.Refresh()
+}
+
+// chartNotes say what each chart peaks at, and when.
+func (s *usageScreen) chartNotes(rep store.UsageReport) {
+	unit := "hour"
+	if s.rng.step == 24*time.Hour {
+		unit = "day"
+	}
+	when := func(t time.Time) string {
+		if unit == "day" {
+			return t.Local().Format("Mon Jan 2")
+		}
+		return t.Local().Format("Mon Jan 2 15:00")
+	}
+	var busiest, dearest, slowest store.UsagePoint
+	for _, p := range rep.Series {
+		if p.Calls > busiest.Calls {
+			busiest = p
+		}
+		if p.CostUSD > dearest.CostUSD {
+			dearest = p
+		}
+		if p.LatencyP95MS > slowest.LatencyP95MS {
+			slowest = p
+		}
+	}
+	if busiest.Calls == 0 {
+		s.trafficNote.SetText("")
+		s.costNote.SetText("")
+		s.latencyNote.SetText("")
+		return
+	}
+	s.trafficNote.SetText(fmt.Sprintf("busiest %s: %s calls, %s; %s failed, %s saved", unit, thousands(busiest.Calls), when(busiest.Start),
+		thousands(busiest.Failures), thousands(busiest.Saved)))
+	if dearest.CostUSD > 0 {
+		s.costNote.SetText(fmt.Sprintf("dearest %s: %s, %s", unit, cli.FormatUSD(dearest.CostUSD), when(dearest.Start)))
+	} else {
+		s.costNote.SetText("no priced calls")
+	}
+	s.latencyNote.SetText(fmt.Sprintf("slowest %s: p95 %s, %s", unit, shortMS(slowest.LatencyP95MS), when(slowest.Start)))
 }
 
 // headline is the one sentence the screen leads with.
@@ -196,7 +243,7 @@ func plural(n int64, one, many string) string {
 
 // costFigure is a total cost: "–" when no call had a price, "$1.23+" when some lacked one.
 func costFigure(t store.UsageTotals) string {
-	if t.Calls == 0 || t.CostUnknownCalls == t.Calls {
+	if t.Calls == 0 || t.CostUnknownCalls > 0 && t.CostUSD == 0 {
 		return "–"
 	}
 	s := cli.FormatUSD(t.CostUSD)

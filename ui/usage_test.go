@@ -72,8 +72,8 @@ func TestUsageScreen(t *testing.T) {
 	if got := s.headline.Text; got != "Retries and fallbacks saved 9 calls this week" {
 		t.Errorf("headline = %q", got)
 	}
-	if s.calls.Text != "70" || s.failed.Text != "7" || s.saved.Text != "9" || s.cost.Text != "$0.126+" {
-		t.Errorf("figures: calls %s, failed %s, saved %s, cost %s; want 70, 7, 9, $0.126+", s.calls.Text, s.failed.Text, s.saved.Text, s.cost.Text)
+	if s.calls.Text != "70" || s.failed.Text != "7" || s.saved.Text != "9" || s.cost.Text != "$0.126" {
+		t.Errorf("figures: calls %s, failed %s, saved %s, cost %s; want 70, 7, 9, $0.126", s.calls.Text, s.failed.Text, s.saved.Text, s.cost.Text)
 	}
 	txt := strings.Join(labels(s.table), "|")
 	for _, want := range []string{"openai", "anthropic", "gemini", "provider"} {
