@@ -49,6 +49,9 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status,
 			Error: a.Error, ErrorClass: string(a.Class), Start: a.Start,
 			DurationMS: a.Duration.Milliseconds(), DelayMS: a.Delay.Milliseconds(),
+			Method: a.Method, KeySource: a.KeySource, KeyMask: a.KeyMask,
+			ConnectMS: a.Connect.Milliseconds(), FirstByteMS: a.FirstByte.Milliseconds(),
+			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
 		}
 	}
 	b := &store.Bodies{
