@@ -168,6 +168,23 @@ func prepare(m RawMessage, r *redactor, limit int) preparedMessage {
 	return preparedMessage{present: true, headers: m.Headers, body: body, truncated: cut || m.Truncated}
 }
 
+// prepareShared is prepare for a side of a wire record; a body that is the
+// client's own (same memory, same length) takes the client's prepared body
+// instead of being redacted and capped again.
+func prepareShared(m, client RawMessage, prepared preparedMessage, r *redactor, limit int) preparedMessage {
+	if !sharesStart(m.Body, client.Body) || len(m.Body) != len(client.Body) {
+		return prepare(m, r, limit)
+	}
+	body := m.Body
+	m.Body = nil
+	p := prepare(m, r, limit)
+	if !p.present && body != nil {
+		p.present = true
+	}
+	p.body, p.truncated = prepared.body, prepared.truncated || m.Truncated
+	return p
+}
+
 // prepareMessage is prepare in the form Get returns.
 func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
 	p := prepare(m, r, limit)
@@ -251,8 +268,9 @@ func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
 	wires := make([]preparedMessage, 2*len(b.Attempts))
 	size := 64 + messageSize(&req) + messageSize(&resp) + len(events)
 	for i := range b.Attempts {
-		wires[2*i] = prepare(b.Attempts[i].Request, r, limit)
-		wires[2*i+1] = prepare(b.Attempts[i].Response, r, limit)
+		a := &b.Attempts[i]
+		wires[2*i] = prepareShared(a.Request, b.Request, req, r, limit)
+		wires[2*i+1] = prepareShared(a.Response, b.Response, resp, r, limit)
 		size += messageSize(&wires[2*i]) + messageSize(&wires[2*i+1])
 	}
 	out := make([]byte, 1, size)
