@@ -113,4 +113,3 @@ func storedBytes(b *testing.B, h *History) int64 {
 	}
 	return n
 }
-
