@@ -15,16 +15,17 @@ import (
 )
 
 // startAnthropicUpstream is an Anthropic-format provider on 127.0.0.1: a
-// request whose body holds "flaky" gets a 502 the first two times; every
-// answer quotes the x-api-key it got, as a careless upstream might.
+// request whose body holds "flaky" gets a 502 the first two times, one with
+// "always-down" always; every answer quotes the x-api-key it got, as a
+// careless upstream might.
 func startAnthropicUpstream(t testing.TB) string {
 	t.Helper()
 	var flaky atomic.Int64
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		key := string(ctx.Request.Header.Peek("x-api-key"))
 		ctx.SetContentType("application/json")
-		if bytes.Contains(ctx.PostBody(), []byte("flaky")) {
-			if n := flaky.Add(1); n <= 2 {
+		if bytes.Contains(ctx.PostBody(), []byte("always-down")) || bytes.Contains(ctx.PostBody(), []byte("flaky")) {
+			if n := flaky.Add(1); n <= 2 || bytes.Contains(ctx.PostBody(), []byte("always-down")) {
 				ctx.Response.Header.Set("request-id", fmt.Sprintf("req_flaky_%d", n))
 				ctx.SetStatusCode(502)
 				fmt.Fprintf(ctx, `{"type":"error","error":{"type":"api_error","message":"upstream hiccup %d"}}`, n)
@@ -145,5 +146,71 @@ key_env = "GATEHOUSE_TEST_KEY"
 	code, out, _ = gatehouse(t, "", "history", "show", id, "--data", dir)
 	if code != 0 || strings.Count(out, "→ POST") != 3 {
 		t.Errorf("history show from the file: exit %d:\n%s", code, out)
+	}
+}
+
+// TestHistoryShowsCircuitEvents: a route's first target fails until its
+// circuit opens and the fallback answers; the next call skips it. `history
+// show` prints both events, and its tries count is the X-Gatehouse-Attempts
+// the client got.
+func TestHistoryShowsCircuitEvents(t *testing.T) {
+	dir := t.TempDir()
+	up := startUpstream(t, "")
+	ant := startAnthropicUpstream(t)
+	writeUpstreamConfig(t, dir, up.addr, `
+[retry]
+attempts = 3
+base_delay = "1ms"
+max_delay = "5ms"
+circuit_failures = 3
+circuit_cooldown = "1m"
+
+[[provider]]
+name = "ant"
+format = "anthropic"
+base_url = "http://`+ant+`/v1"
+models = ["claude-*"]
+key_env = "GATEHOUSE_TEST_KEY"
+
+[[route]]
+model = "smart"
+targets = ["ant/claude-sonnet-4-5", "up/gpt-4o"]
+`)
+	t.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)
+	st, base := startTestStack(t, dir)
+	call := func() (id, attempts string) {
+		resp, err := testHTTP.Post(base+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"smart","messages":[{"role":"user","content":"always-down"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d, want the fallback's answer", resp.StatusCode)
+		}
+		return resp.Header.Get("X-Gatehouse-Call"), resp.Header.Get("X-Gatehouse-Attempts")
+	}
+	opened, n1 := call()
+	skipped, n2 := call()
+	st.history.Flush()
+	for _, tc := range []struct {
+		id, header string
+		want       []string
+	}{
+		{opened, n1, []string{"Attempts (4, 4 sent upstream)", "circuit opened: ant skipped until "}},
+		{skipped, n2, []string{"Attempts (2, 1 sent upstream)", "Attempt 1 · ant claude-sonnet-4-5 · skipped", "circuit open: ant skipped until "}},
+	} {
+		code, out, errOut := gatehouse(t, "", "history", "show", tc.id, "--data", dir)
+		if code != 0 {
+			t.Fatalf("history show: exit %d: %s", code, errOut)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("history show %s lacks %q:\n%s", tc.id, want, out)
+			}
+		}
+		if !strings.Contains(out, ", "+tc.header+" sent upstream)") {
+			t.Errorf("X-Gatehouse-Attempts %s disagrees with history show:\n%s", tc.header, out)
+		}
 	}
 }
