@@ -47,6 +47,29 @@ func startAnthropicUpstream(t testing.TB) string {
 	return ln.Addr().String()
 }
 
+// writeAnthropicConfig is writeUpstreamConfig plus provider "ant" (claude-*)
+// at the Anthropic-format upstream antAddr, three attempts per target with
+// quick retries, a circuit that opens after circuitFailures failures in a row
+// for a minute, and extra TOML appended.
+func writeAnthropicConfig(t testing.TB, dir, upAddr, antAddr string, circuitFailures int, extra string) {
+	t.Helper()
+	writeUpstreamConfig(t, dir, upAddr, fmt.Sprintf(`
+[retry]
+attempts = 3
+base_delay = "1ms"
+max_delay = "5ms"
+circuit_failures = %d
+circuit_cooldown = "1m"
+
+[[provider]]
+name = "ant"
+format = "anthropic"
+base_url = "http://%s/v1"
+models = ["claude-*"]
+key_env = "GATEHOUSE_TEST_KEY"
+`, circuitFailures, antAddr)+extra)
+}
+
 // TestHistoryShowsAttemptsAsSentOverTheWire: an OpenAI client calls a Claude
 // model (translated to an Anthropic upstream) that fails 502, 502, then
 // answers; `history show` prints three wire records with the Anthropic body as
@@ -57,20 +80,7 @@ func TestHistoryShowsAttemptsAsSentOverTheWire(t *testing.T) {
 	dir := t.TempDir()
 	up := startUpstream(t, "")
 	ant := startAnthropicUpstream(t)
-	writeUpstreamConfig(t, dir, up.addr, `
-[retry]
-attempts = 3
-base_delay = "1ms"
-max_delay = "5ms"
-circuit_failures = 1000000
-
-[[provider]]
-name = "ant"
-format = "anthropic"
-base_url = "http://`+ant+`/v1"
-models = ["claude-*"]
-key_env = "GATEHOUSE_TEST_KEY"
-`)
+	writeAnthropicConfig(t, dir, up.addr, ant, 1000000, "")
 	t.Setenv("GATEHOUSE_TEST_KEY", testProviderKey)
 	st, base := startTestStack(t, dir)
 
@@ -157,21 +167,7 @@ func TestHistoryShowsCircuitEvents(t *testing.T) {
 	dir := t.TempDir()
 	up := startUpstream(t, "")
 	ant := startAnthropicUpstream(t)
-	writeUpstreamConfig(t, dir, up.addr, `
-[retry]
-attempts = 3
-base_delay = "1ms"
-max_delay = "5ms"
-circuit_failures = 3
-circuit_cooldown = "1m"
-
-[[provider]]
-name = "ant"
-format = "anthropic"
-base_url = "http://`+ant+`/v1"
-models = ["claude-*"]
-key_env = "GATEHOUSE_TEST_KEY"
-
+	writeAnthropicConfig(t, dir, up.addr, ant, 3, `
 [[route]]
 model = "smart"
 targets = ["ant/claude-sonnet-4-5", "up/gpt-4o"]

@@ -81,25 +81,8 @@ type Attempt struct {
 	// body as sent); Received is the upstream's response (for a stream, its raw
 	// events). nil when nothing was sent or received. A body equal to the
 	// client's shares Call.Request.Body / Call.Response.Body / Call.Events: the
-	// store keeps one copy. The *SameAsClient flags are set by readers of
-	// stored calls.
-	Sent, Received                         *Message
-	SentSameAsClient, ReceivedSameAsClient bool
-}
-
-// Skipped reports whether the attempt was never sent (circuit open): it is in
-// the timeline but not counted in Tries (X-Gatehouse-Attempts).
-func (a *Attempt) Skipped() bool { return a.Class == ClassCircuitOpen }
-
-// Tries is the number of attempts sent upstream, as X-Gatehouse-Attempts said.
-func (c *Call) Tries() int {
-	n := 0
-	for i := range c.Attempts {
-		if !c.Attempts[i].Skipped() {
-			n++
-		}
-	}
-	return n
+	// store keeps one copy. Readers of stored calls use store.Wire.
+	Sent, Received *Message
 }
 
 // Usage is token usage; a negative count means unknown (the upstream never said).
