@@ -81,8 +81,10 @@ type Attempt struct {
 	// body as sent); Received is the upstream's response (for a stream, its raw
 	// events). nil when nothing was sent or received. A body equal to the
 	// client's shares Call.Request.Body / Call.Response.Body / Call.Events: the
-	// store keeps one copy. Readers of stored calls use store.Wire.
-	Sent, Received *Message
+	// store keeps one copy. The *SameAsClient flags are set by readers of
+	// stored calls.
+	Sent, Received                         *Message
+	SentSameAsClient, ReceivedSameAsClient bool
 }
 
 // Usage is token usage; a negative count means unknown (the upstream never said).
