@@ -143,6 +143,11 @@ type Call struct {
 	Attempts      []Attempt
 	Usage         Usage
 	Error         string // the error message the client got, "" on success
+	// Cost is what the call cost in US dollars (proxy/pricing), set when the
+	// call ends; CostKnown is false when the model has no price or the
+	// upstream reported no usage (issue 14).
+	Cost      float64
+	CostKnown bool
 
 	Request  Message // the client's request
 	Response Message // the client's response; for streams, the reassembled message

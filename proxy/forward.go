@@ -607,6 +607,10 @@ func (c *call) finish() {
 	if c.rec.TTFB == 0 && c.rec.Outcome != OutcomeClientCancelled {
 		c.rec.TTFB = c.rec.Duration
 	}
+	c.price()
+	if o := c.s.opts.Observer; o != nil {
+		o.Observe(c.rec)
+	}
 	if r := c.s.opts.Recorder; r != nil && c.cfg.History.RecordingEnabled() {
 		r.Record(c.rec)
 	}

@@ -47,7 +47,10 @@ type Call struct {
 	CacheReadTokens  *int64 `json:"cache_read_tokens,omitempty"`
 	CacheWriteTokens *int64 `json:"cache_write_tokens,omitempty"`
 	ReasoningTokens  *int64 `json:"reasoning_tokens,omitempty"`
-	Error            string `json:"error"`
+	// CostUSD is what the call cost in US dollars; nil (absent) when unknown:
+	// the model has no price or the upstream gave no usage (issue 14).
+	CostUSD *float64 `json:"cost_usd,omitempty"`
+	Error   string   `json:"error"`
 	// BodiesDropped is true when the bodies were not stored (writer overload).
 	BodiesDropped bool `json:"bodies_dropped,omitempty"`
 

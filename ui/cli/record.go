@@ -44,6 +44,10 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		ReasoningTokens:  store.Tokens(c.Usage.ReasoningTokens),
 		Error:            c.Error,
 	}
+	if c.CostKnown {
+		cost := c.Cost
+		sc.CostUSD = &cost
+	}
 	for i, a := range c.Attempts {
 		sc.Attempts[i] = store.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status,
