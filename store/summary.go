@@ -94,6 +94,29 @@ func appendAttempt(b []byte, a *Attempt) []byte {
 	b = strconv.AppendInt(b, a.DurationMS, 10)
 	b = append(b, `,"delay_ms":`...)
 	b = strconv.AppendInt(b, a.DelayMS, 10)
+	for _, f := range [...]struct{ name, v string }{
+		{`,"method":`, a.Method}, {`,"key_source":`, a.KeySource}, {`,"key_mask":`, a.KeyMask},
+	} {
+		if f.v != "" {
+			b = append(b, f.name...)
+			b = appendJSONString(b, f.v)
+		}
+	}
+	if a.ConnectMS != 0 {
+		b = append(b, `,"connect_ms":`...)
+		b = strconv.AppendInt(b, a.ConnectMS, 10)
+	}
+	if a.FirstByteMS != 0 {
+		b = append(b, `,"first_byte_ms":`...)
+		b = strconv.AppendInt(b, a.FirstByteMS, 10)
+	}
+	if a.CircuitOpened {
+		b = append(b, `,"circuit_opened":true`...)
+	}
+	if !a.CircuitUntil.IsZero() {
+		b = append(b, `,"circuit_until":`...)
+		b = appendJSONTime(b, a.CircuitUntil)
+	}
 	return append(b, '}')
 }
 

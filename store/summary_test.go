@@ -14,7 +14,9 @@ func TestSummaryMatchesEncodingJSON(t *testing.T) {
 	full.Error, full.ClientUA, full.Path = tricky, tricky, "/v1/chat?key="+tricky
 	full.CacheReadTokens, full.CacheWriteTokens, full.ReasoningTokens = Tokens(1), Tokens(0), Tokens(7)
 	full.BodiesDropped, full.Stream = true, true
-	full.Attempts = append(full.Attempts, Attempt{Provider: "b", URL: "http://x/" + tricky, Error: tricky, ErrorClass: "rate_limit", Start: time.Now(), DurationMS: 3, DelayMS: 9})
+	full.Attempts = append(full.Attempts, Attempt{Provider: "b", URL: "http://x/" + tricky, Error: tricky, ErrorClass: "rate_limit", Start: time.Now(), DurationMS: 3, DelayMS: 9,
+		Method: "POST", KeySource: "env " + tricky, KeyMask: "sk-…abcd", ConnectMS: 1, FirstByteMS: 2,
+		CircuitOpened: true, CircuitUntil: time.Now().Add(time.Minute)})
 	bare := &Call{}
 	noAttempts := callAt(time.Now(), OutcomeOK, "")
 	noAttempts.Attempts, noAttempts.InputTokens = []Attempt{}, nil
