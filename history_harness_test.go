@@ -167,7 +167,7 @@ func startTestStack(t testing.TB, dataDir string) (*stack, string) {
 			t.Logf("instance log:\n%s", logs.String())
 		}
 	})
-	st, err := startStack(cli.Flags{Data: dataDir, Listen: "127.0.0.1:0"}, false, false, log)
+	st, err := startStack(cli.Flags{Data: dataDir, Listen: "127.0.0.1:0"}, false, log)
 	if err != nil {
 		t.Fatal(err)
 	}

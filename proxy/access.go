@@ -18,6 +18,14 @@ import (
 // address), a request from another machine must carry a client token, and
 // with require_client_token so must every request.
 
+// isRemote reports whether a request comes from another machine: not from
+// loopback, and not from the address it came to (a local tool dialling the
+// machine's LAN address, such as the commands reaching a shared instance).
+func isRemote(ctx *fasthttp.RequestCtx) bool {
+	ip := ctx.RemoteIP()
+	return !ip.IsLoopback() && !ip.Equal(ctx.LocalIP())
+}
+
 // hostAllowed reports whether a Host header names this machine: loopback, one
 // of its own addresses or host names, or a name in allow_hosts.
 func (s *Server) hostAllowed(cfg *config.Config, host []byte) bool {

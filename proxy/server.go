@@ -193,7 +193,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("Host %q is not allowed: Gatehouse answers only localhost, this machine's addresses and names, and the names in allow_hosts (config.toml)", ctx.Host()))
 		return
 	}
-	remote := !ctx.RemoteIP().IsLoopback()
+	remote := isRemote(ctx)
 	if remote && !cfg.AllowRemote {
 		s.reject(ctx, format, fasthttp.StatusForbidden, "Gatehouse is not shared on the network: start it with --allow-remote (or Settings → Share on the local network)")
 		return

@@ -12,7 +12,7 @@ type ClientActivity struct {
 	// LastUsed is the time of its newest call (zero: none in the scanned span).
 	LastUsed time.Time
 	// Today sums the token counts of its calls since the day's start, by the
-	// model the client asked for (prices are per model).
+	// upstream model (prices are per model; the requested one when none).
 	Today map[string]TokenSums
 }
 
@@ -61,9 +61,13 @@ func (h *History) ClientActivity(dayStart, since time.Time) (map[string]*ClientA
 				out[call.Client] = a
 			}
 			if bytes.Compare(k, day) >= 0 {
-				s := a.Today[call.Model]
+				model := call.UpstreamModel
+				if model == "" {
+					model = call.Model
+				}
+				s := a.Today[model]
 				s.add(&call)
-				a.Today[call.Model] = s
+				a.Today[model] = s
 			}
 		}
 		return nil
