@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-func writeFile(path string, data []byte, mode os.FileMode) error { return os.WriteFile(path, data, mode) }
+func writeFile(path string, data []byte, mode os.FileMode) error {
+	return os.WriteFile(path, data, mode)
+}
 
 // TestClientsFileHoldsOnlyHashes: a token is gh_ + 43 base62 characters, and
 // the file (mode 0600) holds its SHA-256, never the token.
