@@ -450,6 +450,8 @@ func (st *stack) backend() *ui.Backend {
 		LoginArgs: st.flags.Args(),
 	}
 	return &ui.Backend{
+		Clients:   ui.ClientTokens{Book: st.clients, Usage: st.server.ClientUsage},
+		Prompts:   ui.PromptFile{ConfigFile: cfgFile, Runner: st.server},
 		Proxy:     st.server,
 		History:   ui.StoreHistory{H: st.history},
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},

@@ -231,3 +231,32 @@ func errorJSON(msg string) []byte {
 	b, _ := json.Marshal(map[string]string{"error": msg})
 	return b
 }
+
+// RunPrompt runs prompt name with vars in process, as a local call without a
+// token (the desktop app's Try): routing, retries and history as for
+// POST /v1/prompts/NAME. An error carries the message that API would answer.
+func (s *Server) RunPrompt(name string, vars map[string]string) (PromptResult, error) {
+	in := promptRequest{Variables: make(map[string]any, len(vars))}
+	for k, v := range vars {
+		in.Variables[k] = v
+	}
+	body, _ := json.Marshal(in) // strings: cannot fail
+	var ctx fasthttp.RequestCtx
+	req := fasthttp.AcquireRequest()
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.SetRequestURI("/v1/prompts/" + name)
+	req.Header.SetUserAgent("Gatehouse app")
+	req.SetBodyRaw(body)
+	ctx.Init(req, nil, nil)
+	fasthttp.ReleaseRequest(req)
+	s.servePrompt(&ctx, endpoint{kind: kindPrompt, format: config.FormatOpenAI, model: name}, s.cfg.Load(), nil)
+	out := ctx.Response.Body()
+	var res PromptResult
+	if ctx.Response.StatusCode() != fasthttp.StatusOK {
+		return res, fmt.Errorf("%d: %s", ctx.Response.StatusCode(), codec.ErrorMessage(out))
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return res, fmt.Errorf("read the prompt's answer: %w", err)
+	}
+	return res, nil
+}

@@ -21,6 +21,10 @@ type Backend struct {
 	Keys      Keys
 	Providers Providers
 	Settings  Settings
+	// Clients and Prompts are the client tokens and prompt endpoints
+	// (issue 13). Nil: their screens say they are unavailable.
+	Clients Clients
+	Prompts Prompts
 	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
 	// in Settings.
 	Version string

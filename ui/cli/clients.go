@@ -79,7 +79,7 @@ func runClients(args []string, stdout, stderr io.Writer) error {
 		}
 		return printToken(stdout, pos[0], tok, "the old token no longer works")
 	}
-	spec := ClientSpec{Name: pos[0], Models: splitList(*models), Providers: splitList(*providers), DailyTokens: *dailyTokens, DailyUSD: *dailyUSD}
+	spec := ClientSpec{Name: pos[0], Models: SplitList(*models), Providers: SplitList(*providers), DailyTokens: *dailyTokens, DailyUSD: *dailyUSD}
 	if *expires != "" {
 		if spec.Expires, err = parseDays(*expires); err != nil {
 			return UsageError{Msg: "--expires: " + err.Error()}
@@ -104,7 +104,8 @@ func printToken(w io.Writer, name, tok, note string) error {
 	return nil
 }
 
-func splitList(s string) []string {
+// SplitList splits a comma-separated flag value, dropping empty items.
+func SplitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {
