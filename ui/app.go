@@ -271,6 +271,9 @@ func (a *App) refreshStats() {
 		if a.tray != nil {
 			a.tray.update(today)
 		}
+		if t := a.tabs.Selected(); t != nil && t.Text == TabClients {
+			a.clients.refresh() // usage today moves with the calls
+		}
 	})
 }
 

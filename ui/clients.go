@@ -128,6 +128,7 @@ func (s *clientsScreen) row(c cli.ClientStatus) fyne.CanvasObject {
 	var bar fyne.CanvasObject = widget.NewLabel("")
 	if c.DailyTokens > 0 {
 		p := widget.NewProgressBar()
+		p.TextFormatter = func() string { return "" }
 		p.SetValue(min(1, float64(c.TokensToday)/float64(c.DailyTokens)))
 		bar = p
 	}
@@ -136,7 +137,7 @@ func (s *clientsScreen) row(c cli.ClientStatus) fyne.CanvasObject {
 	revoke := widget.NewButtonWithIcon("Revoke", theme.DeleteIcon(), func() { s.confirmRevoke(name2) })
 	revoke.Importance = widget.DangerImportance
 	info := container.NewVBox(name, lowLabel(scope), widget.NewLabel(usage+" · "+last))
-	return widget.NewCard("", "", container.NewBorder(nil, nil, nil, container.NewHBox(rotate, revoke),
+	return widget.NewCard("", "", container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(rotate, revoke)),
 		container.NewBorder(nil, container.NewGridWrap(fyne.NewSize(320, 8), bar), nil, nil, info)))
 }
 

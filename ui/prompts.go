@@ -176,6 +176,9 @@ func (s *promptsScreen) refresh() {
 	}
 	s.prompts = s.a.b.Prompts.List()
 	s.list.Refresh()
+	if s.editing == "" && s.name.Text == "" && len(s.prompts) > 0 {
+		s.list.Select(0) // show one rather than an empty form
+	}
 }
 
 // edit fills the form with p.
