@@ -63,6 +63,9 @@ type Query struct {
 	Provider   string        // "" for any
 	Model      string        // requested or upstream model; "" for any
 	Search     string        // text in request or response bodies; "" for none
+	// Client is a client token's name ("local": calls without one) or text of
+	// the User-Agent; "" for any (issue 13: the History filter's hook).
+	Client string
 	// Before is the cursor: Page.Next of the previous page. "" starts at the
 	// newest call.
 	Before string
