@@ -86,3 +86,26 @@ func TestClientActivity(t *testing.T) {
 		t.Errorf("last used %v, want %v", a.LastUsed, day.Add(2*time.Minute))
 	}
 }
+
+// TestQueryByClientName: --client matches a token's name exactly, "local"
+// the calls without one (recorded before tokens existed too), and still a
+// User-Agent.
+func TestQueryByClientName(t *testing.T) {
+	h := openTest(t, Options{})
+	now := time.Now()
+	for i, client := range []string{"ci-bot", "local", "", "ci-bot-2"} {
+		c := callAt(now.Add(time.Duration(i)*time.Second), OutcomeOK, "p")
+		c.Client = client
+		h.Record(c, bodiesOf("{}", "{}"))
+	}
+	h.Flush()
+	for _, tc := range []struct {
+		q    string
+		want int
+	}{{"ci-bot", 1}, {"CI-BOT", 1}, {"local", 2}, {"test-client", 4}, {"nobody", 0}} {
+		p, err := h.List(Query{Client: tc.q})
+		if err != nil || len(p.Calls) != tc.want {
+			t.Errorf("Query{Client: %q}: %d calls, %v; want %d", tc.q, len(p.Calls), err, tc.want)
+		}
+	}
+}
