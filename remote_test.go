@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -231,4 +240,72 @@ func postResp(t testing.TB, url, host, auth, body string) (*http.Response, strin
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// TestTLSListener: with tls_cert and tls_key the listener speaks HTTPS (a
+// tool trusting the certificate calls it), plain HTTP gets nothing, and the
+// commands still reach the running instance.
+func TestTLSListener(t *testing.T) {
+	up := startUpstream(t, "")
+	data := t.TempDir()
+	certPEM := writeSelfSigned(t, data)
+	writeUpstreamConfig(t, data, up.addr, "")
+	cfg, _ := os.ReadFile(filepath.Join(data, "config.toml"))
+	if err := os.WriteFile(filepath.Join(data, "config.toml"), append([]byte("tls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n"), cfg...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := testBinary(t)
+	p := startServeWith(t, bin, data, freeAddr(t), testEnv())
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Post("https://"+p.addr+"/v1/chat/completions", "application/json", strings.NewReader(chatBody("gpt-4o")))
+	if err != nil {
+		t.Fatalf("https call: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Canberra") {
+		t.Errorf("https call: %d %s", resp.StatusCode, b)
+	}
+	if resp, err := http.Get("http://" + p.addr + "/_gatehouse/health"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Errorf("plain HTTP answered 200 on a TLS listener")
+		}
+	}
+	out, err := exec.Command(bin, "clients", "add", "over-tls", "--data", data).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "gh_") {
+		t.Errorf("clients add through the TLS instance: %v %s", err, out)
+	}
+}
+
+// writeSelfSigned writes cert.pem and key.pem for 127.0.0.1 into dir and
+// returns the certificate.
+func writeSelfSigned(t testing.TB, dir string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gatehouse test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPEM
 }
