@@ -150,18 +150,10 @@ func listOrAny(l []string) string {
 
 // showAdd opens the new-client form.
 func (s *clientsScreen) showAdd() {
-	name := widget.NewEntry()
-	name.SetPlaceHolder("e.g. ci-bot, aider, laptop-anna")
-	models := widget.NewEntry()
-	models.SetPlaceHolder("any; or globs: gpt-4o*, claude-*, prompt/*")
-	providers := widget.NewEntry()
-	providers.SetPlaceHolder("any; or names: openai, anthropic")
-	tokens := widget.NewEntry()
-	tokens.SetPlaceHolder("no limit")
-	usd := widget.NewEntry()
-	usd.SetPlaceHolder("no limit (needs the price table)")
-	days := widget.NewEntry()
-	days.SetPlaceHolder("never")
+	name := hintEntry("e.g. ci-bot, aider, laptop-anna")
+	models := hintEntry("any; or globs: gpt-4o*, claude-*, prompt/*")
+	providers := hintEntry("any; or names: openai, anthropic")
+	tokens, usd, days := hintEntry("no limit"), hintEntry("no limit (needs the price table)"), hintEntry("never")
 	items := []*widget.FormItem{
 		widget.NewFormItem("Name", name),
 		widget.NewFormItem("Models", models),
@@ -235,37 +227,47 @@ func (s *clientsScreen) showToken(name, tok string) {
 }
 
 func (s *clientsScreen) confirmRotate(name string) {
-	dialog.ShowConfirm("New token for "+name+"?", "The current token of "+name+" stops working at once.", func(ok bool) {
-		if !ok {
-			return
-		}
-		go func() {
-			tok, err := s.a.b.Clients.Rotate(name)
-			runOnUI(func() {
-				if err != nil {
-					dialog.ShowError(err, s.a.Window())
-					return
-				}
-				s.showToken(name, tok)
-				s.refresh()
-			})
-		}()
-	}, s.a.Window())
+	var tok string
+	s.a.confirmThen("New token for "+name+"?", "The current token of "+name+" stops working at once.",
+		func() (err error) { tok, err = s.a.b.Clients.Rotate(name); return err },
+		func(err error) {
+			if err != nil {
+				dialog.ShowError(err, s.a.Window())
+				return
+			}
+			s.showToken(name, tok)
+			s.refresh()
+		})
 }
 
 func (s *clientsScreen) confirmRevoke(name string) {
-	dialog.ShowConfirm("Revoke "+name+"?", "Calls with the token of "+name+" are refused from now on. Its history stays.", func(ok bool) {
+	s.a.confirmThen("Revoke "+name+"?", "Calls with the token of "+name+" are refused from now on. Its history stays.",
+		func() error { return s.a.b.Clients.Remove(name) },
+		func(err error) {
+			if err != nil {
+				dialog.ShowError(err, s.a.Window())
+			}
+			s.refresh()
+		})
+}
+
+// confirmThen asks title/msg; on yes it runs work off the UI thread, then
+// done with its error on the UI thread.
+func (a *App) confirmThen(title, msg string, work func() error, done func(error)) {
+	dialog.ShowConfirm(title, msg, func(ok bool) {
 		if !ok {
 			return
 		}
 		go func() {
-			err := s.a.b.Clients.Remove(name)
-			runOnUI(func() {
-				if err != nil {
-					dialog.ShowError(err, s.a.Window())
-				}
-				s.refresh()
-			})
+			err := work()
+			runOnUI(func() { done(err) })
 		}()
-	}, s.a.Window())
+	}, a.Window())
+}
+
+// hintEntry is an entry with a placeholder.
+func hintEntry(hint string) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(hint)
+	return e
 }

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -114,9 +113,8 @@ func newPromptsScreen(a *App) *promptsScreen {
 		s.edit(config.Prompt{Template: "{{input}}"})
 	})
 
-	s.name, s.model = widget.NewEntry(), widget.NewEntry()
-	s.name.SetPlaceHolder("summarize")
-	s.model.SetPlaceHolder("a model or route: gpt-4.1-mini, smart, anthropic/claude-sonnet-4-5")
+	s.name = hintEntry("summarize")
+	s.model = hintEntry("a model or route: gpt-4.1-mini, smart, anthropic/claude-sonnet-4-5")
 	s.system, s.template, s.schema = widget.NewMultiLineEntry(), widget.NewMultiLineEntry(), widget.NewMultiLineEntry()
 	s.system.SetPlaceHolder("optional system prompt")
 	s.template.SetPlaceHolder("Summarize in {{lang}}:\n{{input}}")
@@ -124,9 +122,7 @@ func newPromptsScreen(a *App) *promptsScreen {
 	s.template.OnChanged = func(string) { s.showVars() }
 	s.system.OnChanged = s.template.OnChanged
 	s.schema.SetPlaceHolder(`JSON Schema, with format json_schema: {"type":"object",...}`)
-	s.temperature, s.maxTokens = widget.NewEntry(), widget.NewEntry()
-	s.temperature.SetPlaceHolder("model default")
-	s.maxTokens.SetPlaceHolder("model default")
+	s.temperature, s.maxTokens = hintEntry("model default"), hintEntry("model default")
 	s.format = widget.NewSelect([]string{"text", "json_object", "json_schema"}, nil)
 	s.status = lowLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
@@ -298,23 +294,17 @@ func (s *promptsScreen) confirmRemove() {
 	if name == "" {
 		return
 	}
-	dialog.ShowConfirm("Delete prompt "+name+"?", "Remove the [[prompt]] table "+name+" from config.toml.", func(ok bool) {
-		if !ok {
-			return
-		}
-		go func() {
-			err := s.a.b.Prompts.RemovePrompt(name)
-			runOnUI(func() {
-				if err != nil {
-					s.say(widget.DangerImportance, err.Error())
-					return
-				}
-				s.refresh()
-				s.list.UnselectAll()
-				s.edit(config.Prompt{Template: "{{input}}"})
-			})
-		}()
-	}, s.a.Window())
+	s.a.confirmThen("Delete prompt "+name+"?", "Remove the [[prompt]] table "+name+" from config.toml.",
+		func() error { return s.a.b.Prompts.RemovePrompt(name) },
+		func(err error) {
+			if err != nil {
+				s.say(widget.DangerImportance, err.Error())
+				return
+			}
+			s.refresh()
+			s.list.UnselectAll()
+			s.edit(config.Prompt{Template: "{{input}}"})
+		})
 }
 
 // try runs the saved prompt with the variables entered.
