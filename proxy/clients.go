@@ -32,8 +32,8 @@ type Client struct {
 	Models []string
 	// Providers are the providers calls may go to; empty: any.
 	Providers []string
-	// DailyTokens and DailyUSD are budgets per local day; 0: none. DailyUSD
-	// needs Options.Cost; without it only tokens are counted.
+	// DailyTokens and DailyUSD are budgets per local day; 0: none. Spend
+	// comes from the price table (pricing); a model without a price costs 0.
 	DailyTokens int64
 	DailyUSD    float64
 	// Expires is when the token stops working; zero: never.
@@ -169,7 +169,7 @@ func (c *Client) scopeTargets(model string, targets []target) ([]target, string)
 // ClientUsage is one client's use of its budgets today (local day).
 type ClientUsage struct {
 	Tokens   int64   // tokens of finished calls today
-	USD      float64 // their cost, when Options.Cost knows the prices
+	USD      float64 // their cost, from the price table (models without a price count 0)
 	InFlight int     // calls running now
 	LastUsed time.Time
 }

@@ -180,3 +180,28 @@ func TestAllowHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestDailyUSDBudget: spend comes from the price table; once the day's
+// dollars are spent, calls get 429 naming the budget.
+func TestDailyUSDBudget(t *testing.T) {
+	up := newFakeUpstream(t)
+	// $1 a token: each call (27 + 8 tokens) costs $35.
+	p := newTestProxy(t, testConfig(up, "[[price]]\nmodel = \"gpt-4o\"\ninput = 1000000.0\noutput = 1000000.0\n"), nil)
+	c := tokenClient("spender")
+	c.DailyUSD = 100
+	p.SetClients([]Client{c})
+	body := []byte(`{"model":"gpt-4o","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`)
+	for i := range 4 {
+		resp, b := p.do(t, "POST", "/v1/chat/completions", body, "Authorization", "Bearer "+testToken)
+		want := 200
+		if i == 3 {
+			want = 429
+		}
+		if resp.StatusCode() != want || (want == 429 && !strings.Contains(string(b), "daily budget of $100.00")) {
+			t.Fatalf("call %d: %d %s, want %d", i+1, resp.StatusCode(), b, want)
+		}
+	}
+	if u := p.ClientUsage()["spender"]; u.USD != 105 || u.Tokens != 105 {
+		t.Errorf("usage %+v, want $105 and 105 tokens", u)
+	}
+}

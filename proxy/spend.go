@@ -17,10 +17,6 @@ import (
 // concurrent calls cannot overspend by more than what the calls in flight
 // use beyond their estimates.
 
-// CostFunc prices usage of model in USD; known is false when the price is
-// unknown. It must be safe for concurrent use and must not block.
-type CostFunc func(model string, u codec.Usage) (usd float64, known bool)
-
 // clientUsage is one client's day: used and reserved tokens and spend.
 type clientUsage struct {
 	mu                sync.Mutex
@@ -174,8 +170,10 @@ func (c *call) admit(targets *[]target) bool {
 	*targets = t
 	est := estimateUsage(c.body, c.cfg.DefaultMaxTokens)
 	var estUSD float64
-	if cost := c.s.opts.Cost; cost != nil && cl.DailyUSD > 0 {
-		estUSD, _ = cost(t[0].model, est)
+	if cl.DailyUSD > 0 {
+		// Priced as the call will be (price in usage.go); an unknown price
+		// reserves nothing, and the call then counts nothing either.
+		estUSD, _ = c.s.prices.Load().Cost(t[0].model, est)
 	}
 	res, err := cl.reserve(time.Now(), est, estUSD)
 	if err != nil {
@@ -188,15 +186,13 @@ func (c *call) admit(targets *[]target) bool {
 	return true
 }
 
-// settle counts the finished call against its client's budget.
+// settle counts the finished call against its client's budget; it runs after
+// c.price.
 func (c *call) settle(now time.Time) {
 	if c.res == nil {
 		return
 	}
-	var usd float64
-	if cost := c.s.opts.Cost; cost != nil {
-		usd, _ = cost(c.rec.UpstreamModel, c.rec.Usage)
-	}
+	usd := c.rec.Cost // priced by c.price, 0 when unknown
 	answered := c.rec.Outcome == OutcomeOK || c.rec.Outcome == OutcomePartial
 	c.res.settle(now, c.rec.Usage, answered, usd)
 	c.res = nil

@@ -11,27 +11,11 @@ import (
 type ClientActivity struct {
 	// LastUsed is the time of its newest call (zero: none in the scanned span).
 	LastUsed time.Time
-	// Today sums the token counts of its calls since the day's start, by the
-	// upstream model (prices are per model; the requested one when none).
-	Today map[string]TokenSums
-}
-
-// TokenSums are summed token counts (unknown counts add nothing).
-type TokenSums struct {
-	Calls                                           int64
-	Input, Output, CacheRead, CacheWrite, Reasoning int64
-}
-
-func (s *TokenSums) add(c *Call) {
-	s.Calls++
-	for _, p := range [...]struct {
-		dst *int64
-		v   *int64
-	}{{&s.Input, c.InputTokens}, {&s.Output, c.OutputTokens}, {&s.CacheRead, c.CacheReadTokens}, {&s.CacheWrite, c.CacheWriteTokens}, {&s.Reasoning, c.ReasoningTokens}} {
-		if p.v != nil {
-			*p.dst += *p.v
-		}
-	}
+	// Calls, Tokens (input plus output, as budgets count them) and USD (the
+	// calls' recorded cost; unknown costs add nothing) since the day's start.
+	Calls  int64
+	Tokens int64
+	USD    float64
 }
 
 // ClientActivity scans the calls made with client tokens, newest first back to
@@ -57,17 +41,20 @@ func (h *History) ClientActivity(dayStart, since time.Time) (map[string]*ClientA
 			}
 			a := out[call.Client]
 			if a == nil {
-				a = &ClientActivity{LastUsed: call.Time, Today: map[string]TokenSums{}}
+				a = &ClientActivity{LastUsed: call.Time}
 				out[call.Client] = a
 			}
-			if bytes.Compare(k, day) >= 0 {
-				model := call.UpstreamModel
-				if model == "" {
-					model = call.Model
+			if bytes.Compare(k, day) < 0 {
+				continue
+			}
+			a.Calls++
+			for _, n := range []*int64{call.InputTokens, call.OutputTokens} {
+				if n != nil {
+					a.Tokens += *n
 				}
-				s := a.Today[model]
-				s.add(&call)
-				a.Today[model] = s
+			}
+			if call.CostUSD != nil {
+				a.USD += *call.CostUSD
 			}
 		}
 		return nil

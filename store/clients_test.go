@@ -68,6 +68,8 @@ func TestClientActivity(t *testing.T) {
 	} {
 		call := callAt(c.at, OutcomeOK, "p")
 		call.Client = c.client
+		usd := 0.25
+		call.CostUSD = &usd
 		h.Record(call, bodiesOf("{}", "{}"))
 	}
 	h.Flush()
@@ -79,8 +81,8 @@ func TestClientActivity(t *testing.T) {
 	if len(act) != 1 || a == nil {
 		t.Fatalf("activity %v, want ci-bot only", act)
 	}
-	if s := a.Today["gpt-test-up"]; s.Calls != 2 || s.Input != 20 || s.Output != 10 {
-		t.Errorf("today %+v, want 2 calls, 20 in, 10 out", a.Today)
+	if a.Calls != 2 || a.Tokens != 30 || a.USD != 0.5 {
+		t.Errorf("today %+v, want 2 calls, 30 tokens, $0.50", a)
 	}
 	if !a.LastUsed.Equal(day.Add(2 * time.Minute)) {
 		t.Errorf("last used %v, want %v", a.LastUsed, day.Add(2*time.Minute))

@@ -240,7 +240,7 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 				return err
 			}
 		}
-		return nil
+		return rollupBatch(tx, out) // rollup.go: the hourly usage, in the same commit
 	})
 	if err != nil {
 		h.droppedCalls.Add(uint64(len(out)))

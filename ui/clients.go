@@ -153,7 +153,7 @@ func (s *clientsScreen) showAdd() {
 	name := hintEntry("e.g. ci-bot, aider, laptop-anna")
 	models := hintEntry("any; or globs: gpt-4o*, claude-*, prompt/*")
 	providers := hintEntry("any; or names: openai, anthropic")
-	tokens, usd, days := hintEntry("no limit"), hintEntry("no limit (needs the price table)"), hintEntry("never")
+	tokens, usd, days := hintEntry("no limit"), hintEntry("no limit (priced with the price table)"), hintEntry("never")
 	items := []*widget.FormItem{
 		widget.NewFormItem("Name", name),
 		widget.NewFormItem("Models", models),

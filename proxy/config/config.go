@@ -120,6 +120,12 @@ type Config struct {
 	// POST /v1/prompts/NAME (prompt.go).
 	Prompts []Prompt `toml:"prompt"`
 
+	// Usage and export (issue 14; usage.go): per-model price overrides, the
+	// Prometheus endpoint and OpenTelemetry tracing.
+	Prices  []Price `toml:"price"`
+	Metrics Metrics `toml:"metrics"`
+	Tracing Tracing `toml:"tracing"`
+
 	// Path is the file this configuration was read from ("" for pure defaults).
 	Path string `toml:"-"`
 	// source is the file content it was parsed from (nil: no file).
@@ -439,7 +445,7 @@ func Parse(src []byte, name string) (*Config, error) {
 		var fe *fieldError
 		if errors.As(err, &fe) {
 			idx := fe.index
-			if fe.table != "provider" && fe.table != "route" && fe.table != "prompt" {
+			if fe.table != "provider" && fe.table != "route" && fe.table != "prompt" && fe.table != "price" {
 				idx = -1
 			}
 			return nil, &Error{File: name, Line: locateField(src, fe.table, idx, fe.key), Field: fe.path(), Msg: fe.msg}
@@ -569,7 +575,7 @@ func (e *fieldError) path() string {
 	switch {
 	case e.table == "":
 		return e.key
-	case e.table == "provider" || e.table == "route" || e.table == "prompt":
+	case e.table == "provider" || e.table == "route" || e.table == "prompt" || e.table == "price":
 		return fmt.Sprintf("%s[%d].%s", e.table, e.index, e.key)
 	default:
 		return e.table + "." + e.key
@@ -704,7 +710,10 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	return c.validatePrompts()
+	if err := c.validatePrompts(); err != nil {
+		return err
+	}
+	return c.validateUsage()
 }
 
 // ValidGlob checks a model glob: '*' matches any run of characters (slashes

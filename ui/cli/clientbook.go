@@ -177,9 +177,9 @@ func ClientStatuses(list []store.Client, usage map[string]proxy.ClientUsage) []C
 }
 
 // UsageFromHistory is each client's usage today as the history records it
-// (the day from local midnight; last use within max_age), priced with cost
-// when set. The running instance seeds its budgets with it at start.
-func UsageFromHistory(h *store.History, cost proxy.CostFunc, now time.Time, maxAge time.Duration) (map[string]proxy.ClientUsage, error) {
+// (the day from local midnight; last use within maxAge). The running instance
+// seeds its budgets with it at start.
+func UsageFromHistory(h *store.History, now time.Time, maxAge time.Duration) (map[string]proxy.ClientUsage, error) {
 	y, m, d := now.Date()
 	act, err := h.ClientActivity(time.Date(y, m, d, 0, 0, 0, 0, now.Location()), now.Add(-maxAge))
 	if err != nil {
@@ -187,16 +187,7 @@ func UsageFromHistory(h *store.History, cost proxy.CostFunc, now time.Time, maxA
 	}
 	out := make(map[string]proxy.ClientUsage, len(act))
 	for name, a := range act {
-		u := proxy.ClientUsage{LastUsed: a.LastUsed}
-		for model, s := range a.Today {
-			u.Tokens += s.Input + s.Output
-			if cost != nil {
-				usd, _ := cost(model, proxy.Usage{InputTokens: s.Input, OutputTokens: s.Output, CacheReadTokens: s.CacheRead,
-					CacheWriteTokens: s.CacheWrite, ReasoningTokens: s.Reasoning})
-				u.USD += usd
-			}
-		}
-		out[name] = u
+		out[name] = proxy.ClientUsage{LastUsed: a.LastUsed, Tokens: a.Tokens, USD: a.USD}
 	}
 	return out, nil
 }

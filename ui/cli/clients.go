@@ -37,7 +37,7 @@ func runClients(args []string, stdout, stderr io.Writer) error {
 	models := fs.String("models", "", "comma-separated model globs the token may call (default: any)")
 	providers := fs.String("providers", "", "comma-separated providers its calls may go to (default: any)")
 	dailyTokens := fs.Int64("daily-tokens", 0, "tokens per local day (0: no limit)")
-	dailyUSD := fs.Float64("daily-usd", 0, "US dollars per local day, from the price table (0: no limit)")
+	dailyUSD := fs.Float64("daily-usd", 0, "US dollars per local day, priced with the price table (0: no limit)")
 	expires := fs.String("expires", "", "the token stops working after this long (30d, 12h; default never)")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	pos, err := Parse(fs, rest)
@@ -183,7 +183,7 @@ func (l localClients) list() ([]ClientStatus, error) {
 	usage := map[string]proxy.ClientUsage{}
 	// The history holds today's usage; it is closed unless Gatehouse runs.
 	if h, err := store.OpenHistory(l.b.DataDir, store.Options{MaxAge: -1, MaxSize: -1, NoRetention: true}); err == nil {
-		usage, err = UsageFromHistory(h, nil, time.Now(), 30*24*time.Hour)
+		usage, err = UsageFromHistory(h, time.Now(), 30*24*time.Hour)
 		_ = h.Close()
 		if err != nil {
 			return nil, err
