@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -135,6 +136,7 @@ type stack struct {
 	keys    *store.Keys
 	admin   *cli.Admin
 	server  *proxy.Server
+	clients *cli.ClientBook        // client tokens (issue 13)
 	app     atomic.Pointer[ui.App] // the desktop app once its window exists
 	grace   time.Duration          // calls in flight get this long at stop; 0: shutdownGrace
 
@@ -145,7 +147,7 @@ type stack struct {
 
 // start loads the config, opens history and keys, and starts the proxy.
 // desktop says the desktop app will plug its window in.
-func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*stack, error) {
+func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 	dataDir, err := cf.DataDir()
 	if err != nil {
 		return nil, err
@@ -154,7 +156,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	if err != nil {
 		return nil, err
 	}
-	if err := checkListen(cfg.Listen, allowRemote || cfg.AllowRemote); err != nil {
+	if err := checkListen(cfg.Listen, cfg.AllowRemote); err != nil {
 		return nil, err
 	}
 	st := &stack{dataDir: dataDir, flags: cf, log: log, serveErr: make(chan error, 1)}
@@ -185,6 +187,10 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	if err != nil {
 		return nil, err
 	}
+	clients, err := store.LoadClients(dataDir)
+	if err != nil {
+		return nil, err
+	}
 	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop}
 	observer, metrics, err := st.startTelemetry(cfg)
 	if err != nil {
@@ -204,10 +210,19 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	if err != nil {
 		return nil, err
 	}
+	st.startClients(clients)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another program using that port? pick another with --listen)", cfg.Listen, err)
+	}
+	tlsConf, err := cfg.LoadTLS()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
 	}
 	go func() { st.serveErr <- st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() {
@@ -221,7 +236,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 			log.Warn("shutdown", "err", err)
 		}
 	})
-	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now()}); err != nil {
+	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now(), TLS: tlsConf != nil}); err != nil {
 		return nil, err
 	}
 	st.closers = append(st.closers, func() { cli.RemoveInstance(dataDir) })
@@ -234,6 +249,27 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)
 	ok = true
 	return st, nil
+}
+
+// startClients puts the client tokens in force, plugs their editor into the
+// admin API, and seeds today's usage from history before the port opens: a
+// restart must not reset a day's budgets. The scan reads only the summaries
+// of calls made with a token in full (store.ClientActivity).
+func (st *stack) startClients(list []store.Client) {
+	st.clients = &cli.ClientBook{DataDir: st.dataDir, Apply: func(l []store.Client) { st.server.SetClients(cli.ProxyClients(l)) }}
+	st.server.SetClients(cli.ProxyClients(list))
+	st.admin.Clients, st.admin.ClientUsage = st.clients, st.server.ClientUsage
+	if len(list) == 0 {
+		return
+	}
+	usage, err := cli.UsageFromHistory(st.history, time.Now(), st.cfg.Load().History.MaxAge.Duration)
+	if err != nil {
+		st.log.Warn("client budgets start from zero today", "err", err)
+		return
+	}
+	for name, u := range usage {
+		st.server.SeedClientUsage(name, u.Tokens, u.USD, u.LastUsed)
+	}
 }
 
 // startTelemetry starts the Prometheus metrics and OpenTelemetry tracing the
@@ -346,7 +382,6 @@ func runServe(args []string, stderr io.Writer) int {
 	fs := cli.NewFlagSet("serve", stderr)
 	var cf cli.Flags
 	cf.Add(fs, true)
-	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address other than loopback")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -356,7 +391,7 @@ func runServe(args []string, stderr io.Writer) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := startStack(cf, *allowRemote, false, log)
+	st, err := startStack(cf, false, log)
 	if err != nil {
 		return cli.Exit(stderr, "", err)
 	}
@@ -400,7 +435,7 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 		return cli.Exit(stderr, "", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := startStack(cf, false, true, log)
+	st, err := startStack(cf, true, log)
 	if err != nil {
 		if errors.Is(err, store.ErrAlreadyRunning) {
 			// Started between our probe and our open: try once more to show it.
@@ -454,6 +489,8 @@ func (st *stack) backend() *ui.Backend {
 		LoginArgs: st.flags.Args(),
 	}
 	return &ui.Backend{
+		Clients:   ui.ClientTokens{Book: st.clients, Usage: st.server.ClientUsage},
+		Prompts:   ui.PromptFile{ConfigFile: cfgFile, Runner: st.server},
 		Proxy:     st.server,
 		History:   ui.StoreHistory{H: st.history},
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},

@@ -129,6 +129,7 @@ type Call struct {
 	ID            string    // time-ordered ULID, also sent as X-Gatehouse-Call
 	Start         time.Time // when the request arrived
 	ClientUA      string    // the client's User-Agent
+	Client        string    // the client token's name; LocalClient without one (issue 13)
 	InboundFormat string    // openai, anthropic or gemini
 	Method        string
 	Path          string // request path, ?key= removed

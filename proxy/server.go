@@ -57,6 +57,8 @@ type Server struct {
 	models   modelCache
 	hangups  hangups // client hang-up watches (hangup.go)
 	prices   atomic.Pointer[pricing.Table]
+	tokens   clientsState // client tokens and their usage (clients.go)
+	own      ownNames     // this machine's addresses and names (access.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
@@ -193,9 +195,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	if known {
 		format = ep.format
 	}
-	if !cfg.AllowRemote && !loopbackHost(ctx.Host()) {
+	if !s.hostAllowed(cfg, ctx.Host()) {
 		// DNS rebinding: a web page may resolve its own name to 127.0.0.1.
-		s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("Host %q is not allowed: Gatehouse answers only localhost, 127.0.0.1 and [::1]", ctx.Host()))
+		s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("Host %q is not allowed: Gatehouse answers only localhost, this machine's addresses and names, and the names in allow_hosts (config.toml)", ctx.Host()))
+		return
+	}
+	remote := isRemote(ctx)
+	if remote && !cfg.AllowRemote {
+		s.reject(ctx, format, fasthttp.StatusForbidden, "Gatehouse is not shared on the network: start it with --allow-remote (or Settings → Share on the local network)")
 		return
 	}
 	if origin := ctx.Request.Header.PeekBytes(headerOrigin); len(origin) > 0 {
@@ -218,6 +225,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.health(ctx)
 		return
 	case bytes.HasPrefix(path, prefixAdmin):
+		if remote {
+			s.reject(ctx, format, fasthttp.StatusForbidden, "the admin API answers this machine only")
+			return
+		}
 		s.admin(ctx)
 		return
 	case s.opts.Metrics != nil && ctx.IsGet() && bytes.Equal(path, pathMetrics):
@@ -226,11 +237,19 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case !known:
 		s.reject(ctx, format, fasthttp.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (Gatehouse serves /v1/chat/completions, /v1/messages, /v1beta/models/{model}:generateContent and friends)", ctx.Method(), path))
 		return
-	case ep.kind == kindModels:
-		s.serveModels(ctx, ep, cfg)
+	}
+	cl, ok := s.authorize(ctx, format, cfg, remote)
+	if !ok {
 		return
 	}
-	s.serveCall(ctx, ep, cfg)
+	switch ep.kind {
+	case kindModels:
+		s.serveModels(ctx, ep, cfg)
+	case kindPrompt:
+		s.servePrompt(ctx, ep, cfg, cl)
+	default:
+		s.serveCall(ctx, ep, cfg, cl)
+	}
 }
 
 // reject answers a request refused before routing, in the client's format. It

@@ -21,6 +21,10 @@ type Backend struct {
 	Keys      Keys
 	Providers Providers
 	Settings  Settings
+	// Clients and Prompts are the client tokens and prompt endpoints
+	// (issue 13). Nil: their screens say they are unavailable.
+	Clients Clients
+	Prompts Prompts
 	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
 	// in Settings.
 	Version string
@@ -59,6 +63,9 @@ type Query struct {
 	Provider   string        // "" for any
 	Model      string        // requested or upstream model; "" for any
 	Search     string        // text in request or response bodies; "" for none
+	// Client is a client token's name ("local": calls without one) or text of
+	// the User-Agent; "" for any (issue 13: the History filter's hook).
+	Client string
 	// Before is the cursor: Page.Next of the previous page. "" starts at the
 	// newest call.
 	Before string

@@ -200,7 +200,7 @@ func (d *detailScreen) display(sc *shownCall) {
 	}
 	row("Duration", shortDuration(c.Duration)+" · first byte after "+ttfb)
 	row("Tokens", tokens(c.Usage.InputTokens)+" in · "+tokens(c.Usage.OutputTokens)+" out · cost "+callCost(c))
-	row("Client", fmt.Sprintf("%s (%s format)", orDash(c.ClientUA), orDash(c.InboundFormat)))
+	row("Client", fmt.Sprintf("%s · %s (%s format)", orDash(c.Client), orDash(c.ClientUA), orDash(c.InboundFormat)))
 
 	if sc.diagnosis == "" {
 		d.diagCard.Hide()

@@ -87,6 +87,7 @@ func newOverviewScreen(a *App) *overviewScreen {
 
 	s.content = container.NewVScroll(container.NewVBox(
 		statusCard,
+		newLANInfo(a), // shared on the network: the URLs to give out (issue 13)
 		container.NewBorder(nil, nil, nil, today, urlCard),
 		chartCard,
 		snippetCard,

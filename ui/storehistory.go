@@ -41,7 +41,7 @@ func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
 func (s StoreHistory) Page(_ context.Context, q Query) (Page, error) {
 	p, err := s.H.List(store.Query{
 		Before: q.Before, Limit: q.limit(), Outcome: string(q.Outcome), FailedOnly: q.FailedOnly,
-		Provider: q.Provider, Model: q.Model, Search: q.Search,
+		Provider: q.Provider, Model: q.Model, Search: q.Search, Client: q.Client,
 	})
 	if err != nil {
 		return Page{}, fmt.Errorf("history page: %w", err)
@@ -110,7 +110,7 @@ func (s StoreHistory) Subscribe(fn func(*proxy.Call)) func() {
 // fromStore converts a stored call to the proxy's record the screens show.
 func fromStore(c *store.Call) *proxy.Call {
 	out := &proxy.Call{
-		ID: c.ID, Start: c.Time, ClientUA: c.ClientUA, InboundFormat: c.InboundFormat,
+		ID: c.ID, Start: c.Time, ClientUA: c.ClientUA, Client: c.ClientName(), InboundFormat: c.InboundFormat,
 		Method: c.Method, Path: c.Path, Model: c.Model, Provider: c.Provider, UpstreamModel: c.UpstreamModel,
 		Stream: c.Stream, Outcome: proxy.Outcome(c.Outcome), Status: c.Status,
 		Duration: time.Duration(c.DurationMS) * time.Millisecond, TTFB: time.Duration(c.TTFBMS) * time.Millisecond,
