@@ -35,7 +35,16 @@ type Options struct {
 	// OnCircuit is called when a provider's circuit opens (open=true) or closes
 	// again. It runs on a request goroutine and must not block.
 	OnCircuit func(provider string, open bool)
+	// RequestReadTimeout bounds reading one request, headers and body: from the
+	// connection's opening for its first request, from the first byte for the
+	// next ones. A client that stalls mid-request is then cut off instead of
+	// holding a connection for ever (issue 15 §5). Default 60 s.
+	RequestReadTimeout time.Duration
 }
+
+// defaultRequestReadTimeout is Options.RequestReadTimeout's default: 256 MiB
+// (the largest body allowed) at 5 MB/s.
+const defaultRequestReadTimeout = 60 * time.Second
 
 // Server is the proxy. Create it with New; it is safe for concurrent use.
 type Server struct {
@@ -66,6 +75,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if s.opts.RequestReadTimeout <= 0 {
+		s.opts.RequestReadTimeout = defaultRequestReadTimeout
+	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	s.cfg.Store(cfg)
 	s.warmClients(cfg)
@@ -77,6 +89,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		NoDefaultContentType:         true,
 		DisablePreParseMultipartForm: true,
 		WriteTimeout:                 0, // streams have no total limit
+		ReadTimeout:                  s.opts.RequestReadTimeout,
 		IdleTimeout:                  2 * time.Minute,
 		ReadBufferSize:               16 << 10,
 		// The handler answers bodies over max_body_bytes in the client's format;
@@ -175,6 +188,9 @@ var (
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer s.recoverRequest(ctx)
+	// The request is read: lift ReadTimeout's deadline, which would otherwise end
+	// the hang-up watch (hangup.go) of a call that outlasts it.
+	_ = ctx.Conn().SetReadDeadline(time.Time{})
 	cfg := s.cfg.Load()
 	path := ctx.Path()
 	ep, known := parseEndpoint(ctx.Method(), path)
