@@ -46,7 +46,7 @@ func fakeProvider(t *testing.T, tlsCert *tls.Certificate) string {
 		ctx.SetBodyString(`{"object":"list","data":[{"id":"m1","object":"model"},{"id":"m1-mini","object":"model"}]}`)
 	}}
 	srv.Logger = quiet{} // the TLS failures are the point
-	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	go srv.Serve(ln)     //nolint:errcheck // ends with Shutdown
 	t.Cleanup(func() { _ = srv.Shutdown() })
 	return addr
 }
