@@ -183,7 +183,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	if err != nil {
 		return nil, err
 	}
-	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop}
+	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop, Version: version}
 	st.server, err = proxy.New(cfg, proxy.Options{
 		Keys:       st.keys,
 		Recorder:   cli.Recorder{H: st.history},

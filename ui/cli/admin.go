@@ -23,6 +23,8 @@ type Admin struct {
 	// Keys is the proxy's key cache; nil: keys/reload answers 503.
 	Keys *store.Keys
 	Log  *slog.Logger
+	// Version goes in the User-Agent of the doctor's calls.
+	Version string
 	// Desktop is set when this process runs the desktop app: until SetWindow,
 	// app/show answers "starting" (503) rather than "this is gatehouse serve".
 	Desktop bool
@@ -57,6 +59,8 @@ func (a *Admin) Serve(ctx *fasthttp.RequestCtx) {
 		a.historyAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "history"), "/"))
 	case path == "keys" || strings.HasPrefix(path, "keys/"):
 		a.keysAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "keys"), "/"))
+	case path == "doctor":
+		a.doctorAPI(ctx)
 	case path == "app" || strings.HasPrefix(path, "app/"):
 		a.appAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "app"), "/"))
 	default:

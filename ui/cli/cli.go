@@ -24,6 +24,7 @@ const Usage = `Usage:
   gatehouse keys delete NAME
   gatehouse keys test NAME
   gatehouse providers [--json]
+  gatehouse doctor [PROVIDER | PROVIDER/MODEL | MODEL] [--json]
   gatehouse providers add NAME --format F --base-url URL [--models GLOB,...] [--key-env VAR]
   gatehouse providers remove NAME
   gatehouse version
@@ -52,6 +53,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version strin
 		err = runKeys(rest, stdin, stdout, stderr, version)
 	case "providers":
 		err = runProviders(rest, stdout, stderr)
+	case "doctor":
+		err = runDoctor(rest, stdout, stderr, version)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "gatehouse %s\n", version)
 		return 0
