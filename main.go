@@ -420,6 +420,7 @@ func (st *stack) backend() *ui.Backend {
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},
 		Providers: cfgFile,
 		Settings:  cfgFile,
+		Doctor:    st.admin.Doctor,
 		Version:   version,
 		Log:       st.log,
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/gatehouse/gatehouse/proxy/doctor"
@@ -16,15 +17,22 @@ func (a *Admin) doctorAPI(ctx *fasthttp.RequestCtx) {
 		adminError(ctx, fasthttp.StatusMethodNotAllowed, "doctor takes POST")
 		return
 	}
-	d := &doctor.Doctor{Mask: store.Mask, Version: a.Version}
-	if a.Keys != nil {
-		d.Keys, d.KeysErr = a.Keys, a.Keys.Unavailable()
-	}
-	reps, err := d.For(ctx, a.Config(), string(ctx.QueryArgs().Peek("what")))
+	reps, err := a.Doctor(ctx, string(ctx.QueryArgs().Peek("what")))
 	if err != nil {
 		adminError(ctx, fasthttp.StatusNotFound, err.Error())
 		return
 	}
 	b, _ := json.Marshal(reps) // plain strings and numbers
 	ctx.SetBody(b)
+}
+
+// Doctor runs the doctor's checks for what (as `gatehouse doctor` names it)
+// with this instance's config and keys: the admin API's and the app's "Check
+// now".
+func (a *Admin) Doctor(ctx context.Context, what string) ([]doctor.Report, error) {
+	d := &doctor.Doctor{Mask: store.Mask, Version: a.Version}
+	if a.Keys != nil {
+		d.Keys, d.KeysErr = a.Keys, a.Keys.Unavailable()
+	}
+	return d.For(ctx, a.Config(), what)
 }
