@@ -170,6 +170,9 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	// The heap a burst of calls grew stays resident for minutes unless given
 	// back once recording goes idle (issue 17).
 	opts.OnIdle = debug.FreeOSMemory
+	// A damaged file, an unwritable folder or a full disk must not stop the
+	// proxy: the history moves the file aside or degrades, and says so.
+	opts.Resilient = true
 	if st.history, err = store.OpenHistory(dataDir, opts); err != nil {
 		return nil, err
 	}
@@ -181,7 +184,9 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	st.keys = openKeys(cfg, log)
 	token, err := cli.LoadAdminToken(dataDir)
 	if err != nil {
-		return nil, err
+		// A read-only data folder: the proxy serves, the commands cannot reach it.
+		log.Error("admin API off: the commands (history, keys, doctor) will not reach this instance", "err", err)
+		token = ""
 	}
 	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop, Version: version}
 	st.server, err = proxy.New(cfg, proxy.Options{
@@ -192,6 +197,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 		AdminToken: token,
 		Admin:      st.admin.Serve,
 		OnCircuit:  st.onCircuit,
+		History:    st.historyHealth,
 	})
 	if err != nil {
 		return nil, err
@@ -214,7 +220,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 		}
 	})
 	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now()}); err != nil {
-		return nil, err
+		log.Error("instance file not written: the commands will not find this instance", "err", err)
 	}
 	st.closers = append(st.closers, func() { cli.RemoveInstance(dataDir) })
 
@@ -226,6 +232,12 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)
 	ok = true
 	return st, nil
+}
+
+// historyHealth is the proxy's health hook on the history's fault state.
+func (st *stack) historyHealth() (degraded, notice string) {
+	h := st.history.Health()
+	return h.Degraded, h.Notice
 }
 
 // openKeys reads cfg's keys from the keychain into memory: the proxy's key

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -40,6 +41,10 @@ type Options struct {
 	// next ones. A client that stalls mid-request is then cut off instead of
 	// holding a connection for ever (issue 15 §5). Default 60 s.
 	RequestReadTimeout time.Duration
+	// History says whether calls are being recorded: degraded is why not ("" when
+	// they are), notice an event at open worth knowing (a damaged file moved
+	// aside). /_gatehouse/health reports both. Nil: not reported.
+	History func() (degraded, notice string)
 }
 
 // defaultRequestReadTimeout is Options.RequestReadTimeout's default: 256 MiB
@@ -269,7 +274,25 @@ func (s *Server) health(ctx *fasthttp.RequestCtx) {
 	if s.paused.Load() {
 		status = "paused"
 	}
-	fmt.Fprintf(ctx, `{"status":%q,"version":%q}`, status, s.opts.Version)
+	if s.opts.History == nil {
+		fmt.Fprintf(ctx, `{"status":%q,"version":%q}`, status, s.opts.Version)
+		return
+	}
+	// The proxy serves with a degraded history: status stays ok, history says
+	// what is wrong (issue 15 §4).
+	degraded, notice := s.opts.History()
+	history := "ok"
+	if degraded != "" {
+		history = "degraded"
+	}
+	b, _ := json.Marshal(struct {
+		Status   string `json:"status"`
+		Version  string `json:"version"`
+		History  string `json:"history"`
+		Degraded string `json:"history_degraded,omitempty"`
+		Notice   string `json:"history_notice,omitempty"`
+	}{status, s.opts.Version, history, degraded, notice})
+	ctx.SetBody(b)
 }
 
 func (s *Server) admin(ctx *fasthttp.RequestCtx) {

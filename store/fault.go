@@ -253,3 +253,22 @@ func openChecked(path, dataDir string) (*bolt.DB, error) {
 	}
 	return db, nil
 }
+
+// Health is the history's fault state in words, for the health endpoint, the
+// app and the history command.
+type Health struct {
+	// Degraded is why calls are not being recorded durably ("" when they are).
+	Degraded string `json:"degraded,omitempty"`
+	// Notice is what happened to the file at open (a damaged file moved aside).
+	Notice string `json:"notice,omitempty"`
+}
+
+// Health returns Degraded and Notice together.
+func (h *History) Health() Health {
+	var out Health
+	if err := h.Degraded(); err != nil {
+		out.Degraded = err.Error()
+	}
+	out.Notice = h.Notice()
+	return out
+}

@@ -21,6 +21,7 @@ import (
 //	GET  history/stats?from=&to=&token_step=1h|24h&series_step=5m
 //	GET  history/today     the tray's counts for today
 //	GET  history/drops     calls and bodies dropped under overload
+//	GET  history/health    {"degraded","notice"}: a full disk, a damaged file moved aside
 //	POST history/prune     retention now, then compaction
 func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 	h := a.History
@@ -51,6 +52,8 @@ func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 		out, err = h.Today()
 	case path == "drops" && ctx.IsGet():
 		out = h.Drops()
+	case path == "health" && ctx.IsGet():
+		out = h.Health()
 	case path == "prune" && ctx.IsPost():
 		out, err = pruneAndCompact(h)
 	default:
