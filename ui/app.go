@@ -254,9 +254,12 @@ func (a *App) refreshStats() {
 			a.b.log().Warn("history stats", "err", err)
 		}
 	}
+	warn := a.historyWarning()
 	runOnUI(func() {
+		showHistoryWarning(a.overview.history, warn)
 		a.overview.update(today, buckets)
 		if a.tray != nil {
+			a.tray.warn = warn
 			a.tray.update(today)
 		}
 	})
