@@ -226,12 +226,39 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 
 	ctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
+	go st.retryKeychain(ctx)
 	go config.Watch(ctx, cfg, time.Second, st.reload, func(err error) {
 		log.Error("config file not applied; keeping the last good config", "err", err)
 	})
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)
 	ok = true
 	return st, nil
+}
+
+// keychainRetry is how often a locked keychain is tried again.
+const keychainRetry = 5 * time.Second
+
+// retryKeychain re-reads every key while the keychain is locked, so that
+// unlocking it is enough: no restart (issue 15 §4).
+func (st *stack) retryKeychain(ctx context.Context) {
+	tick := time.NewTicker(keychainRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		// Only a locked keychain comes back by itself; probing a missing D-Bus
+		// every few seconds could start a bus each time (dbus-launch).
+		var ke *store.KeychainError
+		if err := st.keys.Unavailable(); err == nil || !errors.As(err, &ke) || !ke.Locked() {
+			continue
+		}
+		if err := st.keys.Reload(cli.KeyAccounts(st.cfg.Load())); err == nil {
+			st.log.Info("keychain usable again: keys re-read")
+		}
+	}
 }
 
 // historyHealth is the proxy's health hook on the history's fault state.
