@@ -2,9 +2,9 @@ package proxy
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
