@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
-	"github.com/valyala/fasthttp"
 )
 
 // ciKeyringPassword is the login keyring's password in .ci/integration.
@@ -56,22 +55,6 @@ func unlockKeyring(t *testing.T) {
 	if call := svc.Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.UnlockWithMasterPassword", 0, loginCollection, secret); call.Err != nil {
 		t.Fatalf("unlock the keyring: %v", call.Err)
 	}
-}
-
-// chatBody sends one chat call and returns the status and body.
-func chatBody(t *testing.T, addr, model string) (int, string) {
-	t.Helper()
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("http://" + addr + "/v1/chat/completions")
-	req.Header.SetMethod("POST")
-	req.Header.SetContentType("application/json")
-	req.SetBodyString(`{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`)
-	if err := (&fasthttp.Client{}).DoTimeout(req, resp, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode(), string(resp.Body())
 }
 
 // TestIntegrationKeychainLockedAfterStart: the keychain is locked while serve
