@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy/codec"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/pricing"
 	"github.com/valyala/fasthttp"
 )
 
@@ -45,6 +46,13 @@ type Options struct {
 	// they are), notice an event at open worth knowing (a damaged file moved
 	// aside). /_gatehouse/health reports both. Nil: not reported.
 	History func() (degraded, notice string)
+
+	// Usage and export (issue 14, usage.go). Observer sees every finished call;
+	// Metrics serves GET /metrics (nil: 404) to the clients AllowMetrics accepts
+	// (nil: loopback only; client tokens plug in here).
+	Observer     Observer
+	Metrics      fasthttp.RequestHandler
+	AllowMetrics func(ctx *fasthttp.RequestCtx) bool
 }
 
 // defaultRequestReadTimeout is Options.RequestReadTimeout's default: 256 MiB
@@ -62,6 +70,7 @@ type Server struct {
 	circuits circuits
 	models   modelCache
 	hangups  hangups // client hang-up watches (hangup.go)
+	prices   atomic.Pointer[pricing.Table]
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
@@ -85,6 +94,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	s.cfg.Store(cfg)
+	s.setPrices(cfg)
 	s.warmClients(cfg)
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
@@ -113,6 +123,7 @@ func (s *Server) Config() *config.Config { return s.cfg.Load() }
 // Reload swaps in a new configuration; calls in flight finish with the old one.
 func (s *Server) Reload(cfg *config.Config) {
 	s.warmClients(cfg)
+	s.setPrices(cfg)
 	s.cfg.Store(cfg)
 }
 
@@ -229,6 +240,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	case bytes.HasPrefix(path, prefixAdmin):
 		s.admin(ctx)
+		return
+	case s.opts.Metrics != nil && ctx.IsGet() && bytes.Equal(path, pathMetrics):
+		s.metrics(ctx)
 		return
 	case !known:
 		s.reject(ctx, format, fasthttp.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (Gatehouse serves /v1/chat/completions, /v1/messages, /v1beta/models/{model}:generateContent and friends)", ctx.Method(), path))

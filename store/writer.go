@@ -240,7 +240,7 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 				return err
 			}
 		}
-		return nil
+		return rollupBatch(tx, out) // rollup.go: the hourly usage, in the same commit
 	})
 	h.setWriteErr(err) // a full disk degrades the history until a commit works again (fault.go)
 	if err != nil {

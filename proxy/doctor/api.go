@@ -15,7 +15,7 @@ import (
 func (r *run) authCheck() bool {
 	p := r.p
 	start := time.Now()
-	a, err := Get(p, r.d.Keys, r.d.Mask, p.KeyCheckURL(), r.d.Version)
+	a, err := Get(p, r.d.Keys, p.KeyCheckURL(), r.d.Version)
 	c := Check{Name: CheckAuth, Millis: since(start)}
 	switch {
 	case errors.Is(err, ErrNoKey):
@@ -61,7 +61,7 @@ func (r *run) modelCheck() {
 	a := r.auth
 	start := time.Now()
 	if a == nil || url != p.KeyCheckURL() {
-		got, err := Get(p, r.d.Keys, r.d.Mask, url, r.d.Version)
+		got, err := Get(p, r.d.Keys, url, r.d.Version)
 		if err != nil {
 			r.add(Check{Name: CheckModel, Status: Warn, Detail: "no model list: " + err.Error(), Millis: since(start)})
 			return

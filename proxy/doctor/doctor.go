@@ -22,8 +22,6 @@ type Doctor struct {
 	// KeysErr is why the keychain is unavailable, if it is; the configuration
 	// check names it when a provider has no key.
 	KeysErr error
-	// Mask shows a secret in messages (store.Mask). Nil: "[secret]".
-	Mask func(string) string
 	// Version goes in the User-Agent of the authenticated calls.
 	Version string
 	// StepTimeout bounds each network step. Default 10 s.
@@ -127,9 +125,9 @@ func (r *run) configCheck(route string) (proxy.Path, bool) {
 		r.add(Check{Name: CheckConfig, Status: Fail, Detail: strings.Join(parts, "; ") + "; " + detail, Fix: noKeyFix(p)})
 		return path, true
 	case src == "env":
-		parts = append(parts, fmt.Sprintf("key from %s (%s)", p.KeyEnv, r.mask(key)))
+		parts = append(parts, fmt.Sprintf("key from %s (%s)", p.KeyEnv, proxy.MaskKey(key)))
 	default:
-		parts = append(parts, fmt.Sprintf("key from the keychain (%s)", r.mask(key)))
+		parts = append(parts, fmt.Sprintf("key from the keychain (%s)", proxy.MaskKey(key)))
 	}
 	r.add(Check{Name: CheckConfig, Status: OK, Detail: strings.Join(parts, "; ")})
 	return path, true
@@ -156,11 +154,4 @@ func (r *run) proxyCheck(path proxy.Path) {
 		env = strings.Join(vars, ", ")
 	}
 	r.add(Check{Name: CheckProxy, Status: OK, Detail: path.Words + "; " + env})
-}
-
-func (r *run) mask(s string) string {
-	if r.d.Mask != nil {
-		return r.d.Mask(s)
-	}
-	return "[secret]"
 }

@@ -168,7 +168,7 @@ func TestDoctorHealthyReport(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{
-		"OK    configuration   openai format, base URL https://" + addr + "/v1; route: m1 matches the model globs of fake (m*); key from FAKE_KEY ([secret])",
+		"OK    configuration   openai format, base URL https://" + addr + "/v1; route: m1 matches the model globs of fake (m*); key from FAKE_KEY (sk-…0001)",
 		"OK    DNS             127.0.0.1 is an IP address",
 		"OK    TLS             TLS 1.3, certificate for 127.0.0.1 valid until",
 		"OK    authentication  the provider accepted the key",

@@ -46,10 +46,10 @@ func Key(p *config.Provider, keys proxy.KeySource) (key, source string) {
 // CheckKey makes one cheap authenticated call to p (GET its KeyCheckURL) with
 // its key and its scheme's other fields: nil means p accepted it. Providers
 // sometimes echo what they were sent, so the error never holds a secret: each
-// is replaced by mask(secret) (nil: "[secret]"). version goes in the
-// User-Agent. It returns ErrNoKey when p needs a key and has none.
-func CheckKey(p *config.Provider, keys proxy.KeySource, mask func(string) string, version string) error {
-	a, err := Get(p, keys, mask, p.KeyCheckURL(), version)
+// is masked (proxy.MaskKey). version goes in the User-Agent. It returns
+// ErrNoKey when p needs a key and has none.
+func CheckKey(p *config.Provider, keys proxy.KeySource, version string) error {
+	a, err := Get(p, keys, p.KeyCheckURL(), version)
 	if err != nil {
 		return err
 	}
@@ -60,9 +60,8 @@ func CheckKey(p *config.Provider, keys proxy.KeySource, mask func(string) string
 }
 
 // Get sends an authenticated GET of url to p, the way the proxy reaches p, and
-// returns its answer with every secret replaced by mask(secret) (nil:
-// "[secret]"). keys may be nil.
-func Get(p *config.Provider, keys proxy.KeySource, mask func(string) string, url, version string) (Answer, error) {
+// returns its answer with every secret masked (proxy.MaskKey). keys may be nil.
+func Get(p *config.Provider, keys proxy.KeySource, url, version string) (Answer, error) {
 	key, _ := Key(p, keys)
 	if key == "" && !p.NoKey && p.DefaultAuth() != "none" {
 		return Answer{}, ErrNoKey
@@ -74,13 +73,10 @@ func Get(p *config.Provider, keys proxy.KeySource, mask func(string) string, url
 			secrets = append(secrets, v)
 		}
 	}
-	if mask == nil {
-		mask = func(string) string { return "[secret]" }
-	}
 	hide := func(s string) string {
 		for _, v := range secrets {
 			if v != "" {
-				s = strings.ReplaceAll(s, v, mask(v))
+				s = strings.ReplaceAll(s, v, proxy.MaskKey(v))
 			}
 		}
 		return s

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"github.com/gatehouse/gatehouse/proxy/doctor"
-	"github.com/gatehouse/gatehouse/store"
 	"github.com/valyala/fasthttp"
 )
 
@@ -30,7 +29,7 @@ func (a *Admin) doctorAPI(ctx *fasthttp.RequestCtx) {
 // with this instance's config and keys: the admin API's and the app's "Check
 // now".
 func (a *Admin) Doctor(ctx context.Context, what string) ([]doctor.Report, error) {
-	d := &doctor.Doctor{Mask: store.Mask, Version: a.Version}
+	d := &doctor.Doctor{Version: a.Version}
 	if a.Keys != nil {
 		d.Keys, d.KeysErr = a.Keys, a.Keys.Unavailable()
 	}

@@ -65,7 +65,7 @@ func runDoctor(args []string, stdout, stderr io.Writer, version string) error {
 func NewDoctor(cfg *config.Config, version string) *doctor.Doctor {
 	keys := store.NewKeys()
 	err := keys.Load(KeyAccounts(cfg))
-	return &doctor.Doctor{Keys: keys, KeysErr: err, Mask: store.Mask, Version: version}
+	return &doctor.Doctor{Keys: keys, KeysErr: err, Version: version}
 }
 
 func doctorRemote(c *Client, what string) ([]doctor.Report, error) {

@@ -88,7 +88,7 @@ type KeyStatus struct {
 // KeyStatusOf says where p's main key comes from; keys may be nil.
 func KeyStatusOf(keys *store.Keys, p *config.Provider) KeyStatus {
 	v, src := doctor.Key(p, keySource(keys))
-	return KeyStatus{Provider: p.Name, Source: src, Mask: store.Mask(v)}
+	return KeyStatus{Provider: p.Name, Source: src, Mask: proxy.MaskKey(v)}
 }
 
 // ErrNoKey is CheckKey's answer when p needs a key and has none.
@@ -99,7 +99,7 @@ var ErrNoKey = doctor.ErrNoKey
 // accepted it. The error never holds a secret: every secret field is masked.
 // version goes in the User-Agent.
 func CheckKey(p *config.Provider, keys *store.Keys, version string) error {
-	return doctor.CheckKey(p, keySource(keys), store.Mask, version)
+	return doctor.CheckKey(p, keySource(keys), version)
 }
 
 // keySource is keys as a proxy.KeySource: a nil *store.Keys must stay a nil

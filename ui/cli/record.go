@@ -44,11 +44,18 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		ReasoningTokens:  store.Tokens(c.Usage.ReasoningTokens),
 		Error:            c.Error,
 	}
+	if c.CostKnown {
+		cost := c.Cost
+		sc.CostUSD = &cost
+	}
 	for i, a := range c.Attempts {
 		sc.Attempts[i] = store.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status,
 			Error: a.Error, ErrorClass: string(a.Class), Start: a.Start,
 			DurationMS: a.Duration.Milliseconds(), DelayMS: a.Delay.Milliseconds(),
+			Method: a.Method, KeySource: a.KeySource, KeyMask: a.KeyMask,
+			ConnectMS: a.Connect.Milliseconds(), FirstByteMS: a.FirstByte.Milliseconds(),
+			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
 		}
 	}
 	b := &store.Bodies{
@@ -57,7 +64,25 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Events:          c.Events,
 		EventsTruncated: c.EventsTruncated,
 	}
+	for i := range c.Attempts {
+		a := &c.Attempts[i]
+		if a.Sent == nil && a.Received == nil {
+			continue
+		}
+		if b.Attempts == nil {
+			b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
+		}
+		b.Attempts[i] = store.AttemptBodies{Request: rawMessagePtr(a.Sent), Response: rawMessagePtr(a.Received)}
+	}
 	return sc, b
+}
+
+// rawMessagePtr is rawMessage of an attempt's side; nil is none.
+func rawMessagePtr(m *proxy.Message) store.RawMessage {
+	if m == nil {
+		return store.RawMessage{}
+	}
+	return rawMessage(*m)
 }
 
 // rawMessage hands the captured header block over as it is: the store's writer
