@@ -71,7 +71,7 @@ soak:
 ## fuzz: every fuzz target (HTTP input, codec, SSE, config edits, history
 ## bodies) for FUZZTIME each (default 10m); FUZZ=regexp picks targets
 fuzz:
-	@FUZZTIME=$(FUZZTIME) FUZZ=$(FUZZ) TAGS="$(TAGS)" .ci/fuzz
+	@FUZZTIME='$(FUZZTIME)' FUZZ='$(FUZZ)' TAGS='$(TAGS)' .ci/fuzz
 
 package:
 	@.ci/package
