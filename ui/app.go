@@ -273,12 +273,15 @@ func (a *App) refreshStats() {
 		}
 	}
 	a.todayCost(&today)
+	warn := a.historyWarning()
 	runOnUI(func() {
+		showHistoryWarning(a.overview.history, warn)
 		if t := a.tabs.Selected(); t != nil && t.Text == TabUsage {
 			a.usage.refresh()
 		}
 		a.overview.update(today, buckets)
 		if a.tray != nil {
+			a.tray.warn = warn
 			a.tray.update(today)
 		}
 		if t := a.tabs.Selected(); t != nil && t.Text == TabClients {

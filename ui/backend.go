@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/doctor"
 )
 
 // Backend is everything the screens work on. main adapts the proxy, the history
@@ -25,6 +26,9 @@ type Backend struct {
 	// (issue 13). Nil: their screens say they are unavailable.
 	Clients Clients
 	Prompts Prompts
+	// Doctor runs `gatehouse doctor`'s checks for what ("provider" or
+	// "provider/model") with the proxy's keys. Nil: "Check now" does nothing.
+	Doctor func(ctx context.Context, what string) ([]doctor.Report, error)
 	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
 	// in Settings.
 	Version string

@@ -15,10 +15,17 @@ import (
 type StoreHistory struct{ H *store.History }
 
 var (
-	_ History    = StoreHistory{}
-	_ RecordJSON = StoreHistory{}
-	_ Usage      = StoreHistory{}
+	_ History       = StoreHistory{}
+	_ RecordJSON    = StoreHistory{}
+	_ Usage         = StoreHistory{}
+	_ HistoryHealth = StoreHistory{}
 )
+
+// Health reports the store's disk and file faults.
+func (s StoreHistory) Health() (degraded, notice string) {
+	h := s.H.Health()
+	return h.Degraded, h.Notice
+}
 
 // RecordJSON is the stored call as `gatehouse history show --json` prints it.
 func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
