@@ -217,7 +217,7 @@ func BenchmarkEncodeCall4KiB(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		cc := *c
-		if _, err := encodeCall(&pending{call: &cc, bodies: bodiesOf(string(body), string(body))}, red, 1<<20); err != nil {
+		if _, _, err := encodeCall(&pending{call: &cc, bodies: bodiesOf(string(body), string(body))}, red, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

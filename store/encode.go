@@ -30,9 +30,9 @@ type RawMessage struct {
 	Truncated   bool // already cut by the proxy's capture cap
 }
 
-// parseHeaderBlock splits "Name: value\n" lines into headers.
-func parseHeaderBlock(b []byte) []Header {
-	out := make([]Header, 0, bytes.Count(b, []byte{'\n'})+1)
+// eachHeaderLine calls fn with the name and value of each "Name: value\n" line
+// of a header block, as slices of it (no copy).
+func eachHeaderLine(b []byte, fn func(name, value []byte)) {
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -41,9 +41,8 @@ func parseHeaderBlock(b []byte) []Header {
 			b = nil
 		}
 		name, value, _ := bytes.Cut(line, []byte(": "))
-		out = append(out, Header{Name: string(name), Value: string(value)})
+		fn(name, value)
 	}
-	return out
 }
 
 func (b *Bodies) size() int64 {
@@ -78,10 +77,13 @@ const (
 // gain little and would cost the writer time at 5,000 calls/s.
 const compressAbove = 16 << 10
 
-var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return w
-}}
+var (
+	gzipWriters = sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+		return w
+	}}
+	gzipBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 // capBytes cuts b at limit and says whether it did.
 func capBytes(b []byte, limit int) ([]byte, bool) {
@@ -91,41 +93,34 @@ func capBytes(b []byte, limit int) ([]byte, bool) {
 	return b[:limit], true
 }
 
-// preparedMessage is one side of a call, redacted and capped.
+// preparedMessage is one side of a call with its body redacted and capped;
+// its headers are redacted as they are appended (appendMessage).
 type preparedMessage struct {
 	present   bool
 	headers   []Header
+	block     []byte // the headers as the proxy captured them, when headers is nil
 	body      []byte
 	truncated bool
 }
 
-// prepare redacts and caps one side of a call.
+// prepare redacts and caps the body of one side of a call.
 func prepare(m RawMessage, r *redactor, limit int) preparedMessage {
-	if m.Headers == nil && m.HeaderBlock != nil {
-		m.Headers = parseHeaderBlock(m.HeaderBlock)
-	}
-	if m.Body == nil && m.Headers == nil {
+	if m.Body == nil && m.Headers == nil && m.HeaderBlock == nil {
 		return preparedMessage{}
 	}
-	r.headers(m.Headers)
 	body := r.bytes(m.Body)
 	body, cut := capBytes(body, limit)
 	if cut || m.Truncated {
 		body = r.tail(body)
 	}
-	return preparedMessage{present: true, headers: m.Headers, body: body, truncated: cut || m.Truncated}
-}
-
-// prepareMessage is prepare in the form Get returns.
-func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
-	p := prepare(m, r, limit)
-	if !p.present {
-		return nil
+	p := preparedMessage{present: true, headers: m.Headers, body: body, truncated: cut || m.Truncated}
+	if m.Headers == nil {
+		p.block = m.HeaderBlock
 	}
-	return &Message{Headers: p.headers, Body: string(p.body), Truncated: p.truncated}
+	return p
 }
 
-func appendBytes(dst, b []byte) []byte {
+func appendBytes[T string | []byte](dst []byte, b T) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(b)))
 	return append(dst, b...)
 }
@@ -137,56 +132,77 @@ func appendBool(dst []byte, v bool) []byte {
 	return append(dst, 0)
 }
 
-func appendMessage(dst []byte, m preparedMessage) []byte {
+// appendMessage appends one side of a call, redacting its headers: the header
+// block is read in place (no header is copied to a string on its way to disk).
+func appendMessage(dst []byte, m preparedMessage, r *redactor) []byte {
 	if !m.present {
 		return append(dst, 0)
 	}
 	dst = append(dst, 1)
 	dst = appendBool(dst, m.truncated)
-	dst = binary.AppendUvarint(dst, uint64(len(m.headers)))
-	for _, h := range m.headers {
-		dst = appendBytes(dst, []byte(h.Name))
-		dst = appendBytes(dst, []byte(h.Value))
+	if m.headers == nil && m.block != nil {
+		n := 0
+		eachHeaderLine(m.block, func(_, _ []byte) { n++ })
+		dst = binary.AppendUvarint(dst, uint64(n))
+		eachHeaderLine(m.block, func(name, value []byte) {
+			dst = appendBytes(dst, name)
+			if sensitiveHeader(name) {
+				dst = appendBytes(dst, Redacted)
+			} else {
+				dst = appendBytes(dst, r.bytes(value))
+			}
+		})
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(len(m.headers)))
+		for _, h := range m.headers {
+			dst = appendBytes(dst, h.Name)
+			if sensitiveHeader(h.Name) {
+				dst = appendBytes(dst, Redacted)
+			} else {
+				dst = appendBytes(dst, r.string(h.Value))
+			}
+		}
 	}
 	return appendBytes(dst, m.body)
 }
 
 // encodeBodies redacts, caps and encodes a call's bodies for the bodies bucket.
 func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
+	return appendBodies(nil, b, r, limit)
+}
+
+// appendBodies is encodeBodies appending to dst (the writer's batch buffer).
+// The value is dst[len(dst):] of the result.
+func appendBodies(dst []byte, b *Bodies, r *redactor, limit int) ([]byte, error) {
 	req, resp := prepare(b.Request, r, limit), prepare(b.Response, r, limit)
 	events := r.bytes(b.Events)
 	events, cut := capBytes(events, limit)
 	if cut || b.EventsTruncated {
 		events = r.tail(events)
 	}
-	size := 64 + len(req.body) + len(resp.body) + len(events)
-	for _, hs := range [][]Header{req.headers, resp.headers} {
-		for _, h := range hs {
-			size += len(h.Name) + len(h.Value) + 4
-		}
-	}
-	out := make([]byte, 1, size)
-	out[0] = bodyPlain
-	out = appendMessage(out, req)
-	out = appendMessage(out, resp)
+	start := len(dst)
+	out := append(dst, bodyPlain)
+	out = appendMessage(out, req, r)
+	out = appendMessage(out, resp, r)
 	out = appendBytes(out, events)
 	out = appendBool(out, cut || b.EventsTruncated)
-	if len(out) <= compressAbove {
+	if len(out)-start <= compressAbove {
 		return out, nil
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(out)/3 + 64)
-	buf.WriteByte(bodyGzip)
+	zbuf := gzipBuffers.Get().(*bytes.Buffer)
+	defer gzipBuffers.Put(zbuf)
+	zbuf.Reset()
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
-	zw.Reset(&buf)
-	if _, err := zw.Write(out[1:]); err != nil {
-		return nil, fmt.Errorf("compress bodies: %w", err)
+	zw.Reset(zbuf)
+	if _, err := zw.Write(out[start+1:]); err != nil {
+		return dst, fmt.Errorf("compress bodies: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("compress bodies: %w", err)
+		return dst, fmt.Errorf("compress bodies: %w", err)
 	}
-	return buf.Bytes(), nil
+	out = append(out[:start], bodyGzip)
+	return append(out, zbuf.Bytes()...), nil
 }
 
 // bodiesPayload returns the payload of a bodies value, decompressed.

@@ -95,3 +95,16 @@ func TestHeaderBlockParsedAndRedacted(t *testing.T) {
 		t.Errorf("headers from block = %+v, want %+v", m.Headers, want)
 	}
 }
+
+// prepareMessage is one side of a call as Get returns it once written.
+func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
+	v, err := encodeBodies(&Bodies{Request: m}, r, limit)
+	if err != nil {
+		panic(err)
+	}
+	sb, err := decodeBodies(v)
+	if err != nil {
+		panic(err)
+	}
+	return sb.Request
+}

@@ -196,9 +196,14 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	red := w.redactor()
 	pol := h.policy.Load()
 	out := make([]encoded, 0, len(batch))
+	// One buffer holds the batch's values (bbolt keeps them until the commit):
+	// an allocation per batch instead of several per call.
+	buf := make([]byte, 0, bytes+int64(len(batch))*encodedOverhead)
 	var need int64
 	for _, p := range batch {
-		e, err := encodeCall(p, red, pol.BodyCap)
+		var e encoded
+		var err error
+		e, buf, err = encodeCall(p, red, pol.BodyCap, buf)
 		if err != nil {
 			h.log.Error("history: call not recorded", "id", p.call.ID, "err", err)
 			continue
@@ -255,24 +260,30 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	return batch[:0]
 }
 
-// encodeCall redacts, caps and encodes one call.
-func encodeCall(p *pending, red *redactor, limit int) (encoded, error) {
+// encodedOverhead is the room a call takes in the batch buffer besides its
+// bodies: the summary and the header blocks, typically.
+const encodedOverhead = 2 << 10
+
+// encodeCall redacts, caps and encodes one call, appending its values to buf.
+func encodeCall(p *pending, red *redactor, limit int, buf []byte) (encoded, []byte, error) {
 	c := p.call
 	key, id := keyOf(c.ID, c.Time)
 	c.ID = id
 	red.summary(c)
 	c.Request, c.Response, c.Events, c.EventsTruncated = nil, nil, "", false
-	sum, err := encodeSummary(c)
-	if err != nil {
-		return encoded{}, err
-	}
-	e := encoded{key: key, summary: sum, call: c}
+	e := encoded{key: key, call: c}
+	start := len(buf)
+	buf = appendSummary(buf, c)
+	e.summary = buf[start:len(buf):len(buf)]
 	if p.bodies != nil {
-		if e.bodies, err = encodeBodies(p.bodies, red, limit); err != nil {
-			return encoded{}, fmt.Errorf("call %s: %w", c.ID, err)
+		start = len(buf)
+		var err error
+		if buf, err = appendBodies(buf, p.bodies, red, limit); err != nil {
+			return encoded{}, buf[:start], fmt.Errorf("call %s: %w", c.ID, err)
 		}
+		e.bodies = buf[start:len(buf):len(buf)]
 	}
-	return e, nil
+	return e, buf, nil
 }
 
 // appendFill is the fill of pages split while appending.
