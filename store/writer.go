@@ -115,6 +115,7 @@ func (h *History) writeLoop() {
 		case <-tick.C:
 			drain()
 			batch, batchBytes = w.commit(batch), 0
+			w.syncIfDue(false)
 			w.idle()
 			if d := h.Drops(); d != lastDrops && time.Since(lastReport) > 10*time.Second {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
@@ -127,6 +128,7 @@ func (h *History) writeLoop() {
 		case <-h.stop:
 			drain()
 			w.commit(batch)
+			w.syncIfDue(true)
 			if d := h.Drops(); d != (Drops{}) {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
 			}
@@ -144,6 +146,8 @@ type writer struct {
 	released   time.Time // when they were
 	busy       bool      // committed since OnIdle was last called
 	lastCommit time.Time
+	synced     time.Time // when the file was last synced
+	buf        []byte    // the batch's encoded values (commit)
 }
 
 // redactor returns the redactor, asking for the secrets again when stale.
@@ -196,9 +200,13 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	red := w.redactor()
 	pol := h.policy.Load()
 	out := make([]encoded, 0, len(batch))
-	// One buffer holds the batch's values (bbolt keeps them until the commit):
-	// an allocation per batch instead of several per call.
-	buf := make([]byte, 0, bytes+int64(len(batch))*encodedOverhead)
+	// One buffer, reused from batch to batch, holds the batch's values: bbolt
+	// keeps them only until the commit. A fresh one per batch cost more than the
+	// encoding (zeroed, faulted in, then scavenged).
+	if need := int(bytes) + len(batch)*encodedOverhead; cap(w.buf) < need {
+		w.buf = make([]byte, 0, need)
+	}
+	buf := w.buf[:0]
 	var need int64
 	for _, p := range batch {
 		var e encoded
@@ -247,6 +255,7 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 		}
 		return nil
 	})
+	w.buf = buf[:0] // the values are on disk: the buffer is free again
 	if err != nil {
 		h.droppedCalls.Add(uint64(len(out)))
 		h.log.Error("history: batch not written", "calls", len(out), "err", err)
@@ -255,6 +264,7 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 			h.feed.publish(e.call)
 		}
 	}
+	w.syncIfDue(false)
 	w.upkeep()
 	clear(batch)
 	return batch[:0]
