@@ -139,7 +139,7 @@ type History struct {
 
 	policy atomic.Pointer[Policy]
 
-	queue                       chan *pending
+	queue                       chan pending
 	queuedBytes                 atomic.Int64
 	flushReq                    chan chan struct{}
 	kick                        chan struct{} // the queue is filling: commit now
@@ -180,7 +180,7 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 		now:      opts.Now,
 		opts:     opts,
 		db:       db,
-		queue:    make(chan *pending, opts.QueueSize),
+		queue:    make(chan pending, opts.QueueSize),
 		flushReq: make(chan chan struct{}),
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),

@@ -52,7 +52,7 @@ func (h *History) Record(c *Call, bodies *Bodies) bool {
 	}
 	h.queuedBytes.Add(size)
 	select {
-	case h.queue <- &pending{call: c, bodies: bodies, size: size}:
+	case h.queue <- pending{call: c, bodies: bodies, size: size}:
 		if droppedBodies {
 			h.droppedBodies.Add(1)
 		}
@@ -89,7 +89,7 @@ func (h *History) writeLoop() {
 	tick := time.NewTicker(h.opts.FlushInterval)
 	defer tick.Stop()
 	w := &writer{h: h}
-	batch := make([]*pending, 0, 256)
+	batch := make([]pending, 0, 256)
 	var lastDrops Drops
 	lastReport := time.Now()
 	var batchBytes int64
@@ -179,7 +179,7 @@ type encoded struct {
 // commit writes batch in one transaction and returns it emptied. A panic in it
 // (a payload the encoder chokes on, a failing secrets source) loses this batch,
 // counted as dropped, and never the process: the stack goes to the log.
-func (w *writer) commit(batch []*pending) (emptied []*pending) {
+func (w *writer) commit(batch []pending) (emptied []pending) {
 	if len(batch) == 0 {
 		return batch
 	}
@@ -208,7 +208,8 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	}
 	buf := w.buf[:0]
 	var need int64
-	for _, p := range batch {
+	for i := range batch {
+		p := &batch[i]
 		var e encoded
 		var err error
 		e, buf, err = encodeCall(p, red, pol.BodyCap, buf)
