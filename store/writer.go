@@ -47,6 +47,7 @@ func (h *History) Record(c *Call, bodies *Bodies) bool {
 	queued := h.queuedBytes.Load()
 	droppedBodies := false
 	if bodies != nil && (queued+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
+		*bodies = Bodies{} // the caller may hold bodies with c in one allocation
 		bodies, size, droppedBodies = nil, 0, true
 		c.BodiesDropped = true
 	}
