@@ -209,7 +209,7 @@ func BenchmarkListDeepPage1M(b *testing.B) {
 }
 
 // BenchmarkEncodeCall4KiB is the writer's work per call before the commit:
-// redaction, caps, JSON and (past 8 KiB) gzip of a call with two 4 KiB bodies.
+// redaction, caps, JSON and (past 4 KiB) S2 of a call with two 4 KiB bodies.
 func BenchmarkEncodeCall4KiB(b *testing.B) {
 	red := newRedactor([]string{"sk-bench-0123456789abcdef", "sk-ant-bench-0123456789", "AIzaBench0123456789"})
 	body := body4KiB(1)

@@ -11,7 +11,7 @@
 //	history.db
 //	├── meta                  schema  → uint64 big-endian schema version
 //	├── calls                 KEY     → summary: JSON of Call without bodies (what lists read)
-//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + binary payload of the
+//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip, 2 S2) + binary payload of the
 //	│                                   request, response and raw stream events (encode.go)
 //	├── failed                KEY     → empty: calls whose outcome is not "ok" (failed-only pages)
 //	└── by_provider           (schema 2)
