@@ -38,11 +38,13 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/telemetry"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/ui"
 	"github.com/gatehouse/gatehouse/ui/cli"
 	// Before Fyne reads the locale (its init): no "Error parsing user locale C".
 	_ "github.com/gatehouse/gatehouse/ui/locale"
+	"github.com/valyala/fasthttp"
 )
 
 // version and commit are set at build time (Makefile, .ci/package) with
@@ -190,7 +192,13 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 		return nil, err
 	}
 	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop}
+	observer, metrics, err := st.startTelemetry(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st.server, err = proxy.New(cfg, proxy.Options{
+		Observer:   observer,
+		Metrics:    metrics,
 		Keys:       st.keys,
 		Recorder:   cli.Recorder{H: st.history},
 		Logger:     log,
@@ -232,6 +240,37 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)
 	ok = true
 	return st, nil
+}
+
+// startTelemetry starts the Prometheus metrics and OpenTelemetry tracing the
+// config asks for (nil, nil when both are off); turning either on or off takes
+// a restart. The exporter closes after the proxy, sending the last spans.
+func (st *stack) startTelemetry(cfg *config.Config) (proxy.Observer, fasthttp.RequestHandler, error) {
+	if !cfg.Metrics.On() && !cfg.Tracing.Enabled {
+		return nil, nil, nil
+	}
+	exp, err := telemetry.New(telemetry.Options{
+		Config: st.cfg.Load, Version: version, Metrics: cfg.Metrics.On(), Logger: st.log,
+		Circuits: func() []proxy.CircuitState { return st.server.Circuits() },
+		History: func() telemetry.HistoryStats {
+			d := st.history.Drops()
+			return telemetry.HistoryStats{QueueDepth: st.history.QueueDepth(), DroppedCalls: d.Calls, DroppedBodies: d.Bodies}
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	st.closers = append(st.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := exp.Close(ctx); err != nil {
+			st.log.Warn("telemetry not flushed", "err", err)
+		}
+	})
+	if cfg.Tracing.Enabled {
+		st.log.Info("tracing to OTLP", "protocol", telemetry.Protocol(cfg.Tracing))
+	}
+	return exp, exp.Handler(), nil
 }
 
 // openKeys reads cfg's keys from the keychain into memory: the proxy's key

@@ -65,6 +65,26 @@ type Attempt struct {
 	Start    time.Time
 	Duration time.Duration // until the attempt's outcome was known (headers, error or stream end)
 	Delay    time.Duration // backoff waited before this attempt
+
+	// Issue 16: the attempt as it went over the wire (stored form: store/call.go).
+	Method    string        // the upstream request's method; "" when nothing was sent
+	KeySource string        // "keychain", "env VAR", "client", "none"
+	KeyMask   string        // the key shortened to "sk-…abcd"; the key itself is never recorded
+	Connect   time.Duration // Start → the connection was ready and the request being written
+	FirstByte time.Duration // Start → the response headers arrived
+	// CircuitOpened: this attempt's failure opened the provider's circuit.
+	// CircuitUntil: when that circuit (or the open circuit a skipped attempt,
+	// Class circuit_open, met) lets a probe through again.
+	CircuitOpened bool
+	CircuitUntil  time.Time
+	// Sent is the request as sent upstream (credential headers blanked, the
+	// body as sent); Received is the upstream's response (for a stream, its raw
+	// events). nil when nothing was sent or received. A body equal to the
+	// client's shares Call.Request.Body / Call.Response.Body / Call.Events: the
+	// store keeps one copy. The *SameAsClient flags are set by readers of
+	// stored calls.
+	Sent, Received                         *Message
+	SentSameAsClient, ReceivedSameAsClient bool
 }
 
 // Usage is token usage; a negative count means unknown (the upstream never said).
@@ -123,6 +143,11 @@ type Call struct {
 	Attempts      []Attempt
 	Usage         Usage
 	Error         string // the error message the client got, "" on success
+	// Cost is what the call cost in US dollars (proxy/pricing), set when the
+	// call ends; CostKnown is false when the model has no price or the
+	// upstream reported no usage (issue 14).
+	Cost      float64
+	CostKnown bool
 
 	Request  Message // the client's request
 	Response Message // the client's response; for streams, the reassembled message

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy/codec"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/pricing"
 	"github.com/valyala/fasthttp"
 )
 
@@ -35,6 +36,13 @@ type Options struct {
 	// OnCircuit is called when a provider's circuit opens (open=true) or closes
 	// again. It runs on a request goroutine and must not block.
 	OnCircuit func(provider string, open bool)
+
+	// Usage and export (issue 14, usage.go). Observer sees every finished call;
+	// Metrics serves GET /metrics (nil: 404) to the clients AllowMetrics accepts
+	// (nil: loopback only; client tokens plug in here).
+	Observer     Observer
+	Metrics      fasthttp.RequestHandler
+	AllowMetrics func(ctx *fasthttp.RequestCtx) bool
 }
 
 // Server is the proxy. Create it with New; it is safe for concurrent use.
@@ -48,6 +56,7 @@ type Server struct {
 	circuits circuits
 	models   modelCache
 	hangups  hangups // client hang-up watches (hangup.go)
+	prices   atomic.Pointer[pricing.Table]
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
@@ -68,6 +77,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	s.cfg.Store(cfg)
+	s.setPrices(cfg)
 	s.warmClients(cfg)
 	s.srv = &fasthttp.Server{
 		Handler:                      s.handle,
@@ -95,6 +105,7 @@ func (s *Server) Config() *config.Config { return s.cfg.Load() }
 // Reload swaps in a new configuration; calls in flight finish with the old one.
 func (s *Server) Reload(cfg *config.Config) {
 	s.warmClients(cfg)
+	s.setPrices(cfg)
 	s.cfg.Store(cfg)
 }
 
@@ -208,6 +219,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	case bytes.HasPrefix(path, prefixAdmin):
 		s.admin(ctx)
+		return
+	case s.opts.Metrics != nil && ctx.IsGet() && bytes.Equal(path, pathMetrics):
+		s.metrics(ctx)
 		return
 	case !known:
 		s.reject(ctx, format, fasthttp.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (Gatehouse serves /v1/chat/completions, /v1/messages, /v1beta/models/{model}:generateContent and friends)", ctx.Method(), path))

@@ -303,6 +303,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "create calls, bodies and failed buckets", migrateBase},
 	{2, "index calls by provider", migrateProviderIndex},
+	{3, "hourly usage rollups", migrateRollups}, // rollup.go
 }
 
 func migrateBase(tx *bolt.Tx) error {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -59,6 +60,9 @@ func appendSummary(b []byte, c *Call) []byte {
 	b = appendTokens(b, `,"cache_read_tokens":`, c.CacheReadTokens, true)
 	b = appendTokens(b, `,"cache_write_tokens":`, c.CacheWriteTokens, true)
 	b = appendTokens(b, `,"reasoning_tokens":`, c.ReasoningTokens, true)
+	if c.CostUSD != nil {
+		b = appendJSONFloat(append(b, `,"cost_usd":`...), *c.CostUSD)
+	}
 	b = append(b, `,"error":`...)
 	b = appendJSONString(b, c.Error)
 	if c.BodiesDropped {
@@ -90,6 +94,29 @@ func appendAttempt(b []byte, a *Attempt) []byte {
 	b = strconv.AppendInt(b, a.DurationMS, 10)
 	b = append(b, `,"delay_ms":`...)
 	b = strconv.AppendInt(b, a.DelayMS, 10)
+	for _, f := range [...]struct{ name, v string }{
+		{`,"method":`, a.Method}, {`,"key_source":`, a.KeySource}, {`,"key_mask":`, a.KeyMask},
+	} {
+		if f.v != "" {
+			b = append(b, f.name...)
+			b = appendJSONString(b, f.v)
+		}
+	}
+	if a.ConnectMS != 0 {
+		b = append(b, `,"connect_ms":`...)
+		b = strconv.AppendInt(b, a.ConnectMS, 10)
+	}
+	if a.FirstByteMS != 0 {
+		b = append(b, `,"first_byte_ms":`...)
+		b = strconv.AppendInt(b, a.FirstByteMS, 10)
+	}
+	if a.CircuitOpened {
+		b = append(b, `,"circuit_opened":true`...)
+	}
+	if !a.CircuitUntil.IsZero() {
+		b = append(b, `,"circuit_until":`...)
+		b = appendJSONTime(b, a.CircuitUntil)
+	}
 	return append(b, '}')
 }
 
@@ -101,6 +128,27 @@ func appendTokens(b []byte, name string, n *int64, omitEmpty bool) []byte {
 		return append(append(b, name...), "null"...)
 	}
 	return strconv.AppendInt(append(b, name...), *n, 10)
+}
+
+// appendJSONFloat formats f as encoding/json does (its floatEncoder).
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...) // encoding/json refuses these; the proxy never makes them
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 func appendJSONTime(b []byte, t time.Time) []byte {

@@ -255,7 +255,7 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 				return err
 			}
 		}
-		return nil
+		return rollupBatch(tx, out) // rollup.go: the hourly usage, in the same commit
 	})
 	w.buf = buf[:0] // the values are on disk: the buffer is free again
 	if err != nil {

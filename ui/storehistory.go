@@ -121,11 +121,20 @@ func fromStore(c *store.Call) *proxy.Call {
 		},
 	}
 	for _, a := range c.Attempts {
-		out.Attempts = append(out.Attempts, proxy.Attempt{
+		pa := proxy.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status, Error: a.Error,
 			Class: proxy.ErrorClass(a.ErrorClass), Start: a.Start,
 			Duration: time.Duration(a.DurationMS) * time.Millisecond, Delay: time.Duration(a.DelayMS) * time.Millisecond,
-		})
+			Method: a.Method, KeySource: a.KeySource, KeyMask: a.KeyMask,
+			Connect:       time.Duration(a.ConnectMS) * time.Millisecond,
+			FirstByte:     time.Duration(a.FirstByteMS) * time.Millisecond,
+			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
+		}
+		if w := a.Wire; w != nil {
+			pa.Sent, pa.Received = messagePtrFromStore(w.Request), messagePtrFromStore(w.Response)
+			pa.SentSameAsClient, pa.ReceivedSameAsClient = w.RequestSameAsClient, w.ResponseSameAsClient
+		}
+		out.Attempts = append(out.Attempts, pa)
 	}
 	out.Request = messageFromStore(c.Request)
 	out.Response = messageFromStore(c.Response)
@@ -141,6 +150,15 @@ func messageFromStore(m *store.Message) proxy.Message {
 		out.Headers = append(out.Headers, proxy.Header{Name: h.Name, Value: h.Value})
 	}
 	return out
+}
+
+// messagePtrFromStore is messageFromStore keeping "absent" as nil.
+func messagePtrFromStore(m *store.Message) *proxy.Message {
+	if m == nil {
+		return nil
+	}
+	out := messageFromStore(m)
+	return &out
 }
 
 func tokenCount(n *int64) int64 {

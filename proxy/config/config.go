@@ -101,6 +101,12 @@ type Config struct {
 	// Routes are model aliases with ordered fallback targets.
 	Routes []Route `toml:"route"`
 
+	// Usage and export (issue 14; usage.go): per-model price overrides, the
+	// Prometheus endpoint and OpenTelemetry tracing.
+	Prices  []Price `toml:"price"`
+	Metrics Metrics `toml:"metrics"`
+	Tracing Tracing `toml:"tracing"`
+
 	// Path is the file this configuration was read from ("" for pure defaults).
 	Path string `toml:"-"`
 	// source is the file content it was parsed from (nil: no file).
@@ -420,7 +426,7 @@ func Parse(src []byte, name string) (*Config, error) {
 		var fe *fieldError
 		if errors.As(err, &fe) {
 			idx := fe.index
-			if fe.table != "provider" && fe.table != "route" {
+			if fe.table != "provider" && fe.table != "route" && fe.table != "price" {
 				idx = -1
 			}
 			return nil, &Error{File: name, Line: locateField(src, fe.table, idx, fe.key), Field: fe.path(), Msg: fe.msg}
@@ -550,7 +556,7 @@ func (e *fieldError) path() string {
 	switch {
 	case e.table == "":
 		return e.key
-	case e.table == "provider" || e.table == "route":
+	case e.table == "provider" || e.table == "route" || e.table == "price":
 		return fmt.Sprintf("%s[%d].%s", e.table, e.index, e.key)
 	default:
 		return e.table + "." + e.key
@@ -682,7 +688,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateUsage()
 }
 
 // ValidGlob checks a model glob: '*' matches any run of characters (slashes

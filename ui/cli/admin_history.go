@@ -20,6 +20,7 @@ import (
 //	GET  history/calls/ID  one call in full
 //	GET  history/stats?from=&to=&token_step=1h|24h&series_step=5m
 //	GET  history/today     the tray's counts for today
+//	GET  history/usage?from=&to=&by=&step=1h|24h   usage from the hourly rollups (stats.go)
 //	GET  history/drops     calls and bodies dropped under overload
 //	POST history/prune     retention now, then compaction
 func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
@@ -46,6 +47,11 @@ func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 		var q store.StatsQuery
 		if q, err = parseStatsQuery(args); err == nil {
 			out, err = h.Stats(q)
+		}
+	case path == "usage" && ctx.IsGet():
+		var q store.UsageQuery
+		if q, err = parseUsageQuery(args); err == nil {
+			out, err = h.Usage(q)
 		}
 	case path == "today" && ctx.IsGet():
 		out, err = h.Today()

@@ -19,6 +19,7 @@ const Usage = `Usage:
   gatehouse history show ID [--json]
   gatehouse history export [--since DUR] [--failed]
   gatehouse history prune
+  gatehouse stats [--since 7d | --from T --to T] [--by provider|model|client|day|hour|status] [--json]
   gatehouse keys set NAME [--field F]      (secret read from stdin)
   gatehouse keys list [--json]
   gatehouse keys delete NAME
@@ -48,6 +49,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version strin
 	switch cmd {
 	case "history":
 		err = runHistory(rest, stdout, stderr)
+	case "stats":
+		err = runStats(rest, stdout, stderr)
 	case "keys":
 		err = runKeys(rest, stdin, stdout, stderr, version)
 	case "providers":

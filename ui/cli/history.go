@@ -192,15 +192,15 @@ func exportCalls(src historySource, q store.Query, w io.Writer) error {
 // printTable writes calls as an aligned table.
 func printTable(w io.Writer, calls []store.Call) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tID\tOUTCOME\tSTATUS\tPROVIDER\tMODEL\tDURATION\tTOKENS\tERROR")
+	fmt.Fprintln(tw, "TIME\tID\tOUTCOME\tSTATUS\tPROVIDER\tMODEL\tDURATION\tTOKENS\tCOST\tERROR")
 	for _, c := range calls {
 		model := c.Model
 		if c.UpstreamModel != "" && c.UpstreamModel != c.Model {
 			model += " → " + c.UpstreamModel
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			c.Time.Local().Format("2006-01-02 15:04:05"), c.ID, c.Outcome, c.Status, dash(c.Provider), model,
-			(time.Duration(c.DurationMS) * time.Millisecond).String(), tokens(c.InputTokens, c.OutputTokens), oneLine(c.Error, 60))
+			(time.Duration(c.DurationMS) * time.Millisecond).String(), tokens(c.InputTokens, c.OutputTokens), CostText(c.CostUSD), oneLine(c.Error, 60))
 	}
 	tw.Flush()
 }
@@ -271,14 +271,14 @@ func printCall(w io.Writer, c *store.Call) {
 	fmt.Fprintf(w, "Time      %s\n", c.Time.Local().Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "Request   %s %s (%s, client %s)\n", c.Method, c.Path, c.InboundFormat, dash(c.ClientUA))
 	fmt.Fprintf(w, "Model     %s → %s %s (stream: %v)\n", c.Model, dash(c.Provider), c.UpstreamModel, c.Stream)
-	fmt.Fprintf(w, "Outcome   %s, status %d, %d ms (first byte %d ms), tokens %s\n", c.Outcome, c.Status, c.DurationMS, c.TTFBMS, tokens(c.InputTokens, c.OutputTokens))
+	fmt.Fprintf(w, "Outcome   %s, status %d, %d ms (first byte %d ms), tokens %s, cost %s\n", c.Outcome, c.Status, c.DurationMS, c.TTFBMS, tokens(c.InputTokens, c.OutputTokens), CostText(c.CostUSD))
 	if c.Error != "" {
 		fmt.Fprintf(w, "Error     %s\n", c.Error)
 	}
 	if c.BodiesDropped {
 		fmt.Fprintln(w, "Bodies    not stored (history was overloaded)")
 	}
-	fmt.Fprintf(w, "\nAttempts (%d)\n", len(c.Attempts))
+	fmt.Fprintf(w, "\nAttempts (%d, %d sent upstream)\n", len(c.Attempts), c.Tries())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  #\tPROVIDER\tMODEL\tSTATUS\tCLASS\tDELAY\tDURATION\tERROR")
 	for i, a := range c.Attempts {
@@ -308,6 +308,10 @@ func printCall(w io.Writer, c *store.Call) {
 			note = " (truncated)"
 		}
 		fmt.Fprintf(w, "\nStream events%s\n%s\n", note, c.Events)
+	}
+	if len(c.Attempts) > 0 {
+		fmt.Fprintln(w, "\nGatehouse ⇄ upstream")
+		printWires(w, c)
 	}
 }
 

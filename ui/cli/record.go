@@ -53,11 +53,18 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Error:            c.Error,
 	}
 	sc := &r.call
+	if c.CostKnown {
+		cost := c.Cost
+		sc.CostUSD = &cost
+	}
 	for i, a := range c.Attempts {
 		sc.Attempts[i] = store.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status,
 			Error: a.Error, ErrorClass: string(a.Class), Start: a.Start,
 			DurationMS: a.Duration.Milliseconds(), DelayMS: a.Delay.Milliseconds(),
+			Method: a.Method, KeySource: a.KeySource, KeyMask: a.KeyMask,
+			ConnectMS: a.Connect.Milliseconds(), FirstByteMS: a.FirstByte.Milliseconds(),
+			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
 		}
 	}
 	r.bodies = store.Bodies{
@@ -66,7 +73,26 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Events:          c.Events,
 		EventsTruncated: c.EventsTruncated,
 	}
-	return sc, &r.bodies
+	b := &r.bodies
+	for i := range c.Attempts {
+		a := &c.Attempts[i]
+		if a.Sent == nil && a.Received == nil {
+			continue
+		}
+		if b.Attempts == nil {
+			b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
+		}
+		b.Attempts[i] = store.AttemptBodies{Request: rawMessagePtr(a.Sent), Response: rawMessagePtr(a.Received)}
+	}
+	return sc, b
+}
+
+// rawMessagePtr is rawMessage of an attempt's side; nil is none.
+func rawMessagePtr(m *proxy.Message) store.RawMessage {
+	if m == nil {
+		return store.RawMessage{}
+	}
+	return rawMessage(*m)
 }
 
 // rawMessage hands the captured header block over as it is: the store's writer
