@@ -20,7 +20,7 @@ var damage = []struct {
 	{"random bytes", func(b []byte) []byte { _, _ = rand.Read(b); return b }},
 	{"truncated", func(b []byte) []byte { return b[:len(b)/3] }},
 	{"wrong magic", func(b []byte) []byte {
-		for _, off := range []int{0, 4096} { // both meta pages
+		for _, off := range []int{0, pageSize} { // both meta pages (a new file's page size)
 			b[off+metaOffset] ^= 0xff
 		}
 		return b
