@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/gatehouse/gatehouse/assets"
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // runOnUI runs f on the UI thread. Tests replace it with a queue they drain on
@@ -204,7 +204,7 @@ func (a *App) Close() {
 }
 
 // callArrived runs on the history feed's goroutine.
-func (a *App) callArrived(c *proxy.Call) {
+func (a *App) callArrived(c *store.Call) {
 	a.health.observe(c)
 	a.dirty.Store(true)
 	a.history.arrived(c)

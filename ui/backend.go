@@ -2,12 +2,11 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Backend is everything the screens work on. main adapts the proxy, the history
@@ -52,29 +51,6 @@ type Proxy interface {
 	SetPaused(paused bool)
 }
 
-// Query selects calls from history. The zero value selects every call.
-type Query struct {
-	FailedOnly bool          // anything but outcome ok
-	Outcome    proxy.Outcome // "" for any
-	Provider   string        // "" for any
-	Model      string        // requested or upstream model; "" for any
-	Search     string        // text in request or response bodies; "" for none
-	// Before is the cursor: Page.Next of the previous page. "" starts at the
-	// newest call.
-	Before string
-	// Limit is the page size; 0 means 100.
-	Limit int
-}
-
-// Page is one page of call summaries, newest first. Summaries carry no bodies,
-// headers or events.
-type Page struct {
-	Calls []*proxy.Call
-	// Next is the cursor of the following page (Query.Before); "" when no older
-	// call matches. It may lie past the last call when the store stopped scanning.
-	Next string
-}
-
 // Stats sums the calls of a time range.
 type Stats struct {
 	Calls, Failed             int64
@@ -88,15 +64,14 @@ type Bucket struct {
 	InputTokens, OutputTokens int64
 }
 
-// ErrNotFound is returned by History.Call for an unknown call ID.
-var ErrNotFound = errors.New("no such call")
-
-// History is the recorded calls.
+// History is the recorded calls, in the store's own shape (store.Call): the
+// screens show what `gatehouse history show --json` prints.
 type History interface {
-	// Page returns calls matching q, newest first.
-	Page(ctx context.Context, q Query) (Page, error)
-	// Call returns one call in full (headers, bodies, events), or ErrNotFound.
-	Call(ctx context.Context, id string) (*proxy.Call, error)
+	// Page returns calls matching q, newest first: summaries without bodies.
+	Page(ctx context.Context, q store.Query) (store.Page, error)
+	// Call returns one call in full (headers, bodies, events), or an error
+	// wrapping store.ErrNotFound.
+	Call(ctx context.Context, id string) (*store.Call, error)
 	// Stats sums the calls that started in [since, until).
 	Stats(ctx context.Context, since, until time.Time) (Stats, error)
 	// Activity counts calls, failures and tokens per step over [since, until),
@@ -104,13 +79,7 @@ type History interface {
 	Activity(ctx context.Context, since, until time.Time, step time.Duration) ([]Bucket, error)
 	// Subscribe calls fn with the summary of each new call until cancel is called.
 	// fn runs on a background goroutine and must not block.
-	Subscribe(fn func(c *proxy.Call)) (cancel func())
-}
-
-// RecordJSON is an optional History capability: a call's stored record exactly
-// as `gatehouse history show --json` prints it (Copy JSON uses it when present).
-type RecordJSON interface {
-	RecordJSON(ctx context.Context, id string) ([]byte, error)
+	Subscribe(fn func(c *store.Call)) (cancel func())
 }
 
 // KeySource says where a provider's key comes from.

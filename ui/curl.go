@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // keyHeaders are request headers that carry a credential: they are replaced by
@@ -52,7 +52,7 @@ func authPlaceholder(format, env string) string {
 // (host:port), for this OS's shell (curlCommand). Credentials become
 // `$OPENAI_API_KEY`-style placeholders (the proxy injects the real key anyway);
 // no header that may hold a secret is copied.
-func CurlCommand(c *proxy.Call, addr string) string {
+func CurlCommand(c *store.Call, addr string) string {
 	return curlCommand(c, addr, runtime.GOOS)
 }
 
@@ -61,16 +61,20 @@ func CurlCommand(c *proxy.Call, addr string) string {
 // backtick line ends, and the body piped in from a here-string, since
 // PowerShell before 7.3 strips the double quotes of JSON passed as an argument
 // to a program.
-func curlCommand(c *proxy.Call, addr, goos string) string {
+func curlCommand(c *store.Call, addr, goos string) string {
+	req := c.Request
+	if req == nil {
+		req = &store.Message{}
+	}
 	ps := goos == "windows"
 	quote, cont, env, prog := shellQuote, " \\\n  ", "$", "curl"
 	if ps {
 		quote, cont, env, prog = psQuote, " `\n  ", "$env:", "curl.exe"
 	}
 	var b strings.Builder
-	if ps && len(c.Request.Body) > 0 {
+	if ps && len(req.Body) > 0 {
 		// A here-string line never starts with '@ in JSON, so it cannot end early.
-		b.WriteString("@'\n" + asciiJSON(string(c.Request.Body)) + "\n'@ | ")
+		b.WriteString("@'\n" + asciiJSON(req.Body) + "\n'@ | ")
 	}
 	b.WriteString(prog)
 	if c.Method != "" && c.Method != "POST" && c.Method != "GET" {
@@ -78,7 +82,7 @@ func curlCommand(c *proxy.Call, addr, goos string) string {
 	}
 	b.WriteString(" " + quote("http://"+addr+c.Path))
 	b.WriteString(cont + `-H "` + authPlaceholder(c.InboundFormat, env) + `"`)
-	for _, h := range c.Request.Headers {
+	for _, h := range req.Headers {
 		n := strings.ToLower(h.Name)
 		if skipHeaders[n] || secretish(h.Name) {
 			continue
@@ -86,11 +90,11 @@ func curlCommand(c *proxy.Call, addr, goos string) string {
 		b.WriteString(cont + "-H " + quote(h.Name+": "+h.Value))
 	}
 	switch {
-	case len(c.Request.Body) == 0:
+	case len(req.Body) == 0:
 	case ps:
 		b.WriteString(cont + "--data-binary '@-'")
 	default:
-		b.WriteString(cont + "--data-binary " + quote(string(c.Request.Body)))
+		b.WriteString(cont + "--data-binary " + quote(req.Body))
 	}
 	if c.Stream {
 		b.WriteString(cont + "--no-buffer")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // uiQueue stands in for the UI thread in tests: background goroutines queue
@@ -49,120 +51,12 @@ func drain() {
 	}
 }
 
-// memHistory is an in-memory History, newest call last in calls.
-type memHistory struct {
-	mu    sync.Mutex
-	calls []*proxy.Call
-	subs  map[int]func(*proxy.Call)
-	next  int
-}
-
-func (h *memHistory) add(c *proxy.Call) {
-	h.mu.Lock()
-	h.calls = append(h.calls, c)
-	var subs []func(*proxy.Call)
-	for _, f := range h.subs {
-		subs = append(subs, f)
-	}
-	h.mu.Unlock()
-	for _, f := range subs {
-		f(summary(c))
-	}
-}
-
-func summary(c *proxy.Call) *proxy.Call {
-	s := *c
-	s.Request, s.Response, s.Events = proxy.Message{}, proxy.Message{}, nil
-	return &s
-}
-
-func (h *memHistory) Page(_ context.Context, q Query) (Page, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var p Page
-	for i := len(h.calls) - 1; i >= 0; i-- {
-		c := h.calls[i]
-		if q.Before != "" && c.ID >= q.Before {
-			continue
-		}
-		if !q.Matches(c) {
-			continue
-		}
-		if len(p.Calls) == q.limit() {
-			p.Next = p.Calls[len(p.Calls)-1].ID
-			break
-		}
-		p.Calls = append(p.Calls, summary(c))
-	}
-	return p, nil
-}
-
-func (h *memHistory) Call(_ context.Context, id string) (*proxy.Call, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.calls {
-		if c.ID == id {
-			cc := *c
-			return &cc, nil
-		}
-	}
-	return nil, ErrNotFound
-}
-
-func (h *memHistory) Stats(_ context.Context, since, until time.Time) (Stats, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var s Stats
-	for _, c := range h.calls {
-		if c.Start.Before(since) || !c.Start.Before(until) {
-			continue
-		}
-		s.Calls++
-		if Failed(c) {
-			s.Failed++
-		}
-		s.InputTokens += max(c.Usage.InputTokens, 0)
-		s.OutputTokens += max(c.Usage.OutputTokens, 0)
-	}
-	return s, nil
-}
-
-func (h *memHistory) Activity(_ context.Context, since, until time.Time, step time.Duration) ([]Bucket, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]Bucket, int(until.Sub(since)/step))
-	for i := range out {
-		out[i].Start = since.Add(time.Duration(i) * step)
-	}
-	for _, c := range h.calls {
-		k := int(c.Start.Sub(since) / step)
-		if c.Start.Before(since) || k >= len(out) {
-			continue
-		}
-		out[k].Calls++
-		if Failed(c) {
-			out[k].Failed++
-		}
-		out[k].InputTokens += max(c.Usage.InputTokens, 0)
-		out[k].OutputTokens += max(c.Usage.OutputTokens, 0)
-	}
-	return out, nil
-}
-
-func (h *memHistory) Subscribe(fn func(*proxy.Call)) func() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.subs == nil {
-		h.subs = map[int]func(*proxy.Call){}
-	}
-	h.next++
-	id := h.next
-	h.subs[id] = fn
-	return func() {
-		h.mu.Lock()
-		delete(h.subs, id)
-		h.mu.Unlock()
-	}
+// add records c in the env's history file the way the proxy's recorder does,
+// and waits until it is committed.
+func (e *testEnv) add(c *proxy.Call) {
+	sc, b := cli.StoreCall(c)
+	e.hist.Record(sc, b)
+	e.hist.Flush()
 }
 
 // memKeys is an in-memory keychain.
@@ -308,18 +202,18 @@ func (d *fakeDesktop) SetSystemTrayMenu(m *fyne.Menu)    { d.menu = m }
 func (d *fakeDesktop) SetSystemTrayIcon(r fyne.Resource) { d.icon = r }
 func (d *fakeDesktop) SetSystemTrayWindow(w fyne.Window) {}
 
-// testEnv is an app on in-memory parts.
+// testEnv is an app on a real history file and in-memory other parts.
 type testEnv struct {
-	hist  *memHistory
+	hist  *store.History
 	keys  *memKeys
 	conf  *memConfig
 	proxy *fakeProxy
 	b     *Backend
 }
 
-func newTestEnv() *testEnv {
-	e := &testEnv{hist: &memHistory{}, keys: &memKeys{}, conf: newMemConfig(), proxy: &fakeProxy{addr: "127.0.0.1:8765"}}
-	e.b = &Backend{Proxy: e.proxy, History: e.hist, Keys: e.keys, Providers: e.conf, Settings: e.conf}
+func newTestEnv(t testing.TB) *testEnv {
+	e := &testEnv{hist: openStore(t), keys: &memKeys{}, conf: newMemConfig(), proxy: &fakeProxy{addr: "127.0.0.1:8765"}}
+	e.b = &Backend{Proxy: e.proxy, History: StoreHistory{H: e.hist}, Keys: e.keys, Providers: e.conf, Settings: e.conf}
 	return e
 }
 
@@ -336,8 +230,8 @@ func sampleCalls(n int, now time.Time) []*proxy.Call {
 			Usage:    proxy.Usage{InputTokens: 12, OutputTokens: 30},
 			Attempts: []proxy.Attempt{{Provider: "openai", Model: "gpt-4o", URL: "https://api.openai.com/v1/chat/completions", Status: 200, Duration: 780 * time.Millisecond}},
 			Request: proxy.Message{
-				Headers: []proxy.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Authorization", Value: "[REDACTED]"}},
-				Body:    []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hello ` + strings.Repeat("x", i%5) + `"}]}`),
+				HeaderBlock: []byte("Content-Type: application/json\nAuthorization: [REDACTED]\n"),
+				Body:        []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hello ` + strings.Repeat("x", i%5) + `"}]}`),
 			},
 			Response: proxy.Message{Body: []byte(`{"choices":[{"message":{"role":"assistant","content":"Hi there"}}],"usage":{"prompt_tokens":12,"completion_tokens":30}}`)},
 		}

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // newTestApp builds the app on e in a temporary Fyne test app.
@@ -68,6 +68,8 @@ func labels(o fyne.CanvasObject) []string {
 			}
 		case *widget.Card:
 			walk(w.Content)
+		case *tappableBox:
+			walk(w.content)
 		}
 	}
 	walk(o)
@@ -75,19 +77,19 @@ func labels(o fyne.CanvasObject) []string {
 }
 
 func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	for _, c := range sampleCalls(50, time.Now()) {
-		e.hist.add(c)
+		e.add(c)
 	}
 	a := newTestApp(t, e)
 	a.ShowTab(TabHistory)
 	h := a.history
 	pump(t, "first page", func() bool { return len(h.calls) == 50 })
 
-	test.Tap(h.failedOnly)
+	h.show.SetSelected(ShowFailed)
 	pump(t, "failed calls only", func() bool { return !h.loading && len(h.calls) > 0 && len(h.calls) < 50 })
 	for _, c := range h.calls {
-		if c.Outcome == proxy.OutcomeOK {
+		if c.Outcome == store.OutcomeOK {
 			t.Fatalf("failed-only list shows ok call %s", c.ID)
 		}
 	}
@@ -95,7 +97,7 @@ func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
 		t.Errorf("failed-only list has %d calls, want 7", len(h.calls))
 	}
 
-	h.list.Select(0)
+	h.table.Select(widget.TableCellID{Row: 0})
 	d := h.detail
 	pump(t, "detail", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID && d.body.Visible() })
 	// The window opens at 1180×760: its content must fit, detail included, in
@@ -108,7 +110,7 @@ func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
 		t.Errorf("attempts timeline has %d rows, want 3", got)
 	}
 	timeline := strings.Join(labels(d.attempts), " | ")
-	for _, want := range []string{"#1  openai/gpt-4o", "#3  openai/gpt-4o", "502 server error", "after waiting 500 ms"} {
+	for _, want := range []string{"#1  openai/gpt-4o", "#3  openai/gpt-4o", "502 server error", "waited 500 ms"} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("timeline %q lacks %q", timeline, want)
 		}
@@ -122,9 +124,9 @@ func TestHistoryFailedOnlyShowsAttempts(t *testing.T) {
 }
 
 func TestHistoryIsLiveAndNewestFirst(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	for _, c := range sampleCalls(5, time.Now()) {
-		e.hist.add(c)
+		e.add(c)
 	}
 	a := newTestApp(t, e)
 	a.ShowTab(TabHistory)
@@ -132,7 +134,7 @@ func TestHistoryIsLiveAndNewestFirst(t *testing.T) {
 	pump(t, "first page", func() bool { return len(h.calls) == 5 })
 	fresh := sampleCalls(1, time.Now())[0]
 	fresh.Path = "/v1/messages"
-	e.hist.add(fresh)
+	e.add(fresh)
 	pump(t, "live call", func() bool { return len(h.calls) == 6 })
 	if h.calls[0].ID != fresh.ID {
 		t.Errorf("first row is %s, want the new call %s", h.calls[0].ID, fresh.ID)
@@ -145,9 +147,9 @@ func TestHistoryIsLiveAndNewestFirst(t *testing.T) {
 }
 
 func TestHistoryPagesOnScroll(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	for _, c := range sampleCalls(3*historyPage+10, time.Now()) {
-		e.hist.add(c)
+		e.add(c)
 	}
 	a := newTestApp(t, e)
 	a.ShowTab(TabHistory)
@@ -157,15 +159,15 @@ func TestHistoryPagesOnScroll(t *testing.T) {
 		t.Fatal("first page says there is nothing older")
 	}
 	for want := 2 * historyPage; want <= 3*historyPage; want += historyPage {
-		h.list.ScrollToBottom()
+		h.table.ScrollToBottom()
 		pump(t, fmt.Sprintf("%d rows", want), func() bool { return len(h.calls) >= want && !h.loading })
 	}
-	h.list.ScrollToBottom()
+	h.table.ScrollToBottom()
 	pump(t, "every row", func() bool { return len(h.calls) == 3*historyPage+10 && h.next == "" })
 }
 
 func TestAddProvider(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	a := newTestApp(t, e)
 	a.ShowTab(TabProviders)
 	p := a.providers
@@ -213,7 +215,7 @@ func TestAddProvider(t *testing.T) {
 }
 
 func TestProvidersSayWhenKeychainIsMissing(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	e.keys.err = fmt.Errorf("no Secret Service found on D-Bus: install and unlock gnome-keyring or KWallet, or set OPENAI_API_KEY")
 	a := newTestApp(t, e)
 	p := a.providers
@@ -224,7 +226,7 @@ func TestProvidersSayWhenKeychainIsMissing(t *testing.T) {
 }
 
 func TestProviderTestShowsResultInline(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	e.keys.tests = map[string]error{"openai": fmt.Errorf("401 invalid key")}
 	a := newTestApp(t, e)
 	p := a.providers
@@ -237,21 +239,16 @@ func TestProviderTestShowsResultInline(t *testing.T) {
 }
 
 func TestCopyAsCurlHasNoKey(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	const key = "sk-proj-SECRET0123456789"
 	c := sampleCalls(1, time.Now())[0]
-	c.Request.Headers = []proxy.Header{
-		{Name: "Content-Type", Value: "application/json"},
-		{Name: "Authorization", Value: "Bearer " + key},
-		{Name: "X-Custom-Token", Value: key},
-		{Name: "OpenAI-Organization", Value: "org-1"},
-	}
-	e.hist.add(c)
+	c.Request.HeaderBlock = []byte("Content-Type: application/json\nAuthorization: Bearer " + key + "\nX-Custom-Token: " + key + "\nOpenAI-Organization: org-1\n")
+	e.add(c)
 	a := newTestApp(t, e)
 	a.ShowTab(TabHistory)
 	h := a.history
 	pump(t, "first page", func() bool { return len(h.calls) == 1 })
-	h.list.Select(0)
+	h.table.Select(widget.TableCellID{Row: 0})
 	pump(t, "detail", func() bool { return h.detail.call != nil })
 	test.Tap(h.detail.copyCurl)
 	got := a.fy.Clipboard().Content()
@@ -270,10 +267,10 @@ func TestCopyAsCurlHasNoKey(t *testing.T) {
 }
 
 func TestOverviewAndTrayShowToday(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	now := time.Now()
 	for _, c := range sampleCalls(14, now) {
-		e.hist.add(c)
+		e.add(c)
 	}
 	a := newTestApp(t, e)
 	desk := &fakeDesktop{}
@@ -334,7 +331,7 @@ func TestOverviewAndTrayShowToday(t *testing.T) {
 }
 
 func TestSettingsSave(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	e.b.Version = "0.1.0+32a75a17bc48"
 	a := newTestApp(t, e)
 	s := a.settings
@@ -361,7 +358,7 @@ func TestSettingsSave(t *testing.T) {
 // instead of hiding it; Open builds a new one around the same screens, on the
 // tab and at the size the user left.
 func TestCloseToTrayFreesWindowAndOpenBringsItBack(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	fy := test.NewTempApp(t)
 	a := New(fy, e.b)
 	t.Cleanup(func() {

@@ -82,19 +82,7 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 	if !r.IsObject() {
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not a JSON object"))
 	}
-	var req *chatRequest
-	var custom map[string]bool
-	var err error
-	switch from {
-	case config.FormatResponses:
-		req, custom, err = decodeResponsesRequest(r)
-	case config.FormatAnthropic:
-		req, err = decodeAnthropicRequest(r)
-	case config.FormatGemini:
-		req, err = decodeGeminiRequest(r, opt.Stream)
-	default:
-		req, err = decodeOpenAIRequest(r)
-	}
+	req, custom, err := decodeRequest(from, r, opt.Stream)
 	if err != nil {
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, err)
 	}
@@ -122,6 +110,22 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 		return encodeGeminiRequest(req), info, nil
 	}
 	return encodeOpenAIRequest(req, opt), info, nil
+}
+
+// decodeRequest reads a request of format from into canonical form; custom
+// names a Responses client's custom tools.
+func decodeRequest(from config.Format, r gjson.Result, stream bool) (req *chatRequest, custom map[string]bool, err error) {
+	switch from {
+	case config.FormatResponses:
+		return decodeResponsesRequest(r)
+	case config.FormatAnthropic:
+		req, err = decodeAnthropicRequest(r)
+	case config.FormatGemini:
+		req, err = decodeGeminiRequest(r, stream)
+	default:
+		req, err = decodeOpenAIRequest(r)
+	}
+	return req, nil, err
 }
 
 // Response translates a non-streaming success body from the upstream's format to
