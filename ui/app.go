@@ -191,6 +191,7 @@ func (a *App) Reveal(tab, callID string) {
 func (a *App) CircuitChanged(provider string, open bool) {
 	a.health.circuit(provider, open)
 	a.dirty.Store(true)
+	a.tickCircuits()
 }
 
 // Close stops the background work; the proxy itself is main's to stop.
@@ -225,6 +226,7 @@ func (a *App) refreshLoop() {
 			a.refreshStats()
 			last = now
 		}
+		a.tickCircuits()
 		select {
 		case <-a.stop:
 			return
@@ -258,6 +260,16 @@ func (a *App) refreshStats() {
 		a.overview.update(today, buckets)
 		if a.tray != nil {
 			a.tray.update(today)
+		}
+	})
+}
+
+// tickCircuits keeps the Providers screen's circuit states and countdowns
+// current while the window is open.
+func (a *App) tickCircuits() {
+	runOnUI(func() {
+		if a.win != nil {
+			a.providers.refreshCircuits()
 		}
 	})
 }

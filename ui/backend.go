@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -49,6 +50,17 @@ type Proxy interface {
 	Addr() string
 	Paused() bool
 	SetPaused(paused bool)
+}
+
+// Circuits is an optional Proxy capability (*proxy.Server has it): each
+// provider's circuit breaker, and a Reset. The Providers screen shows them when
+// the proxy has it.
+type Circuits interface {
+	// Circuits returns the breakers of the providers called so far; a provider
+	// not listed is healthy.
+	Circuits() []proxy.CircuitState
+	// ResetCircuit closes a provider's circuit; it reports whether it was open.
+	ResetCircuit(provider string) bool
 }
 
 // Stats sums the calls of a time range.

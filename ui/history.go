@@ -313,6 +313,7 @@ func (s *historyScreen) reload() {
 	s.opened = true
 	s.gen++
 	s.query = s.currentQuery()
+	s.detail.highlight(s.query.Search)
 	s.calls, s.next, s.loading, s.err = nil, "", false, ""
 	s.table.UnselectAll()
 	s.table.ScrollToTop()

@@ -31,10 +31,11 @@ type providersScreen struct {
 	status    map[string]KeyStatus
 	network   map[string]string // how each provider reaches the network (proxy.NetworkPath)
 	results   map[string]string // inline result of the last action per provider
+	circuits  map[string]proxy.CircuitState
 }
 
 func newProvidersScreen(a *App) *providersScreen {
-	s := &providersScreen{a: a, status: map[string]KeyStatus{}, results: map[string]string{}}
+	s := &providersScreen{a: a, status: map[string]KeyStatus{}, results: map[string]string{}, circuits: map[string]proxy.CircuitState{}}
 	s.keychain = widget.NewLabel("")
 	s.keychain.Wrapping = fyne.TextWrapWord
 	s.keychain.Importance = widget.DangerImportance
@@ -83,11 +84,12 @@ func (s *providersScreen) reload() {
 	}()
 }
 
-// providerRow: name and URL, network path, key status, result, and the action buttons.
+// providerRow: name and URL, network path, circuit, key status, result, and the action buttons.
 type providerRow struct {
 	widget.BaseWidget
 	name, detail, key, result  *widget.Label
-	network                    *widget.Label
+	network, circuit           *widget.Label
+	reset                      *widget.Button
 	setKey, test, edit, remove *widget.Button
 }
 
@@ -98,6 +100,8 @@ func newProviderRow() fyne.CanvasObject {
 		key:     widget.NewLabel(""),
 		result:  widget.NewLabel(""),
 		network: widget.NewLabel(""),
+		circuit: widget.NewLabel(""),
+		reset:   widget.NewButtonWithIcon("Reset", theme.ViewRefreshIcon(), nil),
 		setKey:  widget.NewButtonWithIcon("Key", theme.LoginIcon(), nil),
 		test:    widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), nil),
 		edit:    widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
@@ -117,6 +121,7 @@ func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
 		r.network,
+		container.NewHBox(r.circuit, r.reset),
 		r.result,
 	))
 }
@@ -139,6 +144,19 @@ func (s *providersScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		r.network.Importance = widget.DangerImportance
 	}
 	r.network.Refresh()
+	cs, known := s.circuits[p.Name]
+	if !known {
+		cs = proxy.CircuitState{Provider: p.Name, Health: proxy.CircuitHealthy}
+	}
+	r.circuit.SetText(circuitText(cs, s.a.b.now(), s.a.b.Settings))
+	r.circuit.Importance = circuitImportance(cs.Health)
+	r.circuit.Refresh()
+	if cs.Health == proxy.CircuitHealthy {
+		r.reset.Hide()
+	} else {
+		r.reset.Show()
+	}
+	r.reset.OnTapped = func() { s.resetCircuit(p.Name) }
 	st := s.status[p.Name]
 	r.key.SetText(keyText(p, st))
 	switch {
@@ -174,6 +192,67 @@ func (s *providersScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		r.remove.Disable() // a preset not overridden in the file: nothing to remove
 	}
 	s.list.SetItemHeight(id, r.MinSize().Height)
+}
+
+// refreshCircuits reads the breakers (a quick snapshot); on the UI thread.
+func (s *providersScreen) refreshCircuits() {
+	cs, ok := s.a.b.Proxy.(Circuits)
+	if !ok {
+		return
+	}
+	m := make(map[string]proxy.CircuitState)
+	for _, c := range cs.Circuits() {
+		m[c.Provider] = c
+	}
+	changed := len(m) != len(s.circuits)
+	for k, v := range m {
+		old := s.circuits[k]
+		// An open circuit's countdown moves every second.
+		changed = changed || old != v || v.Health == proxy.CircuitOpen
+	}
+	s.circuits = m
+	if changed {
+		s.list.Refresh()
+	}
+}
+
+// resetCircuit closes a provider's circuit at once; on the UI thread.
+func (s *providersScreen) resetCircuit(name string) {
+	if cs, ok := s.a.b.Proxy.(Circuits); ok {
+		cs.ResetCircuit(name)
+		s.results[name] = "circuit reset: the next call goes to " + name
+		s.refreshCircuits()
+		s.list.Refresh()
+	}
+}
+
+// circuitText is "circuit: healthy", "circuit: failing (2 in a row of 5)",
+// "circuit: cooling down 24 s", "circuit: open, the next call tests it".
+func circuitText(c proxy.CircuitState, now time.Time, settings Settings) string {
+	switch c.Health {
+	case proxy.CircuitFailing:
+		of := ""
+		if settings != nil {
+			of = fmt.Sprintf(" of %d", settings.Current().Retry.CircuitFailures)
+		}
+		return fmt.Sprintf("circuit: failing (%d in a row%s before it opens)", c.Failures, of)
+	case proxy.CircuitOpen:
+		left := max(c.OpenUntil.Sub(now).Round(time.Second), time.Second)
+		return "circuit: cooling down " + shortDuration(left) + ": calls skip it until " + c.OpenUntil.Local().Format("15:04:05")
+	case proxy.CircuitProbing:
+		return "circuit: open, the next call tests it"
+	}
+	return "circuit: healthy"
+}
+
+func circuitImportance(h proxy.CircuitHealth) widget.Importance {
+	switch h {
+	case proxy.CircuitFailing, proxy.CircuitProbing:
+		return widget.WarningImportance
+	case proxy.CircuitOpen:
+		return widget.DangerImportance
+	}
+	return widget.LowImportance
 }
 
 // keyText is the key column: "keychain sk-…abcd", "env OPENAI_API_KEY", "no key".
