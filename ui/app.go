@@ -43,8 +43,9 @@ type App struct {
 	settings  *settingsScreen
 	tray      *tray // nil without a tray host
 
-	health *healthWatch
-	dirty  atomic.Bool // a call arrived since the last stats refresh
+	health   *healthWatch
+	seedOnce sync.Once   // health learns the recent failures from history once
+	dirty    atomic.Bool // a call arrived since the last stats refresh
 
 	stopOnce   sync.Once
 	stop       chan struct{}
@@ -235,6 +236,23 @@ func (a *App) refreshLoop() {
 	}
 }
 
+// seedHealth takes the recent failures from history, so that the tray icon
+// shows a call that failed 3 minutes before a restart (issue 16 §5).
+func (a *App) seedHealth(ctx context.Context) {
+	now := a.b.now()
+	p, err := a.b.History.Page(ctx, store.Query{FailedOnly: true, Since: now.Add(-recentFailure), Limit: 20})
+	if err != nil {
+		a.b.log().Warn("history: recent failures", "err", err)
+		return
+	}
+	for i := range p.Calls {
+		if c := &p.Calls[i]; c.Outcome != store.OutcomeClientCancelled {
+			a.health.failedAt(c.Time)
+			return
+		}
+	}
+}
+
 // refreshStats queries history off the UI thread, then updates the screens.
 func (a *App) refreshStats() {
 	var today Stats
@@ -242,6 +260,7 @@ func (a *App) refreshStats() {
 	if a.b.History != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		a.seedOnce.Do(func() { a.seedHealth(ctx) })
 		now := a.b.now()
 		var err error
 		since := now.Truncate(chartStep).Add(chartStep - chartRange)

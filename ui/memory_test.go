@@ -194,11 +194,17 @@ func (p *fakeProxy) SetPaused(v bool) {
 
 // fakeDesktop records what the app puts in the system tray.
 type fakeDesktop struct {
-	menu *fyne.Menu
-	icon fyne.Resource
+	menu  *fyne.Menu
+	menus int // how often the menu was pushed
+	icon  fyne.Resource
 }
 
-func (d *fakeDesktop) SetSystemTrayMenu(m *fyne.Menu)    { d.menu = m }
+// trayTip is the last tray tooltip set.
+var trayTip string
+
+func init() { setTrayTooltip = func(s string) { trayTip = s } }
+
+func (d *fakeDesktop) SetSystemTrayMenu(m *fyne.Menu)    { d.menu, d.menus = m, d.menus+1 }
 func (d *fakeDesktop) SetSystemTrayIcon(r fyne.Resource) { d.icon = r }
 func (d *fakeDesktop) SetSystemTrayWindow(w fyne.Window) {}
 

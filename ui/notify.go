@@ -129,6 +129,16 @@ func (h *healthWatch) deliver(msgs [][2]string) {
 	}
 }
 
+// failedAt records a failure at t (from history, at start) unless a later one
+// is known.
+func (h *healthWatch) failedAt(t time.Time) {
+	h.mu.Lock()
+	if t.After(h.lastFailure) {
+		h.lastFailure = t
+	}
+	h.mu.Unlock()
+}
+
 // failedRecently reports whether a call failed within recentFailure.
 func (h *healthWatch) failedRecently() bool {
 	h.mu.Lock()

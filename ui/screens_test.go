@@ -291,43 +291,77 @@ func TestOverviewAndTrayShowToday(t *testing.T) {
 	if desk.menu == nil {
 		t.Fatal("no tray menu")
 	}
-	var names []string
-	for _, it := range desk.menu.Items {
-		if !it.IsSeparator {
-			names = append(names, it.Label)
+	checkTrayMenu(t, desk.menu, MenuPause)
+	if !strings.HasPrefix(trayTip, "Gatehouse: Listening on 127.0.0.1:8765 · ") || !strings.Contains(trayTip, "failed") {
+		t.Errorf("tray tooltip %q, want the status with today's figures", trayTip)
+	}
+	// New figures change the tooltip in place; the menu is never pushed again
+	// for them (an open menu would re-lay itself out under the pointer).
+	pushes := desk.menus
+	a.tray.update(Stats{Calls: 99, Failed: 4})
+	if desk.menus != pushes || !strings.Contains(trayTip, "99 calls today · 4 failed") {
+		t.Errorf("new stats: menu pushed %d more times, tooltip %q", desk.menus-pushes, trayTip)
+	}
+	item := func(label string) *fyne.MenuItem {
+		for _, it := range desk.menu.Items {
+			if it.Label == label {
+				return it
+			}
 		}
+		t.Fatalf("no tray item %q", label)
+		return nil
 	}
-	status := names[0]
-	if !strings.HasPrefix(status, "Listening on 127.0.0.1:8765 · ") || !strings.Contains(status, "failed") {
-		t.Errorf("tray status line %q", status)
-	}
-	want := []string{MenuOpen, MenuCopyOpenAI, MenuCopyAnthropic, MenuPause}
-	if got := strings.Join(names[1:], "|"); got != strings.Join(want, "|") {
-		t.Errorf("tray items %q, want %q (Fyne adds Quit itself)", got, want)
-	}
-	for _, it := range desk.menu.Items {
-		if it.Label == MenuCopyOpenAI {
-			it.Action()
-		}
-	}
+	item(MenuCopyOpenAI).Action()
 	if got := a.fy.Clipboard().Content(); got != "http://127.0.0.1:8765/v1" {
 		t.Errorf("Copy OpenAI base URL copied %q", got)
 	}
-	for _, it := range desk.menu.Items {
-		if it.Label == MenuPause {
-			it.Action()
-			break
-		}
-	}
+	item(MenuPause).Action()
 	if !e.proxy.Paused() {
 		t.Error("Pause proxy did not pause the proxy")
 	}
-	if desk.menu.Items[len(desk.menu.Items)-1].Label != MenuResume || !strings.HasPrefix(desk.menu.Items[0].Label, "Paused on") {
-		t.Errorf("after pausing the tray shows %q / %q", desk.menu.Items[0].Label, desk.menu.Items[len(desk.menu.Items)-1].Label)
+	checkTrayMenu(t, desk.menu, MenuResume)
+	if !strings.HasPrefix(desk.menu.Items[0].Label, "Paused on") || desk.menus != pushes+1 {
+		t.Errorf("after pausing the tray shows %q, menu pushed %d times", desk.menu.Items[0].Label, desk.menus-pushes)
 	}
 	if desk.icon == nil || !strings.Contains(desk.icon.Name(), "paused") {
 		t.Errorf("tray icon %v, want the paused one", desk.icon)
 	}
+	item(MenuShowFailed).Action()
+	drain()
+	if a.tabs.Selected().Text != TabHistory || a.history.show.Selected != ShowFailed {
+		t.Errorf("Show failed calls opened tab %q with filter %q", a.tabs.Selected().Text, a.history.show.Selected)
+	}
+}
+
+// checkTrayMenu checks the tray menu's order: status, the actions, then Pause
+// (or Resume) and Quit, each after a separator, Quit last.
+func checkTrayMenu(t *testing.T, m *fyne.Menu, pause string) {
+	t.Helper()
+	var names []string
+	for _, it := range m.Items {
+		if it.IsSeparator {
+			names = append(names, "—")
+		} else {
+			names = append(names, it.Label)
+		}
+	}
+	want := []string{names[0], "—", MenuOpen, MenuShowFailed, MenuCopyOpenAI, MenuCopyAnthropic, "—", pause, "—", MenuQuit}
+	if strings.Join(names, "|") != strings.Join(want, "|") || !m.Items[len(m.Items)-1].IsQuit {
+		t.Errorf("tray menu %q, want %q with Quit last", names, want)
+	}
+}
+
+// A call that failed 3 minutes before the app started shows in the tray icon
+// (issue 16 §5: it was green after a restart).
+func TestTrayIconStartsFromHistory(t *testing.T) {
+	e := newTestEnv(t)
+	c := sampleCalls(4, time.Now())[3] // a failed one
+	c.Start = time.Now().Add(-3 * time.Minute)
+	e.add(c)
+	a := newTestApp(t, e)
+	desk := &fakeDesktop{}
+	a.enableTray(desk, true)
+	pump(t, "failure icon", func() bool { return desk.icon != nil && strings.Contains(desk.icon.Name(), "failures") })
 }
 
 func TestSettingsSave(t *testing.T) {
