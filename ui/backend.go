@@ -138,44 +138,8 @@ type Providers interface {
 type Settings interface {
 	// Current returns the configuration in force.
 	Current() *config.Config
-	// SaveSettings writes s to the config file, keeping everything else in it.
-	SaveSettings(s AppSettings) error
-}
-
-// AppSettings are the fields the settings screen edits.
-type AppSettings struct {
-	Listen           string
-	Attempts         int
-	BaseDelay        time.Duration
-	MaxDelay         time.Duration
-	FirstByteTimeout time.Duration
-	IdleTimeout      time.Duration
-	MaxAge           time.Duration
-	MaxSizeMB        int64
-	BodyCapBytes     int
-	AllowOrigins     []string
-	ProxyURL         string // "" (env), "env", "none" or a proxy URL
-	CAFile           string
-	StartAtLogin     bool
-	Notifications    bool
-}
-
-// SettingsOf extracts the editable settings of cfg.
-func SettingsOf(cfg *config.Config) AppSettings {
-	return AppSettings{
-		Listen:           cfg.Listen,
-		Attempts:         cfg.Retry.Attempts,
-		BaseDelay:        cfg.Retry.BaseDelay.Duration,
-		MaxDelay:         cfg.Retry.MaxDelay.Duration,
-		FirstByteTimeout: cfg.Retry.FirstByteTimeout.Duration,
-		IdleTimeout:      cfg.Retry.IdleTimeout.Duration,
-		MaxAge:           cfg.History.MaxAge.Duration,
-		MaxSizeMB:        cfg.History.MaxSizeMB,
-		BodyCapBytes:     cfg.History.BodyCapBytes,
-		AllowOrigins:     append([]string(nil), cfg.AllowOrigins...),
-		ProxyURL:         cfg.ProxyURL,
-		CAFile:           cfg.CAFile,
-		StartAtLogin:     cfg.App.StartAtLogin,
-		Notifications:    cfg.App.NotificationsEnabled(),
-	}
+	// SaveSettings writes the settings of updated (config.AppFields and the
+	// routes) that differ from Current into the config file, keeping
+	// everything else in it, and returns what it wrote.
+	SaveSettings(updated *config.Config) ([]config.Field, error)
 }

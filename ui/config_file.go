@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -93,49 +94,39 @@ func (c ConfigFile) Remove(name string) error {
 	return nil
 }
 
-// SaveSettings writes every setting the screen edits.
-func (c ConfigFile) SaveSettings(s AppSettings) error {
-	type set struct {
-		table, key string
-		v          any
-	}
-	origins := s.AllowOrigins
-	if origins == nil {
-		origins = []string{}
-	}
-	sets := []set{
-		{"", "listen", s.Listen},
-		{"", "allow_origins", origins},
-		{"", "proxy_url", orNil(s.ProxyURL)},
-		{"", "ca_file", orNil(s.CAFile)},
-		{"retry", "attempts", s.Attempts},
-		{"retry", "base_delay", s.BaseDelay},
-		{"retry", "max_delay", s.MaxDelay},
-		{"retry", "first_byte_timeout", s.FirstByteTimeout},
-		{"retry", "idle_timeout", s.IdleTimeout},
-		{"history", "max_age", s.MaxAge},
-		{"history", "max_size_mb", s.MaxSizeMB},
-		{"history", "body_cap_bytes", s.BodyCapBytes},
-		{"app", "notifications", s.Notifications},
-		{"app", "start_at_login", s.StartAtLogin},
-	}
+// SaveSettings writes the settings of updated that differ from the config in
+// force (config.AppFields and the routes), and only those.
+func (c ConfigFile) SaveSettings(updated *config.Config) ([]config.Field, error) {
+	var changed []config.Field
 	err := c.edit(func(src []byte) ([]byte, error) {
 		var err error
-		for _, x := range sets {
-			if src, err = config.SetValue(src, config.Section{Table: x.table}, x.key, x.v); err != nil {
-				return nil, err
-			}
-		}
-		return src, nil
+		src, changed, err = EditSettings(src, c.Current(), updated)
+		return src, err
 	})
 	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+		return nil, fmt.Errorf("save settings: %w", err)
 	}
 	// At login Gatehouse starts in the tray: the window opens from there.
-	if err := SetAutostart(s.StartAtLogin, append([]string{"--hidden"}, c.LoginArgs...)); err != nil {
-		return fmt.Errorf("settings saved, but start at login: %w", err)
+	if err := SetAutostart(updated.App.StartAtLogin, append([]string{"--hidden"}, c.LoginArgs...)); err != nil {
+		return changed, fmt.Errorf("settings saved, but start at login: %w", err)
 	}
-	return nil
+	return changed, nil
+}
+
+// EditSettings writes into a config file's text what the Settings screen
+// changed: the app fields whose values differ between old and updated, and the
+// routes when they differ. changed lists what was written.
+func EditSettings(src []byte, old, updated *config.Config) (out []byte, changed []config.Field, err error) {
+	if out, changed, err = config.SetChanged(src, old, updated, config.AppFields); err != nil {
+		return nil, nil, err
+	}
+	if !reflect.DeepEqual(old.Routes, updated.Routes) {
+		if out, err = config.SetRoutes(out, updated.Routes); err != nil {
+			return nil, nil, err
+		}
+		changed = append(changed, config.Field{Key: "route"})
+	}
+	return out, changed, nil
 }
 
 // edit changes the config file and applies it.

@@ -263,3 +263,27 @@ func TestCompact(t *testing.T) {
 		}
 	}
 }
+
+func TestHumanDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{{time.Minute, "1m"}, {30 * 24 * time.Hour, "30 days"}, {24 * time.Hour, "1 day"}, {250 * time.Millisecond, "250ms"},
+		{90 * time.Second, "90s"}, {2 * time.Hour, "2h"}, {0, "0s"}, {1500 * time.Millisecond, "1.5s"}} {
+		got := humanDuration(tt.d)
+		if got != tt.want {
+			t.Errorf("humanDuration(%v) got %q, want %q", tt.d, got, tt.want)
+		}
+		if back, err := parseHumanDuration(got); err != nil || back != tt.d {
+			t.Errorf("parseHumanDuration(%q) got %v, %v; want %v", got, back, err, tt.d)
+		}
+	}
+	for _, in := range []string{"2 weeks", "30d", "1m30s"} {
+		if _, err := parseHumanDuration(in); err != nil {
+			t.Errorf("parseHumanDuration(%q): %v", in, err)
+		}
+	}
+	if _, err := parseHumanDuration("soon"); err == nil {
+		t.Error(`parseHumanDuration("soon") gave no error`)
+	}
+}

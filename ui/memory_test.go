@@ -104,10 +104,12 @@ func (k *memKeys) Test(_ context.Context, p string) error {
 	return k.tests[p]
 }
 
-// memConfig is an in-memory config file: providers and settings.
+// memConfig is an in-memory config file: providers, and settings edited in
+// the file's text (src) with the app's real editor.
 type memConfig struct {
 	mu  sync.Mutex
 	cfg *config.Config
+	src []byte
 }
 
 func newMemConfig() *memConfig {
@@ -157,20 +159,21 @@ func (m *memConfig) Current() *config.Config {
 	return &c
 }
 
-func (m *memConfig) SaveSettings(s AppSettings) error {
+// SaveSettings edits the config file's text as ConfigFile does.
+func (m *memConfig) SaveSettings(updated *config.Config) ([]config.Field, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := *m.cfg
-	c.Listen = s.Listen
-	c.Retry.Attempts = s.Attempts
-	c.Retry.FirstByteTimeout.Duration = s.FirstByteTimeout
-	c.History.MaxAge.Duration = s.MaxAge
-	c.AllowOrigins = s.AllowOrigins
-	n := s.Notifications
-	c.App.Notifications = &n
-	c.App.StartAtLogin = s.StartAtLogin
-	m.cfg = &c
-	return nil
+	out, changed, err := EditSettings(m.src, m.cfg, updated)
+	if err != nil {
+		return nil, err
+	}
+	c, err := config.Parse(out, m.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	c.Path, c.Providers = m.cfg.Path, m.cfg.Providers
+	m.src, m.cfg = out, c
+	return changed, nil
 }
 
 // fakeProxy is a Proxy that listens nowhere.

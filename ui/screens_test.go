@@ -372,14 +372,43 @@ func TestSettingsSave(t *testing.T) {
 	if !rendersText(s.content, "Gatehouse 0.1.0+32a75a17bc48") {
 		t.Error("Settings does not show the version and commit")
 	}
+	// Durations read as people write them (issue 16 §5: "1m0s", "720h0m0s").
+	if s.firstByte.Text != "1m" || s.maxAge.Text != "30 days" || s.baseDelay.Text != "250ms" {
+		t.Errorf("durations shown as %q, %q, %q; want 1m, 30 days, 250ms", s.firstByte.Text, s.maxAge.Text, s.baseDelay.Text)
+	}
 	s.firstByte.SetText("90s")
 	s.origins.SetText("http://localhost:3000, http://localhost:5173")
+	s.circuitCooldown.SetText("2m")
+	s.routes.SetText("smart = openai/gpt-4o, anthropic/claude-sonnet-4-5")
 	test.Tap(s.notifications) // on by default: turn off
 	test.Tap(s.save)
 	pump(t, "saved", func() bool { return strings.HasPrefix(s.result.Text, "Saved") })
 	cfg := e.conf.Current()
-	if cfg.Retry.FirstByteTimeout.Duration != 90*time.Second || len(cfg.AllowOrigins) != 2 || cfg.App.NotificationsEnabled() {
-		t.Errorf("saved first byte %v, origins %v, notifications %v", cfg.Retry.FirstByteTimeout, cfg.AllowOrigins, cfg.App.NotificationsEnabled())
+	if cfg.Retry.FirstByteTimeout.Duration != 90*time.Second || len(cfg.AllowOrigins) != 2 || cfg.App.NotificationsEnabled() ||
+		cfg.Retry.CircuitCooldown.Duration != 2*time.Minute || len(cfg.Routes) != 1 || len(cfg.Routes[0].Targets) != 2 {
+		t.Errorf("saved first byte %v, origins %v, notifications %v, cooldown %v, routes %+v", cfg.Retry.FirstByteTimeout,
+			cfg.AllowOrigins, cfg.App.NotificationsEnabled(), cfg.Retry.CircuitCooldown, cfg.Routes)
+	}
+	// Only what changed went into the file: no default was written.
+	file := string(e.conf.src)
+	for _, want := range []string{`first_byte_timeout = "1m30s"`, `circuit_cooldown = "2m0s"`, "notifications = false", `targets = ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"]`} {
+		if !strings.Contains(file, want) {
+			t.Errorf("config file lacks %q:\n%s", want, file)
+		}
+	}
+	for _, unwanted := range []string{"listen", "attempts", "max_age", "base_delay", "on_status", "start_at_login", "body_cap_bytes"} {
+		if strings.Contains(file, unwanted) {
+			t.Errorf("config file got the unchanged %s:\n%s", unwanted, file)
+		}
+	}
+	if s.firstByte.Text != "90s" {
+		t.Errorf("after saving the form shows %q", s.firstByte.Text)
+	}
+	before := string(e.conf.src)
+	test.Tap(s.save)
+	pump(t, "saved again", func() bool { return strings.HasPrefix(s.result.Text, "Nothing changed") })
+	if string(e.conf.src) != before {
+		t.Errorf("saving unchanged settings rewrote the file:\n%s", e.conf.src)
 	}
 	s.idle.SetText("soon")
 	test.Tap(s.save)
