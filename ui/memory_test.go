@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -227,12 +228,19 @@ func newTestEnv(t testing.TB) *testEnv {
 }
 
 // sampleCalls are n calls over the last hour, every 7th failed with three 502s.
+// Their IDs carry their start times, as the store keys calls by them.
+// at moves c to t, with an ID of that time.
+func at(c *proxy.Call, t time.Time) *proxy.Call {
+	c.Start, c.ID = t, ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
+	return c
+}
+
 func sampleCalls(n int, now time.Time) []*proxy.Call {
 	var out []*proxy.Call
 	for i := 0; i < n; i++ {
 		start := now.Add(-time.Hour + time.Duration(i)*time.Hour/time.Duration(n+1))
 		c := &proxy.Call{
-			ID: proxy.NewCallID(), Start: start, Method: "POST", Path: "/v1/chat/completions",
+			ID: ulid.MustNew(ulid.Timestamp(start), ulid.DefaultEntropy()).String(), Start: start, Method: "POST", Path: "/v1/chat/completions",
 			InboundFormat: "openai", Model: "gpt-4o", Provider: "openai", UpstreamModel: "gpt-4o",
 			Outcome: proxy.OutcomeOK, Status: 200, Duration: 800 * time.Millisecond, TTFB: 300 * time.Millisecond,
 			ClientUA: "openai-python/1.50",

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -132,7 +133,7 @@ func TestHistoryIsLiveAndNewestFirst(t *testing.T) {
 	a.ShowTab(TabHistory)
 	h := a.history
 	pump(t, "first page", func() bool { return len(h.calls) == 5 })
-	fresh := sampleCalls(1, time.Now())[0]
+	fresh := at(sampleCalls(1, time.Now())[0], time.Now())
 	fresh.Path = "/v1/messages"
 	e.add(fresh)
 	pump(t, "live call", func() bool { return len(h.calls) == 6 })
@@ -355,9 +356,7 @@ func checkTrayMenu(t *testing.T, m *fyne.Menu, pause string) {
 // (issue 16 §5: it was green after a restart).
 func TestTrayIconStartsFromHistory(t *testing.T) {
 	e := newTestEnv(t)
-	c := sampleCalls(4, time.Now())[3] // a failed one
-	c.Start = time.Now().Add(-3 * time.Minute)
-	e.add(c)
+	e.add(at(sampleCalls(4, time.Now())[3], time.Now().Add(-3*time.Minute))) // a failed one
 	a := newTestApp(t, e)
 	desk := &fakeDesktop{}
 	a.enableTray(desk, true)
@@ -477,4 +476,56 @@ func rendersText(o fyne.CanvasObject, text string) bool {
 		}
 	}
 	return false
+}
+
+// The 24-hour chart zooms to the hour that has calls, tells the counts of the
+// bar under the pointer, and a click on a bar lists its calls (issue 16 §5).
+func TestChartZoomsHoversAndOpensHistory(t *testing.T) {
+	e := newTestEnv(t)
+	now := time.Now()
+	for _, c := range sampleCalls(14, now) {
+		e.add(c)
+	}
+	a := newTestApp(t, e)
+	ch := a.overview.chart
+	pump(t, "chart data", func() bool { return len(ch.all) > 0 })
+	if n := len(ch.shown); n < chartMinSpan || n > chartMinSpan+2 {
+		t.Errorf("the chart shows %d buckets, want about an hour's %d", n, chartMinSpan)
+	}
+	if ch.yTop.Text == "" || ch.xLabels[0].Text == "" {
+		t.Errorf("axis labels %q / %q", ch.yTop.Text, ch.xLabels[0].Text)
+	}
+	i := -1
+	for k, b := range ch.shown {
+		if b.Calls > 0 {
+			i = k
+			break
+		}
+	}
+	w := ch.Size().Width - chartGutter
+	x := chartGutter + (float32(i)+0.5)*w/float32(len(ch.shown))
+	ch.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(x, 20)}})
+	b := ch.shown[i]
+	if want := fmt.Sprintf("%d call", b.Calls); !strings.Contains(a.overview.chartSum.Text, want) {
+		t.Errorf("hovering shows %q, want the bar's %q", a.overview.chartSum.Text, want)
+	}
+	ch.MouseOut()
+	if !strings.Contains(a.overview.chartSum.Text, "in the last 24 hours") {
+		t.Errorf("after the pointer left: %q", a.overview.chartSum.Text)
+	}
+	test.Tap(ch) // at 0,0: the gutter, no bar
+	if a.tabs.Selected().Text == TabHistory {
+		t.Fatal("a click beside the bars opened History")
+	}
+	ch.Tapped(&fyne.PointEvent{Position: fyne.NewPos(x, 20)})
+	h := a.history
+	pump(t, "the bar's calls", func() bool { return a.tabs.Selected().Text == TabHistory && !h.loading && len(h.calls) > 0 })
+	if len(h.calls) != b.Calls {
+		t.Errorf("History lists %d calls, want the bar's %d", len(h.calls), b.Calls)
+	}
+	for _, c := range h.calls {
+		if c.Time.Before(b.Start) || !c.Time.Before(b.Start.Add(chartStep)) {
+			t.Errorf("call at %v is outside %v + 5 min", c.Time, b.Start)
+		}
+	}
 }

@@ -67,7 +67,7 @@ func TestHistoryOnRealStore(t *testing.T) {
 	test(strings.Contains(j, `"id": "`+d.call.ID+`"`) && strings.Contains(j, `"error_class": "upstream_5xx"`) && strings.Contains(j, `"name": "Authorization"`),
 		"Copy JSON gave %.300s", j)
 
-	fresh := sampleCalls(4, time.Now())[3] // a failed one
+	fresh := at(sampleCalls(4, time.Now())[3], time.Now()) // a failed one
 	e.add(fresh)
 	pump(t, "live failed call", func() bool { return len(hs.calls) == 5 })
 	test(hs.calls[0].ID == fresh.ID, "live call %s not on top (top is %s)", fresh.ID, hs.calls[0].ID)
