@@ -97,7 +97,30 @@ func New(fy fyne.App, b *Backend) *App {
 		a.cancelFeed = b.History.Subscribe(a.callArrived)
 	}
 	go a.refreshLoop()
+	go a.checkNotifications(notifierCheck)
 	return a
+}
+
+// notifierCheck says why desktop notifications cannot be shown (nil: they
+// can); a variable so tests can pick the answer.
+var notifierCheck = notificationsMissing
+
+// checkNotifications tells the user once, in the window, when notifications
+// are on but the desktop cannot show them (issue 16 §5); off the UI thread.
+func (a *App) checkNotifications(check func() error) {
+	if a.b.Settings != nil && !a.b.Settings.Current().App.NotificationsEnabled() {
+		return
+	}
+	err := check()
+	if err == nil {
+		return
+	}
+	a.b.log().Info("desktop notifications unavailable", "err", err)
+	runOnUI(func() {
+		a.overview.notice.SetText("Notifications cannot be shown: " + err.Error() +
+			". Failing providers still show in the tray icon and in History; a notification daemon (your desktop's, dunst, mako…) brings them back.")
+		a.overview.notice.Show()
+	})
 }
 
 // Window is the main window, built on first use and again after it was closed

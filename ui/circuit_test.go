@@ -2,15 +2,18 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -120,5 +123,56 @@ func TestProvidersShowCircuitAndReset(t *testing.T) {
 	}
 	if got := srv.Circuits(); len(got) != 1 || got[0].Health != proxy.CircuitHealthy {
 		t.Errorf("proxy circuits after Reset: %+v", got)
+	}
+}
+
+// Test on a provider without /models (the key check answered 404) falls back
+// to a one-token completion through the real proxy (issue 16 §5).
+func TestProviderTestFallsBackToACompletion(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	up := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		mu.Lock()
+		seen = append(seen, string(ctx.Path())+" "+string(ctx.PostBody()))
+		mu.Unlock()
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"id":"c1","object":"chat.completion","model":"local-7b","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go up.Serve(ln) //nolint:errcheck
+	t.Cleanup(func() { _ = up.Shutdown() })
+	cfg, err := config.Parse([]byte(`
+[[provider]]
+name = "local"
+format = "openai"
+base_url = "http://`+ln.Addr().String()+`/v1"
+models = ["local-*", "local-7b"]
+no_key = true
+`), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t)
+	e.b.Proxy = startProxy(t, cfg, nil)
+	local, _ := cfg.Provider("local")
+	if err := e.conf.Save(*local); err != nil {
+		t.Fatal(err)
+	}
+	// What cli.CheckKey answers when GET /models is a 404.
+	e.keys.tests = map[string]error{"local": errors.New("404 key check endpoint not found (check base_url and key_check): 404 page not found")}
+	a := newTestApp(t, e)
+	p := a.providers
+	p.test("local")
+	pump(t, "test result", func() bool { r := p.results["local"]; return r != "" && !strings.HasPrefix(r, "testing") })
+	if r := p.results["local"]; !strings.HasPrefix(r, "✓ the key works") || !strings.Contains(r, "one-token completion") {
+		t.Errorf("result %q, want success through a completion", r)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || !strings.HasPrefix(seen[0], "/v1/chat/completions ") || !strings.Contains(seen[0], `"local-7b"`) {
+		t.Errorf("upstream saw %q, want one completion for local-7b", seen)
 	}
 }

@@ -50,8 +50,15 @@ func (c ConfigFile) Save(p config.Provider) error {
 			key string
 			v   any
 		}{{"format", string(p.Format)}, {"base_url", p.BaseURL}, {"models", p.Models}, {"key_env", p.KeyEnv}, {"no_key", p.NoKey},
-			{"proxy_url", orNil(p.ProxyURL)}, {"ca_file", orNil(p.CAFile)}, {"insecure_skip_verify", orNil(p.InsecureSkipVerify)}} {
+			{"proxy_url", orNil(p.ProxyURL)}, {"ca_file", orNil(p.CAFile)}, {"insecure_skip_verify", orNil(p.InsecureSkipVerify)},
+			{"auth", orNil(p.Auth)}, {"key_check", orNil(p.KeyCheck)}} {
 			if src, err = config.SetValue(src, sec, kv.key, kv.v); err != nil {
+				return nil, err
+			}
+		}
+		opts := config.Section{Provider: p.Name, Table: "auth_options"}
+		for _, kv := range []struct{ key, v string }{{"header", p.AuthOptions.Header}, {"user", p.AuthOptions.User}} {
+			if src, err = config.SetValue(src, opts, kv.key, orNil(kv.v)); err != nil {
 				return nil, err
 			}
 		}
@@ -68,9 +75,16 @@ func (c ConfigFile) Save(p config.Provider) error {
 func fileProvider(p config.Provider, preset *config.Provider) config.Provider {
 	if preset == nil {
 		return config.Provider{Name: p.Name, Format: p.Format, BaseURL: p.BaseURL, Models: p.Models, KeyEnv: p.KeyEnv, NoKey: p.NoKey,
-			ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify}
+			ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify,
+			Auth: p.Auth, AuthOptions: p.AuthOptions, KeyCheck: p.KeyCheck}
 	}
 	out := config.Provider{Name: p.Name, ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify}
+	if p.Auth != preset.Auth {
+		out.Auth, out.AuthOptions = p.Auth, p.AuthOptions
+	}
+	if p.KeyCheck != preset.KeyCheck {
+		out.KeyCheck = p.KeyCheck
+	}
 	if p.Format != preset.Format {
 		out.Format = p.Format
 	}

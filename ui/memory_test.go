@@ -206,7 +206,10 @@ type fakeDesktop struct {
 // trayTip is the last tray tooltip set.
 var trayTip string
 
-func init() { setTrayTooltip = func(s string) { trayTip = s } }
+func init() {
+	setTrayTooltip = func(s string) { trayTip = s }
+	notifierCheck = func() error { return nil } // TestNotificationsMissingSaidOnce picks its own
+}
 
 func (d *fakeDesktop) SetSystemTrayMenu(m *fyne.Menu)    { d.menu, d.menus = m, d.menus+1 }
 func (d *fakeDesktop) SetSystemTrayIcon(r fyne.Resource) { d.icon = r }

@@ -28,6 +28,7 @@ type overviewScreen struct {
 	hover    string // the counts under the pointer, shown in place of the sum
 	sum      string
 	snippet  *widget.Label
+	notice   *widget.Label // what the app cannot do on this desktop; hidden when nothing
 }
 
 func newOverviewScreen(a *App) *overviewScreen {
@@ -84,7 +85,12 @@ func newOverviewScreen(a *App) *overviewScreen {
 	chartCard := widget.NewCard("Last 24 hours", "calls and failures (red) per 5 minutes, from the first call; click a bar to list its calls",
 		container.NewBorder(nil, s.chartSum, nil, nil, s.chart))
 
+	s.notice = widget.NewLabel("")
+	s.notice.Wrapping = fyne.TextWrapWord
+	s.notice.Importance = widget.WarningImportance
+	s.notice.Hide()
 	s.content = container.NewVScroll(container.NewVBox(
+		s.notice,
 		statusCard,
 		container.NewBorder(nil, nil, nil, today, urlCard),
 		chartCard,

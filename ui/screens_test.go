@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -188,6 +189,22 @@ func TestAddProvider(t *testing.T) {
 	}
 	f.name.SetText("")
 	test.Type(f.name, "my-server")
+	if f.errText.Text != "" {
+		t.Errorf("the name is fixed, yet the form still says %q", f.errText.Text)
+	}
+	f.auth.SetSelected("header")
+	if !f.authOpt.Visible() {
+		t.Error("auth header shows no field for the header name")
+	}
+	test.Tap(f.save)
+	if !strings.Contains(f.errText.Text, "header") {
+		t.Errorf("auth header without a name gave %q", f.errText.Text)
+	}
+	test.Type(f.authOpt, "X-Auth-Token")
+	if f.errText.Text != "" {
+		t.Errorf("the header is named, yet the form still says %q", f.errText.Text)
+	}
+	test.Type(f.keyCheck, "/v1/status")
 	f.format.SetSelected("anthropic")
 	test.Type(f.models, "claude-*, local-*")
 	const secret = "sk-ant-test-0123456789abcdef"
@@ -199,8 +216,9 @@ func TestAddProvider(t *testing.T) {
 	if !ok {
 		t.Fatal("my-server was not saved to the config")
 	}
-	if got.Format != "anthropic" || got.BaseURL != "http://127.0.0.1:9000/v1" || strings.Join(got.Models, ",") != "claude-*,local-*" {
-		t.Errorf("saved %+v, want anthropic at http://127.0.0.1:9000/v1 with two globs", got)
+	if got.Format != "anthropic" || got.BaseURL != "http://127.0.0.1:9000/v1" || strings.Join(got.Models, ",") != "claude-*,local-*" ||
+		got.Auth != "header" || got.AuthOptions.Header != "X-Auth-Token" || got.KeyCheck != "/v1/status" {
+		t.Errorf("saved %+v, want anthropic at http://127.0.0.1:9000/v1 with two globs, auth header X-Auth-Token, key check /v1/status", got)
 	}
 	if e.keys.keys["my-server"] != secret {
 		t.Errorf("keychain holds %q for my-server, want the typed key", e.keys.keys["my-server"])
@@ -527,5 +545,20 @@ func TestChartZoomsHoversAndOpensHistory(t *testing.T) {
 		if c.Time.Before(b.Start) || !c.Time.Before(b.Start.Add(chartStep)) {
 			t.Errorf("call at %v is outside %v + 5 min", c.Time, b.Start)
 		}
+	}
+}
+
+// Without a notification service the app says so once, in the window, rather
+// than only logging Fyne's "Failed to send message" (issue 16 §5).
+func TestNotificationsMissingSaidOnce(t *testing.T) {
+	notifierCheck = func() error {
+		return errors.New("no notification service (org.freedesktop.Notifications) on this desktop")
+	}
+	t.Cleanup(func() { notifierCheck = func() error { return nil } })
+	e := newTestEnv(t)
+	a := newTestApp(t, e)
+	pump(t, "notice", func() bool { return a.overview.notice.Visible() })
+	if !strings.Contains(a.overview.notice.Text, "org.freedesktop.Notifications") {
+		t.Errorf("notice %q", a.overview.notice.Text)
 	}
 }
