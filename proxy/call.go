@@ -87,21 +87,6 @@ type Attempt struct {
 	SentSameAsClient, ReceivedSameAsClient bool
 }
 
-// Skipped reports whether the attempt was never sent (circuit open): it is in
-// the timeline but not counted in Tries (X-Gatehouse-Attempts).
-func (a *Attempt) Skipped() bool { return a.Class == ClassCircuitOpen }
-
-// Tries is the number of attempts sent upstream, as X-Gatehouse-Attempts said.
-func (c *Call) Tries() int {
-	n := 0
-	for i := range c.Attempts {
-		if !c.Attempts[i].Skipped() {
-			n++
-		}
-	}
-	return n
-}
-
 // Usage is token usage; a negative count means unknown (the upstream never said).
 type Usage = codec.Usage
 

@@ -51,6 +51,8 @@ type call struct {
 	inAttempt, finishPending bool
 	// recorded: the record went to the recorder (a panic after that only logs).
 	recorded bool
+	// wire: the call is recorded, so each attempt keeps its wire record.
+	wire bool
 }
 
 // attemptResult is how one attempt ended when it did not answer the client.
@@ -87,7 +89,8 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		Usage:         codec.UnknownUsage(),
 	}
 	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
-	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request)}
+	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request),
+		wire: s.opts.Recorder != nil && cfg.History.RecordingEnabled()}
 	defer c.recoverPanic()
 	limit := cfg.History.BodyCapBytes
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
@@ -166,7 +169,12 @@ func (c *call) run(targets []target) {
 			if wait > 0 {
 				msg += fmt.Sprintf(" for another %s", wait.Round(time.Second))
 			}
-			c.rec.Attempts = append(c.rec.Attempts, Attempt{Provider: name, Model: t.model, Class: ClassCircuitOpen, Error: msg, Start: time.Now()})
+			now := time.Now()
+			skip := Attempt{Provider: name, Model: t.model, Class: ClassCircuitOpen, Error: msg, Start: now}
+			if wait > 0 {
+				skip.CircuitUntil = now.Add(wait)
+			}
+			c.rec.Attempts = append(c.rec.Attempts, skip)
 			last = attemptResult{class: ClassCircuitOpen, msg: msg, status: 0}
 			continue
 		}
@@ -245,6 +253,22 @@ func (c *call) attempt(t target, tk ticket, delay time.Duration) attemptResult {
 	if att.URL == "" {
 		att.URL = upstreamURL(p, p.WireFormat(c.ep.format), c.ep.kind, t.model, c.rec.Stream)
 	}
+	// The circuit's verdict comes first: a failure that opens the circuit is
+	// part of this attempt's record (issue 16 §2).
+	switch {
+	case res.done && res.class == ClassNone:
+		if s.circuits.success(p.Name, tk) && s.opts.OnCircuit != nil {
+			s.opts.OnCircuit(p.Name, false)
+		}
+	case res.retryable:
+		opened, until := s.circuits.failure(p.Name, tk, &c.cfg.Retry, time.Now())
+		att.CircuitOpened, att.CircuitUntil = !until.IsZero(), until
+		if opened && s.opts.OnCircuit != nil {
+			s.opts.OnCircuit(p.Name, true)
+		}
+	default:
+		s.circuits.release(p.Name, tk)
+	}
 	// A stream's attempt is appended when the stream ends (stream.go).
 	if !res.stream {
 		c.rec.Attempts = append(c.rec.Attempts, att)
@@ -252,18 +276,6 @@ func (c *call) attempt(t target, tk ticket, delay time.Duration) attemptResult {
 			c.finishPending = false
 			c.finish()
 		}
-	}
-	switch {
-	case res.done && res.class == ClassNone:
-		if s.circuits.success(p.Name, tk) && s.opts.OnCircuit != nil {
-			s.opts.OnCircuit(p.Name, false)
-		}
-	case res.retryable:
-		if s.circuits.failure(p.Name, tk, &c.cfg.Retry, time.Now()) && s.opts.OnCircuit != nil {
-			s.opts.OnCircuit(p.Name, true)
-		}
-	default:
-		s.circuits.release(p.Name, tk)
 	}
 	return res
 }
@@ -306,7 +318,10 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		info.ClientModel = c.rec.Model
 	}
 
-	key, _ := c.s.resolveKey(p, c.creds)
+	key, src := c.s.resolveKey(p, c.creds)
+	if c.wire {
+		att.KeySource, att.KeyMask = keySourceLabel(src, p), MaskKey(key)
+	}
 	if !c.s.hasCredentials(p, key) {
 		how := fmt.Sprintf("run `gatehouse keys set %s`", p.Name)
 		if p.KeyEnv != "" {
@@ -340,6 +355,11 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	if err := c.s.applyAuth(req, p, key, upBody); err != nil {
 		return attemptResult{nextTarget: true, class: ClassAuth, msg: fmt.Sprintf("authenticating to %s: %v", p.Name, err)}
 	}
+	att.Method = fasthttp.MethodPost
+	if c.wire {
+		att.Sent = &Message{HeaderBlock: captureHeaders(req.Header.All())}
+		att.Sent.Body, att.Sent.Truncated = c.sentBody(upBody)
+	}
 	if !c.rec.Stream {
 		// A non-streaming answer may take minutes to its first byte (issue 19.6);
 		// timedConn applies this deadline instead of first_byte_timeout.
@@ -356,17 +376,23 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	body := c.up.body(c.s, upBody, resp)
 	req.SetBodyStream(body, len(upBody))
 	err := c.s.clientFor(p).Do(req, resp)
+	c.up.timeConnect(att)
 	if err != nil {
 		c.up.unbind()
 		fasthttp.ReleaseResponse(resp)
 		class := classifyError(err, false)
 		return attemptResult{retryable: c.retryable(class, err), class: class, msg: c.describeNetError(p, url, class, err)}
 	}
+	att.FirstByte = time.Since(att.Start)
+	if c.wire {
+		att.Received = &Message{HeaderBlock: captureHeaders(resp.Header.All())}
+	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
 		defer fasthttp.ReleaseResponse(resp)
 		defer c.up.unbind()
 		body, _ := readBody(resp, maxErrorBody)
+		c.received(att, body)
 		res := attemptResult{
 			status: status, body: body, format: p.Format, class: classifyStatus(status),
 			retryable:  containsInt(c.cfg.Retry.OnStatus, status),
@@ -383,7 +409,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	defer fasthttp.ReleaseResponse(resp)
 	defer c.up.unbind()
-	return c.relayBody(t, resp, info, same)
+	return c.relayBody(t, resp, info, same, att)
 }
 
 // retryable reports whether a transport failure may be tried again: a timeout
@@ -400,10 +426,12 @@ func (c *call) retryable(class ErrorClass, err error) bool {
 }
 
 // relayBody answers a non-streaming success.
-func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestInfo, same bool) attemptResult {
+func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestInfo, same bool, att *Attempt) attemptResult {
 	p := t.provider
 	up := p.WireFormat(c.ep.format)
 	body, err := readBody(resp, maxResponseBody)
+	// A pass-through relays body itself: the record's response shares it.
+	c.received(att, body)
 	if err != nil {
 		class := classifyError(err, true)
 		msg := fmt.Sprintf("%s: reading the response: %v", p.Name, err)

@@ -31,7 +31,18 @@ func (c *call) redactClientKeys() {
 		}
 		rec.Error = redactString(rec.Error, cr.key)
 		for i := range rec.Attempts {
-			rec.Attempts[i].Error = redactString(rec.Attempts[i].Error, cr.key)
+			a := &rec.Attempts[i]
+			a.Error = redactString(a.Error, cr.key)
+			for _, m := range []*Message{a.Sent, a.Received} {
+				if m == nil {
+					continue
+				}
+				for _, b := range []*[]byte{&m.HeaderBlock, &m.Body} {
+					if bytes.Contains(*b, k) {
+						*b = bytes.ReplaceAll(*b, k, redacted)
+					}
+				}
+			}
 		}
 	}
 }

@@ -256,35 +256,37 @@ func (cs *circuits) success(name string, t ticket) (closed bool) {
 	return true
 }
 
-// failure records a retryable failure; it reports whether the circuit opened.
-// With r.CircuitFailures = 0 the breaker is off.
-func (cs *circuits) failure(name string, t ticket, r *config.Retry, now time.Time) (opened bool) {
+// failure records a retryable failure; it reports whether the circuit opened
+// and, when this failure opened it or (a failed probe) re-opened it, until
+// when. With r.CircuitFailures = 0 the breaker is off.
+func (cs *circuits) failure(name string, t ticket, r *config.Retry, now time.Time) (opened bool, until time.Time) {
 	if r.CircuitFailures <= 0 {
-		return false
+		return false, time.Time{}
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	c := cs.get(name)
 	if t.gen != c.gen {
-		return false
+		return false, time.Time{}
 	}
 	if c.open {
-		if t.probe {
-			// A failed probe re-opens the circuit for another cooldown.
-			c.probing = false
-			c.openUntil = now.Add(r.CircuitCooldown.Duration)
-			c.gen++
+		if !t.probe {
+			return false, time.Time{}
 		}
-		return false
+		// A failed probe re-opens the circuit for another cooldown.
+		c.probing = false
+		c.openUntil = now.Add(r.CircuitCooldown.Duration)
+		c.gen++
+		return false, c.openUntil
 	}
 	c.fails++
 	if c.fails >= r.CircuitFailures {
 		c.open, c.probing = true, false
 		c.openUntil = now.Add(r.CircuitCooldown.Duration)
 		c.gen++
-		return true
+		return true, c.openUntil
 	}
-	return false
+	return false, time.Time{}
 }
 
 // release ends a probe that had no verdict (a client cancel, a 4xx).

@@ -34,6 +34,12 @@ type streamState struct {
 	outBuf   bytes.Buffer        // feeds parse
 	events   []byte              // raw client-format events for the record
 	upFormat config.Format
+	// The attempt's wire record of the upstream's events: same format, the
+	// first upLen bytes of events (upCut: cut at the cap); cross-format, a
+	// capped copy in upEvents.
+	upLen    int
+	upCut    bool
+	upEvents []byte
 }
 
 // startStream reads the upstream stream up to its first data event. An error
@@ -62,6 +68,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		if err != nil {
 			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
+			c.received(att, rawEvents(st.pending))
 			class, retry := ClassReset, true
 			if !errors.Is(err, io.EOF) {
 				class = classifyError(err, true)
@@ -78,6 +85,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		if status, msg, ok := codec.StreamError(up, ev); ok {
 			c.up.unbind()
 			fasthttp.ReleaseResponse(resp)
+			c.received(att, rawEvents(st.pending))
 			return attemptResult{
 				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),
 				// The event's payload is the upstream's error body.
@@ -142,11 +150,20 @@ func (st *streamState) run(w *bufio.Writer) {
 			st.acc.Add(ev)
 			out = append(out, ev.Raw...)
 		} else {
+			if st.att.Received != nil {
+				var cut bool
+				st.upEvents, cut = appendCapped(st.upEvents, ev.Raw, c.cfg.History.BodyCapBytes)
+				st.upCut = st.upCut || cut
+			}
 			if out, err = st.tr.Event(out, ev); err != nil {
 				return fmt.Errorf("translating a %s event: %w", st.upFormat, err)
 			}
 		}
-		return st.write(w, out, &first)
+		err = st.write(w, out, &first)
+		if st.same {
+			st.upLen, st.upCut = len(st.events), c.rec.EventsTruncated
+		}
+		return err
 	}
 	for _, ev := range st.pending {
 		if err := emit(ev); err != nil {
@@ -277,6 +294,12 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 	}
 	st.att.Status = fasthttp.StatusOK
 	st.att.Duration = time.Since(st.att.Start)
+	if r := st.att.Received; r != nil {
+		r.Body, r.Truncated = st.upEvents, st.upCut
+		if st.same {
+			r.Body = st.events[:st.upLen:st.upLen] // the client's events: stored once
+		}
+	}
 	rec.Attempts = append(rec.Attempts, st.att)
 	if st.same {
 		rec.Usage = st.usage.Usage()

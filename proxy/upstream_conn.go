@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -64,11 +65,14 @@ type attemptBody struct {
 	b     []byte
 	resp  *fasthttp.Response
 	bound bool
+	// started is when the first read came: the connection was ready.
+	started time.Time
 }
 
 func (r *attemptBody) Read(p []byte) (int, error) {
 	if !r.bound {
 		r.bound = true
+		r.started = time.Now()
 		if tc, ok := r.s.conns.Load(r.resp.LocalAddr()); ok && !r.u.bind(tc.(*timedConn)) {
 			return 0, errClientGone
 		}

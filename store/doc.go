@@ -12,7 +12,11 @@
 //	├── meta                  schema  → uint64 big-endian schema version
 //	├── calls                 KEY     → summary: JSON of Call without bodies (what lists read)
 //	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + binary payload of the
-//	│                                   request, response and raw stream events (encode.go)
+//	│                                   request, response and raw stream events, then each
+//	│                                   attempt's wire record: headers and body as sent upstream
+//	│                                   and as received, a body equal to the client's stored as
+//	│                                   a reference to it (encode.go; optional, so older values
+//	│                                   read as they are and older readers ignore it)
 //	├── failed                KEY     → empty: calls whose outcome is not "ok" (failed-only pages)
 //	└── by_provider           (schema 2)
 //	    └── PROVIDER          KEY     → empty: calls per provider (provider filter)

@@ -18,6 +18,16 @@ type Bodies struct {
 	Response        RawMessage // for streams, the reassembled message
 	Events          []byte     // a stream's raw events as the client got them
 	EventsTruncated bool
+	// Attempts are the attempts' wire records, by Call.Attempts index (issue
+	// 16); an attempt never sent has a zero value. A body that shares the
+	// client's bytes (or equals them) is stored as a reference, not a copy.
+	Attempts []AttemptBodies
+}
+
+// AttemptBodies is one attempt as it went over the wire: the request as sent
+// upstream and the upstream's response (for a stream, its raw events).
+type AttemptBodies struct {
+	Request, Response RawMessage
 }
 
 // RawMessage is one side of a call before it is stored.
@@ -50,7 +60,23 @@ func (b *Bodies) size() int64 {
 	if b == nil {
 		return 0
 	}
-	return int64(len(b.Request.Body) + len(b.Response.Body) + len(b.Events))
+	n := len(b.Request.Body) + len(b.Response.Body) + len(b.Events)
+	for i := range b.Attempts {
+		a := &b.Attempts[i]
+		if !sharesStart(a.Request.Body, b.Request.Body) {
+			n += len(a.Request.Body)
+		}
+		if !sharesStart(a.Response.Body, b.Response.Body) && !sharesStart(a.Response.Body, b.Events) {
+			n += len(a.Response.Body)
+		}
+	}
+	return int64(n)
+}
+
+// sharesStart reports whether a starts where b does in memory (a is b or a
+// prefix of it): such a body costs the queue nothing more.
+func sharesStart(a, b []byte) bool {
+	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]
 }
 
 // storedBodies is a call's stored headers and bodies.
@@ -59,6 +85,13 @@ type storedBodies struct {
 	Response        *Message
 	Events          string
 	EventsTruncated bool
+	Wires           []indexedWire
+}
+
+// indexedWire is an attempt's wire record and the attempt's index in the call.
+type indexedWire struct {
+	index int
+	wire  *Wire
 }
 
 // A bodies value is a flag byte, then the payload, gzipped when the flag says so.
@@ -66,12 +99,31 @@ type storedBodies struct {
 // have to escape, and the writer must keep up with 5,000 calls/s (issue 3).
 //
 //	payload  = message(request) message(response) bytes(events) bool(events truncated)
-//	message  = 0 (absent) | 1 bool(truncated) uvarint(n) n×(bytes(name) bytes(value)) bytes(body)
+//	           [uvarint(n) n×wire]
+//	message  = 0 (absent) | 1 bool(truncated) headers bytes(body)
+//	headers  = uvarint(n) n×(bytes(name) bytes(value))
+//	wire     = uvarint(attempt index) side(request) side(response)
+//	side     = 0 (absent) | 1 bool(truncated) headers bytes(body)
+//	         | ref bool(truncated) headers uvarint(len)
+//	ref      = 2 | 3 | 4: the body is the first len bytes of the call's own
+//	           request body, response body or events (stored once)
 //	bytes    = uvarint(len) len bytes
 //	bool     = 0 | 1
+//
+// The wires (issue 16) are optional at the end: values written before them
+// decode with none, and older readers ignore them.
 const (
 	bodyPlain byte = 0
 	bodyGzip  byte = 1
+)
+
+// The kinds of a wire side.
+const (
+	sideAbsent byte = iota
+	sideInline
+	sideRefRequest
+	sideRefResponse
+	sideRefEvents
 )
 
 // compressAbove is the payload size past which bodies are gzipped: smaller ones
@@ -116,6 +168,23 @@ func prepare(m RawMessage, r *redactor, limit int) preparedMessage {
 	return preparedMessage{present: true, headers: m.Headers, body: body, truncated: cut || m.Truncated}
 }
 
+// prepareShared is prepare for a side of a wire record; a body that is the
+// client's own (same memory, same length) takes the client's prepared body
+// instead of being redacted and capped again.
+func prepareShared(m, client RawMessage, prepared preparedMessage, r *redactor, limit int) preparedMessage {
+	if !sharesStart(m.Body, client.Body) || len(m.Body) != len(client.Body) {
+		return prepare(m, r, limit)
+	}
+	body := m.Body
+	m.Body = nil
+	p := prepare(m, r, limit)
+	if !p.present && body != nil {
+		p.present = true
+	}
+	p.body, p.truncated = prepared.body, prepared.truncated || m.Truncated
+	return p
+}
+
 // prepareMessage is prepare in the form Get returns.
 func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
 	p := prepare(m, r, limit)
@@ -143,12 +212,49 @@ func appendMessage(dst []byte, m preparedMessage) []byte {
 	}
 	dst = append(dst, 1)
 	dst = appendBool(dst, m.truncated)
-	dst = binary.AppendUvarint(dst, uint64(len(m.headers)))
-	for _, h := range m.headers {
+	dst = appendHeaders(dst, m.headers)
+	return appendBytes(dst, m.body)
+}
+
+func appendHeaders(dst []byte, hs []Header) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(hs)))
+	for _, h := range hs {
 		dst = appendBytes(dst, []byte(h.Name))
 		dst = appendBytes(dst, []byte(h.Value))
 	}
+	return dst
+}
+
+// appendSide appends one side of an attempt's wire record. Its body becomes a
+// reference when it is a prefix of the client's body of one of kinds (refs
+// holds the call's request, response and events as stored): a same-format
+// pass-through shares the client's memory, so the comparison usually ends at
+// the pointer check.
+func appendSide(dst []byte, m preparedMessage, refs *[3][]byte, kinds ...byte) []byte {
+	if !m.present {
+		return append(dst, sideAbsent)
+	}
+	for _, kind := range kinds {
+		if len(m.body) > 0 && bytes.HasPrefix(refs[kind-sideRefRequest], m.body) {
+			dst = append(dst, kind)
+			dst = appendBool(dst, m.truncated)
+			dst = appendHeaders(dst, m.headers)
+			return binary.AppendUvarint(dst, uint64(len(m.body)))
+		}
+	}
+	dst = append(dst, sideInline)
+	dst = appendBool(dst, m.truncated)
+	dst = appendHeaders(dst, m.headers)
 	return appendBytes(dst, m.body)
+}
+
+// messageSize is a prepared message's size in the payload, about.
+func messageSize(m *preparedMessage) int {
+	n := 8 + len(m.body)
+	for _, h := range m.headers {
+		n += len(h.Name) + len(h.Value) + 4
+	}
+	return n
 }
 
 // encodeBodies redacts, caps and encodes a call's bodies for the bodies bucket.
@@ -159,11 +265,13 @@ func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
 	if cut || b.EventsTruncated {
 		events = r.tail(events)
 	}
-	size := 64 + len(req.body) + len(resp.body) + len(events)
-	for _, hs := range [][]Header{req.headers, resp.headers} {
-		for _, h := range hs {
-			size += len(h.Name) + len(h.Value) + 4
-		}
+	wires := make([]preparedMessage, 2*len(b.Attempts))
+	size := 64 + messageSize(&req) + messageSize(&resp) + len(events)
+	for i := range b.Attempts {
+		a := &b.Attempts[i]
+		wires[2*i] = prepareShared(a.Request, b.Request, req, r, limit)
+		wires[2*i+1] = prepareShared(a.Response, b.Response, resp, r, limit)
+		size += messageSize(&wires[2*i]) + messageSize(&wires[2*i+1])
 	}
 	out := make([]byte, 1, size)
 	out[0] = bodyPlain
@@ -171,6 +279,7 @@ func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
 	out = appendMessage(out, resp)
 	out = appendBytes(out, events)
 	out = appendBool(out, cut || b.EventsTruncated)
+	out = appendWires(out, wires, req.body, resp.body, events)
 	if len(out) <= compressAbove {
 		return out, nil
 	}
@@ -187,6 +296,31 @@ func encodeBodies(b *Bodies, r *redactor, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("compress bodies: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// appendWires appends the attempts' wire records (two sides each) that hold
+// anything; nothing at all when none does, as before issue 16.
+func appendWires(dst []byte, wires []preparedMessage, req, resp, events []byte) []byte {
+	n := 0
+	for i := 0; i < len(wires); i += 2 {
+		if wires[i].present || wires[i+1].present {
+			n++
+		}
+	}
+	if n == 0 {
+		return dst
+	}
+	dst = binary.AppendUvarint(dst, uint64(n))
+	refs := [3][]byte{req, resp, events}
+	for i := 0; i < len(wires); i += 2 {
+		if !wires[i].present && !wires[i+1].present {
+			continue
+		}
+		dst = binary.AppendUvarint(dst, uint64(i/2))
+		dst = appendSide(dst, wires[i], &refs, sideRefRequest)
+		dst = appendSide(dst, wires[i+1], &refs, sideRefResponse, sideRefEvents)
+	}
+	return dst
 }
 
 // bodiesPayload returns the payload of a bodies value, decompressed.
@@ -243,24 +377,65 @@ func (r *payloadReader) bytes() []byte {
 	return out
 }
 
+func (r *payloadReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	n, k := binary.Uvarint(r.b)
+	if k <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[k:]
+	return n
+}
+
 func (r *payloadReader) message() *Message {
 	if r.byte() != 1 {
 		return nil
 	}
 	m := &Message{Truncated: r.byte() == 1}
-	n, k := binary.Uvarint(r.b)
-	if k <= 0 || n > uint64(len(r.b)) {
-		r.err = errCorrupt
-		return nil
-	}
-	r.b = r.b[k:]
-	m.Headers = make([]Header, 0, n)
-	for range n {
-		name, value := r.bytes(), r.bytes()
-		m.Headers = append(m.Headers, Header{Name: string(name), Value: string(value)})
-	}
+	m.Headers = r.headers()
 	m.Body = string(r.bytes())
 	return m
+}
+
+func (r *payloadReader) headers() []Header {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.err = errCorrupt
+	}
+	if r.err != nil {
+		return nil
+	}
+	hs := make([]Header, 0, n)
+	for range n {
+		name, value := r.bytes(), r.bytes()
+		hs = append(hs, Header{Name: string(name), Value: string(value)})
+	}
+	return hs
+}
+
+// side reads one side of a wire record; refs are the call's request body,
+// response body and events, which a reference points into.
+func (r *payloadReader) side(refs *[3]string) (m *Message, sameAsClient bool) {
+	kind := r.byte()
+	if kind == sideAbsent || r.err != nil {
+		return nil, false
+	}
+	m = &Message{Truncated: r.byte() == 1}
+	m.Headers = r.headers()
+	if kind == sideInline {
+		m.Body = string(r.bytes())
+		return m, false
+	}
+	i, n := int(kind)-int(sideRefRequest), r.uvarint()
+	if i < 0 || i >= len(refs) || n > uint64(len(refs[i])) {
+		r.err = errCorrupt
+		return nil, false
+	}
+	m.Body = refs[i][:n]
+	return m, true
 }
 
 func decodeBodies(v []byte) (storedBodies, error) {
@@ -272,10 +447,40 @@ func decodeBodies(v []byte) (storedBodies, error) {
 	sb := storedBodies{Request: r.message(), Response: r.message()}
 	sb.Events = string(r.bytes())
 	sb.EventsTruncated = r.byte() == 1
+	if r.err == nil && len(r.b) > 0 {
+		sb.Wires = r.wires(sb)
+	}
 	if r.err != nil {
 		return storedBodies{}, r.err
 	}
 	return sb, nil
+}
+
+// wires reads the attempts' wire records that follow the call's own bodies.
+func (r *payloadReader) wires(sb storedBodies) []indexedWire {
+	refs := [3]string{2: sb.Events}
+	if sb.Request != nil {
+		refs[0] = sb.Request.Body
+	}
+	if sb.Response != nil {
+		refs[1] = sb.Response.Body
+	}
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.err = errCorrupt
+		return nil
+	}
+	out := make([]indexedWire, 0, n)
+	for range n {
+		iw := indexedWire{index: int(r.uvarint()), wire: &Wire{}}
+		iw.wire.Request, iw.wire.RequestSameAsClient = r.side(&refs)
+		iw.wire.Response, iw.wire.ResponseSameAsClient = r.side(&refs)
+		if r.err != nil {
+			return nil
+		}
+		out = append(out, iw)
+	}
+	return out
 }
 
 // encodeSummary is the summary's JSON (appendSummary: no bodies).

@@ -57,6 +57,10 @@ func FuzzDecodeBodies(f *testing.F) {
 		{},
 		{Request: RawMessage{Headers: []Header{{"A", "b"}}, Body: []byte("{}")}, Events: []byte("data: x\n\n")},
 		{Response: RawMessage{Body: []byte(strings.Repeat("z", 40000))}},
+		{Request: RawMessage{Body: []byte("{}")}, Events: []byte("data: x\n\n"), Attempts: []AttemptBodies{
+			{Request: RawMessage{Body: []byte("{}")}, Response: RawMessage{Headers: []Header{{"A", "b"}}, Body: []byte("data: x")}},
+			{}, {Request: RawMessage{Body: []byte(`{"other":1}`)}},
+		}},
 	} {
 		v, _ := encodeBodies(b, r, 1<<20)
 		f.Add(v)

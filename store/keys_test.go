@@ -188,23 +188,6 @@ func TestKeysUnavailable(t *testing.T) {
 	}
 }
 
-func TestMask(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"abc", "…"},
-		{"abcdefgh", "…gh"},
-		{"sk-proj-abcdefghijklmnopqrstuvwxyz1234", "sk-…1234"},
-		{"sk-ant-api03-xxxxxxxxxxxxxxxxxxxxwxyz", "sk-…wxyz"},
-		{"AIzaSyA-abcdefghijklmnop", "…mnop"},
-		{"gsk_abcdefghijklmnop9876", "…9876"},
-	}
-	for _, tt := range tests {
-		if got := Mask(tt.in); got != tt.want {
-			t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestKeysConcurrentSecret(t *testing.T) {
 	mockKeychain(t)
 	k := NewKeys()

@@ -283,5 +283,10 @@ func loadBodies(c *Call, v []byte) error {
 		return fmt.Errorf("call %s: %w", c.ID, err)
 	}
 	c.Request, c.Response, c.Events, c.EventsTruncated = sb.Request, sb.Response, sb.Events, sb.EventsTruncated
+	for _, w := range sb.Wires {
+		if w.index >= 0 && w.index < len(c.Attempts) {
+			c.Attempts[w.index].Wire = w.wire
+		}
+	}
 	return nil
 }

@@ -37,21 +37,38 @@ func secretish(name string) bool {
 
 // authPlaceholder is the header a client of format would send its key in, with
 // an environment variable (named as the shell writes it: "$" or "$env:") in
-// place of the key.
-func authPlaceholder(format, env string) string {
+// place of the key, and that header's lower-case name.
+func authPlaceholder(format, env string) (line, name string) {
 	switch format {
 	case "anthropic":
-		return "x-api-key: " + env + "ANTHROPIC_API_KEY"
+		return "x-api-key: " + env + "ANTHROPIC_API_KEY", "x-api-key"
 	case "gemini":
-		return "x-goog-api-key: " + env + "GEMINI_API_KEY"
+		return "x-goog-api-key: " + env + "GEMINI_API_KEY", "x-goog-api-key"
 	}
-	return "Authorization: Bearer " + env + "OPENAI_API_KEY"
+	return "Authorization: Bearer " + env + "OPENAI_API_KEY", "authorization"
+}
+
+// envName is the environment variable standing for the value of a header that
+// may hold a secret: "X-Session-Token" → X_SESSION_TOKEN.
+func envName(header string) string {
+	b := []byte(strings.ToUpper(header))
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] >= '0' && b[0] <= '9' {
+		b = append([]byte("H_"), b...)
+	}
+	return string(b)
 }
 
 // CurlCommand rebuilds c's request as a curl command against the proxy at addr
 // (host:port), for this OS's shell (curlCommand). Credentials become
-// `$OPENAI_API_KEY`-style placeholders (the proxy injects the real key anyway);
-// no header that may hold a secret is copied.
+// `$OPENAI_API_KEY`-style placeholders (the proxy injects the real key
+// anyway); every other header that may hold a secret (history redacted its
+// value) is kept with a `$HEADER_NAME` placeholder, so the command sends the
+// headers the call had.
 func CurlCommand(c *store.Call, addr string) string {
 	return curlCommand(c, addr, runtime.GOOS)
 }
@@ -67,9 +84,9 @@ func curlCommand(c *store.Call, addr, goos string) string {
 		req = &store.Message{}
 	}
 	ps := goos == "windows"
-	quote, cont, env, prog := shellQuote, " \\\n  ", "$", "curl"
+	quote, dquote, cont, env, prog := shellQuote, shellDoubleEscape, " \\\n  ", "$", "curl"
 	if ps {
-		quote, cont, env, prog = psQuote, " `\n  ", "$env:", "curl.exe"
+		quote, dquote, cont, env, prog = psQuote, psDoubleEscape, " `\n  ", "$env:", "curl.exe"
 	}
 	var b strings.Builder
 	if ps && len(req.Body) > 0 {
@@ -81,13 +98,17 @@ func curlCommand(c *store.Call, addr, goos string) string {
 		b.WriteString(" -X " + c.Method)
 	}
 	b.WriteString(" " + quote("http://"+addr+c.Path))
-	b.WriteString(cont + `-H "` + authPlaceholder(c.InboundFormat, env) + `"`)
+	auth, authName := authPlaceholder(c.InboundFormat, env)
+	b.WriteString(cont + `-H "` + auth + `"`)
 	for _, h := range req.Headers {
 		n := strings.ToLower(h.Name)
-		if skipHeaders[n] || secretish(h.Name) {
-			continue
+		switch {
+		case skipHeaders[n] || n == authName:
+		case secretish(h.Name):
+			b.WriteString(cont + `-H "` + dquote(h.Name+": ") + env + envName(h.Name) + `"`)
+		default:
+			b.WriteString(cont + "-H " + quote(h.Name+": "+h.Value))
 		}
-		b.WriteString(cont + "-H " + quote(h.Name+": "+h.Value))
 	}
 	switch {
 	case len(req.Body) == 0:
@@ -101,6 +122,12 @@ func curlCommand(c *store.Call, addr, goos string) string {
 	}
 	return b.String()
 }
+
+// shellDoubleEscape escapes s for inside a POSIX shell's double quotes.
+var shellDoubleEscape = strings.NewReplacer(`\`, `\\`, `$`, `\$`, "`", "\\`", `"`, `\"`).Replace
+
+// psDoubleEscape escapes s for inside PowerShell's double quotes.
+var psDoubleEscape = strings.NewReplacer("`", "``", `$`, "`$", `"`, "`\"", "\u201c", "`\u201c", "\u201d", "`\u201d").Replace
 
 // shellQuote quotes s for a POSIX shell: 'it'\”s'.
 func shellQuote(s string) string {

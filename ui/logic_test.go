@@ -68,13 +68,18 @@ func TestCurlCommand(t *testing.T) {
 	c := &store.Call{Method: "POST", Path: "/v1/messages", InboundFormat: "anthropic", Stream: true,
 		Request: &store.Message{
 			Headers: []store.Header{{Name: "x-api-key", Value: "sk-ant-123"}, {Name: "anthropic-version", Value: "2023-06-01"},
-				{Name: "Content-Length", Value: "42"}, {Name: "X-Session-Secret", Value: "hush"}},
+				{Name: "Content-Length", Value: "42"}, {Name: "X-Session-Secret", Value: "[REDACTED]"},
+				{Name: "Authorization", Value: "[REDACTED]"}, {Name: "X-Odd$Token`", Value: "[REDACTED]"}},
 			Body: `{"model":"claude","messages":[{"role":"user","content":"it's"}]}`,
 		}}
 	got := curlCommand(c, "127.0.0.1:8765", "linux")
+	// Every header is kept; each value history redacted is a variable.
 	want := `curl 'http://127.0.0.1:8765/v1/messages' \
   -H "x-api-key: $ANTHROPIC_API_KEY" \
   -H 'anthropic-version: 2023-06-01' \
+  -H "X-Session-Secret: $X_SESSION_SECRET" \
+  -H "Authorization: $AUTHORIZATION" \
+  -H "X-Odd\$Token\` + "`" + `: $X_ODD_TOKEN_" \
   --data-binary '{"model":"claude","messages":[{"role":"user","content":"it'\''s"}]}' \
   --no-buffer`
 	if got != want {

@@ -12,7 +12,8 @@ func TestCurlCommandPowerShell(t *testing.T) {
 	c := &store.Call{Method: "POST", Path: "/v1/messages", InboundFormat: "anthropic", Stream: true,
 		Request: &store.Message{
 			Headers: []store.Header{{Name: "x-api-key", Value: "sk-ant-123"}, {Name: "anthropic-version", Value: "2023-06-01"},
-				{Name: "X-Title", Value: "Bob's ‘tool’"}, {Name: "Content-Length", Value: "42"}},
+				{Name: "X-Title", Value: "Bob's ‘tool’"}, {Name: "Content-Length", Value: "42"},
+				{Name: "X-Session-Token", Value: "[REDACTED]"}, {Name: "X-Odd$Key`", Value: "[REDACTED]"}},
 			Body: `{"model":"claude","messages":[{"role":"user","content":"it's \"déjà vu\" 🙂"}]}`,
 		}}
 	got := curlCommand(c, "127.0.0.1:8765", "windows")
@@ -22,6 +23,8 @@ func TestCurlCommandPowerShell(t *testing.T) {
   -H "x-api-key: $env:ANTHROPIC_API_KEY" ` + "`" + `
   -H 'anthropic-version: 2023-06-01' ` + "`" + `
   -H 'X-Title: Bob''s ‘‘tool’’' ` + "`" + `
+  -H "X-Session-Token: $env:X_SESSION_TOKEN" ` + "`" + `
+  -H "X-Odd` + "`$Key``" + `: $env:X_ODD_KEY_" ` + "`" + `
   --data-binary '@-' ` + "`" + `
   --no-buffer`
 	if got != want {

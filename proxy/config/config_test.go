@@ -93,6 +93,9 @@ func TestBadFileNamesFileLineAndField(t *testing.T) {
 	}
 }
 
+// TestWatchAppliesGoodEditsAndKeepsLastGood saves the way editors do (a rename):
+// os.WriteFile truncates first, and a tick that read the half-written file
+// applied "[retry]" alone, which made this test flaky under load.
 func TestWatchAppliesGoodEditsAndKeepsLastGood(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(path, []byte("[retry]\nattempts = 2\n"), 0o600); err != nil {
@@ -107,7 +110,7 @@ func TestWatchAppliesGoodEditsAndKeepsLastGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	go Watch(ctx, from, 20*time.Millisecond, func(c *Config) { applied <- c }, func(err error) { failed <- err })
-	if err := os.WriteFile(path, []byte("[retry]\nattempts = \"x\"\n"), 0o600); err != nil {
+	if err := WriteFileAtomic(path, []byte("[retry]\nattempts = \"x\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -120,7 +123,7 @@ func TestWatchAppliesGoodEditsAndKeepsLastGood(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("bad edit not reported")
 	}
-	if err := os.WriteFile(path, []byte("[retry]\nattempts = 5\n"), 0o600); err != nil {
+	if err := WriteFileAtomic(path, []byte("[retry]\nattempts = 5\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -278,7 +278,7 @@ func printCall(w io.Writer, c *store.Call) {
 	if c.BodiesDropped {
 		fmt.Fprintln(w, "Bodies    not stored (history was overloaded)")
 	}
-	fmt.Fprintf(w, "\nAttempts (%d)\n", len(c.Attempts))
+	fmt.Fprintf(w, "\nAttempts (%d, %d sent upstream)\n", len(c.Attempts), c.Tries())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  #\tPROVIDER\tMODEL\tSTATUS\tCLASS\tDELAY\tDURATION\tERROR")
 	for i, a := range c.Attempts {
@@ -308,6 +308,10 @@ func printCall(w io.Writer, c *store.Call) {
 			note = " (truncated)"
 		}
 		fmt.Fprintf(w, "\nStream events%s\n%s\n", note, c.Events)
+	}
+	if len(c.Attempts) > 0 {
+		fmt.Fprintln(w, "\nGatehouse ⇄ upstream")
+		printWires(w, c)
 	}
 }
 

@@ -107,7 +107,7 @@ func TestHistoryCLIOnFile(t *testing.T) {
 			t.Errorf("show --json request %v, response %v", req, resp)
 		}
 		code, out, _ = gatehouse(t, "", "history", "show", "--data", dir, ids[0])
-		if code != 0 || !strings.Contains(out, "Attempts (1)") || !strings.Contains(out, "failing question two") || !strings.Contains(out, "upstream_5xx") {
+		if code != 0 || !strings.Contains(out, "Attempts (1, 1 sent upstream)") || !strings.Contains(out, "failing question two") || !strings.Contains(out, "upstream_5xx") {
 			t.Errorf("show (text): exit %d\n%s", code, out)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/tidwall/gjson"
@@ -89,7 +90,7 @@ func keysSet(dataDir string, p *config.Provider, field string, stdin io.Reader, 
 	if field != "" {
 		what = field
 	}
-	fmt.Fprintf(stdout, "stored the %s of %s in the keychain (%s)\n", what, p.Name, store.Mask(secret))
+	fmt.Fprintf(stdout, "stored the %s of %s in the keychain (%s)\n", what, p.Name, proxy.MaskKey(secret))
 	tellRunning(dataDir, p.Name, field, stdout, stderr)
 	return nil
 }

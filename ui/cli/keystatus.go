@@ -95,13 +95,13 @@ func KeyStatusOf(keys *store.Keys, p *config.Provider) KeyStatus {
 	st := KeyStatus{Provider: p.Name, Source: SourceNone}
 	if keys != nil {
 		if v, ok := keys.Secret(p.Name, ""); ok {
-			st.Source, st.Mask = SourceKeychain, store.Mask(v)
+			st.Source, st.Mask = SourceKeychain, proxy.MaskKey(v)
 			return st
 		}
 	}
 	if p.KeyEnv != "" {
 		if v := os.Getenv(p.KeyEnv); v != "" {
-			st.Source, st.Mask = SourceEnv, store.Mask(v)
+			st.Source, st.Mask = SourceEnv, proxy.MaskKey(v)
 		}
 	}
 	return st
@@ -142,7 +142,7 @@ func CheckKey(p *config.Provider, keys *store.Keys, version string) error {
 	mask := func(s string) error {
 		for _, v := range secrets {
 			if v != "" {
-				s = strings.ReplaceAll(s, v, store.Mask(v))
+				s = strings.ReplaceAll(s, v, proxy.MaskKey(v))
 			}
 		}
 		return errors.New(s)

@@ -60,7 +60,25 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Events:          c.Events,
 		EventsTruncated: c.EventsTruncated,
 	}
+	for i := range c.Attempts {
+		a := &c.Attempts[i]
+		if a.Sent == nil && a.Received == nil {
+			continue
+		}
+		if b.Attempts == nil {
+			b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
+		}
+		b.Attempts[i] = store.AttemptBodies{Request: rawMessagePtr(a.Sent), Response: rawMessagePtr(a.Received)}
+	}
 	return sc, b
+}
+
+// rawMessagePtr is rawMessage of an attempt's side; nil is none.
+func rawMessagePtr(m *proxy.Message) store.RawMessage {
+	if m == nil {
+		return store.RawMessage{}
+	}
+	return rawMessage(*m)
 }
 
 // rawMessage hands the captured header block over as it is: the store's writer

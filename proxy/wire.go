@@ -1,0 +1,71 @@
+package proxy
+
+import (
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/sse"
+)
+
+// An attempt's wire record (issue 16): what Gatehouse sent upstream and what
+// came back, kept only when the call is recorded. Bodies that are the client's
+// own share its memory instead of being copied; the store then keeps them once.
+
+// keySourceLabel names where an attempt's key came from, as the record shows it.
+func keySourceLabel(src keySource, p *config.Provider) string {
+	if src == sourceEnv {
+		return "env " + p.KeyEnv
+	}
+	return string(src)
+}
+
+// sentBody is the record of the body an attempt sent: the record's copy of the
+// client's body when it went unchanged (no copy), else the attempt's own
+// body (built for this attempt, never reused), capped.
+func (c *call) sentBody(up []byte) ([]byte, bool) {
+	if len(up) == len(c.body) && (len(up) == 0 || &up[0] == &c.body[0]) {
+		return c.rec.Request.Body, c.rec.Request.Truncated
+	}
+	return capSlice(up, c.cfg.History.BodyCapBytes)
+}
+
+// received records the body an attempt got back (owned by the attempt: read
+// for it, never reused), capped.
+func (c *call) received(att *Attempt, body []byte) {
+	if att.Received != nil {
+		att.Received.Body, att.Received.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
+	}
+}
+
+// timeConnect sets att.Connect: when fasthttp began writing the request body,
+// the connection was ready (dialled, or taken from the idle pool).
+func (u *upstreamConn) timeConnect(att *Attempt) {
+	if !u.rd.started.IsZero() {
+		att.Connect = u.rd.started.Sub(att.Start)
+	}
+}
+
+// appendCapped appends b to dst up to limit bytes in all; it reports whether
+// anything was cut.
+func appendCapped(dst, b []byte, limit int) ([]byte, bool) {
+	room := limit - len(dst)
+	if room <= 0 {
+		return dst, len(b) > 0
+	}
+	if len(b) > room {
+		return append(dst, b[:room]...), true
+	}
+	return append(dst, b...), false
+}
+
+// rawEvents joins the raw bytes of events read before a stream was committed:
+// the response of an attempt whose stream failed before its first data event.
+func rawEvents(evs []sse.Event) []byte {
+	n := 0
+	for _, ev := range evs {
+		n += len(ev.Raw)
+	}
+	out := make([]byte, 0, n)
+	for _, ev := range evs {
+		out = append(out, ev.Raw...)
+	}
+	return out
+}
