@@ -193,10 +193,13 @@ func (a *App) Show() {
 }
 
 // Reveal brings the window forward on the named tab ("" keeps the current one)
-// and, when callID is set, opens that call in History. Safe from any goroutine.
+// and, when callID is set, opens that call in History; there tab may name a
+// tab of the call's detail (TabConversation, TabUpstream, …). Safe from any
+// goroutine.
 func (a *App) Reveal(tab, callID string) {
 	runOnUI(func() {
 		if callID != "" {
+			a.history.detail.wantTab = tab
 			tab = TabHistory
 		}
 		if tab != "" {

@@ -26,6 +26,7 @@ type detailScreen struct {
 	placeholder *widget.Label
 	body        fyne.CanvasObject
 	title       *widget.Label
+	outcome     *widget.Label
 	summary     *fyne.Container
 	diagnosis   *widget.Label
 	diagCard    *widget.Card
@@ -35,7 +36,6 @@ type detailScreen struct {
 	request     *linesView
 	response    *linesView
 	events      *linesView
-	headers     *linesView
 	upstream    *linesView
 	upTab       *container.TabItem
 	status      *widget.Label // result of the last action
@@ -47,6 +47,7 @@ type detailScreen struct {
 	// selects its row).
 	onShown func(id string)
 	search  string // text History searched for: highlighted in the bodies
+	wantTab string // the tab to show with the next call displayed ("": the default)
 
 	shown   *shownCall
 	call    *store.Call // the call shown, in full
@@ -60,8 +61,7 @@ const (
 	TabRequest      = "Request"
 	TabResponse     = "Response"
 	TabEvents       = "Events"
-	TabHeaders      = "Headers"
-	TabUpstream     = "Gatehouse ⇄ upstream"
+	TabUpstream     = "⇄ Upstream" // each attempt as Gatehouse sent it and the upstream answered
 )
 
 func newDetailScreen(a *App) *detailScreen {
@@ -73,25 +73,27 @@ func newDetailScreen(a *App) *detailScreen {
 	d.placeholder.Wrapping = fyne.TextWrapWord
 	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.title.Truncation = fyne.TextTruncateEllipsis
-	d.summary = container.New(layout.NewFormLayout())
+	d.outcome = widget.NewLabel("")
+	d.outcome.Wrapping = fyne.TextWrapWord
+	d.summary = container.New(layout.NewCustomPaddedVBoxLayout(0))
 	d.diagnosis = widget.NewLabel("")
 	d.diagnosis.Wrapping = fyne.TextWrapWord
 	d.diagCard = widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, d.diagnosis))
-	d.attempts = container.NewVBox()
+	d.attempts = container.New(layout.NewCustomPaddedVBoxLayout(0))
 	d.conv = container.NewStack()
-	d.request, d.response, d.events, d.headers, d.upstream = newLinesView(), newLinesView(), newLinesView(), newLinesView(), newLinesView()
+	d.request, d.response, d.events, d.upstream = newLinesView(), newLinesView(), newLinesView(), newLinesView()
 	d.upTab = container.NewTabItem(TabUpstream, d.upstream)
 	d.tabs = container.NewAppTabs(
 		container.NewTabItem(TabConversation, d.conv),
 		container.NewTabItem(TabRequest, d.request),
 		container.NewTabItem(TabResponse, d.response),
 		container.NewTabItem(TabEvents, d.events),
-		container.NewTabItem(TabHeaders, d.headers),
 		d.upTab,
 	)
 	d.status = widget.NewLabel("")
 	d.status.Importance = widget.LowImportance
 	d.status.Truncation = fyne.TextTruncateEllipsis
+	d.status.Hide()
 	d.copyCurl = widget.NewButtonWithIcon("Copy as curl", theme.ContentCopyIcon(), d.doCopyCurl)
 	d.copyJSON = widget.NewButtonWithIcon("Copy JSON", theme.ContentCopyIcon(), d.doCopyJSON)
 	d.replay = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), d.doReplay)
@@ -99,15 +101,18 @@ func newDetailScreen(a *App) *detailScreen {
 	d.popOut = widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), d.doPopOut) // the body in a window of its own
 	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.bypass, layout.NewSpacer(), d.popOut)
 
+	// What happened first: the outcome, the diagnosis, the timeline; the
+	// call's particulars after them.
 	top := container.NewVBox(
-		d.summary,
+		d.outcome,
 		d.diagCard,
 		widget.NewLabelWithStyle("Timeline (click an attempt for its request and response)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		d.attempts,
+		d.summary,
 	)
 	// The split lets the body pane grow over the summary (issue 16 §3).
 	split := container.NewVSplit(container.NewVScroll(top), d.tabs)
-	split.Offset = 0.45
+	split.Offset = 0.6
 	d.body = container.NewBorder(container.NewVBox(d.title, actions, d.status), nil, nil, nil, split)
 	d.body.Hide()
 	d.content = container.NewStack(container.NewCenter(d.placeholder), d.body)
@@ -116,11 +121,11 @@ func newDetailScreen(a *App) *detailScreen {
 
 // shownCall is what the detail pane shows once a call is prepared off the UI thread.
 type shownCall struct {
-	c                         *store.Call
-	diagnosis                 string
-	req, resp, events, header shownText
-	conv                      []convBlock
-	wire                      []shownText // per attempt: as it went over the wire
+	c                 *store.Call
+	diagnosis         string
+	req, resp, events shownText
+	conv              []convBlock
+	wire              []shownText // per attempt: as it went over the wire
 }
 
 // show loads call id in the background and shows it; on the UI thread.
@@ -161,20 +166,14 @@ func (d *detailScreen) prepare(c *store.Call) *shownCall {
 	sc := &shownCall{c: c}
 	sc.diagnosis = Diagnose(c, d.keySource)
 	req, resp := c.Request, c.Response
-	sc.req = bodyText([]byte(bodyOf(req)), req != nil && req.Truncated)
-	sc.resp = bodyText([]byte(bodyOf(resp)), resp != nil && resp.Truncated)
+	sc.req = withHeaders(c.Method+" "+c.Path+"  (headers as the client sent them, secrets redacted)", req, c.BodiesDropped)
+	sc.resp = withHeaders(fmt.Sprintf("%d  (what the client got)", c.Status), resp, c.BodiesDropped)
 	if c.Events != "" {
 		sc.events = bodyText([]byte(c.Events), c.EventsTruncated)
 	} else {
 		sc.events = plainText("(not a stream)")
 	}
 	sc.conv = conversationBlocks(c.InboundFormat, []byte(bodyOf(req)), []byte(bodyOf(resp)), []byte(c.Events))
-	var h []string
-	h = append(h, "Request headers (secrets redacted)")
-	h = appendHeaders(h, req)
-	h = append(h, "", "Response headers")
-	h = appendHeaders(h, resp)
-	sc.header = plainText(h...)
 	for i := range c.Attempts {
 		sc.wire = append(sc.wire, wireText(i, &c.Attempts[i]))
 	}
@@ -183,14 +182,26 @@ func (d *detailScreen) prepare(c *store.Call) *shownCall {
 
 func plainText(lines ...string) shownText { return shownText{lines: lines, mark: position{-1, 0}} }
 
-func appendHeaders(lines []string, m *store.Message) []string {
+// withHeaders is one side of the call as an HTTP message: a first line, the
+// headers, a blank line and the body (its JSON error mark moved along).
+func withHeaders(first string, m *store.Message, dropped bool) shownText {
 	if m == nil {
-		return append(lines, "  (none stored)")
+		if dropped {
+			return plainText(first, "", "(not stored: the history writer was overloaded)")
+		}
+		return plainText(first, "", "(nothing stored)")
 	}
+	head := []string{first}
 	for _, h := range m.Headers {
-		lines = append(lines, "  "+h.Name+": "+h.Value)
+		head = append(head, h.Name+": "+h.Value)
 	}
-	return lines
+	head = append(head, "")
+	t := bodyText([]byte(m.Body), m.Truncated)
+	if t.mark.line >= 0 {
+		t.mark.line += len(head)
+	}
+	t.lines = append(head, t.lines...)
+	return t
 }
 
 // wireText is attempt i as Gatehouse sent it upstream and as the upstream
@@ -251,29 +262,28 @@ func (d *detailScreen) display(sc *shownCall) {
 	d.title.SetText(fmt.Sprintf("%s  %s %s", statusText(c), c.Method, c.Path))
 	d.title.Importance = statusImportance(c)
 	d.title.Refresh()
-	d.status.SetText("")
+	d.say("")
 
+	// Three short lines, so that the timeline shows at the default size.
 	d.summary.RemoveAll()
-	row := func(k, v string) {
-		d.summary.Add(widget.NewLabelWithStyle(k, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
-		l := widget.NewLabel(v)
-		l.Wrapping = fyne.TextWrapWord
-		d.summary.Add(l)
-	}
 	outcome := c.Outcome
 	if c.Error != "" {
 		outcome += ": " + c.Error
 	}
-	row("Outcome", outcome)
-	row("When", c.Time.Local().Format("Mon Jan 2 15:04:05.000")+" · "+c.ID)
-	row("Model", modelRoute(c)+streamWord(c.Stream))
-	ttfb := "–"
-	if c.TTFBMS > 0 {
-		ttfb = shortDuration(ms(c.TTFBMS))
+	line := func(text string, imp widget.Importance) {
+		l := widget.NewLabel(text)
+		l.Wrapping, l.Importance = fyne.TextWrapWord, imp
+		d.summary.Add(l)
 	}
-	row("Duration", shortDuration(ms(c.DurationMS))+" · first byte after "+ttfb)
-	row("Tokens", tokens(tokenCount(c.InputTokens))+" in · "+tokens(tokenCount(c.OutputTokens))+" out")
-	row("Client", fmt.Sprintf("%s (%s format)", orDash(c.ClientUA), orDash(c.InboundFormat)))
+	d.outcome.Text, d.outcome.Importance = outcome, statusImportance(c)
+	d.outcome.Refresh()
+	ttfb := ""
+	if c.TTFBMS > 0 {
+		ttfb = " (first byte " + shortDuration(ms(c.TTFBMS)) + ")"
+	}
+	line(fmt.Sprintf("%s · %s%s · %s%s · %s in / %s out tokens", c.Time.Local().Format("Jan 2 15:04:05.000"), modelRoute(c), streamWord(c.Stream),
+		shortDuration(ms(c.DurationMS)), ttfb, tokens(tokenCount(c.InputTokens)), tokens(tokenCount(c.OutputTokens))), widget.MediumImportance)
+	line(fmt.Sprintf("%s · %s format · %s", orDash(c.ClientUA), orDash(c.InboundFormat), c.ID), widget.LowImportance)
 
 	if sc.diagnosis == "" {
 		d.diagCard.Hide()
@@ -284,7 +294,9 @@ func (d *detailScreen) display(sc *shownCall) {
 
 	d.attempts.RemoveAll()
 	for i := range c.Attempts {
-		for _, o := range timelineRows(i, &c.Attempts[i], func() { d.showAttempt(i) }) {
+		// An upstream message repeated from the attempt before is said once.
+		repeat := i > 0 && c.Attempts[i].Error == c.Attempts[i-1].Error
+		for _, o := range timelineRows(i, &c.Attempts[i], repeat, func() { d.showAttempt(i) }) {
 			d.attempts.Add(o)
 		}
 	}
@@ -297,7 +309,6 @@ func (d *detailScreen) display(sc *shownCall) {
 	d.request.setMarked(sc.req.lines, sc.req.note, sc.req.mark)
 	d.response.setMarked(sc.resp.lines, sc.resp.note, sc.resp.mark)
 	d.events.set(sc.events.lines, sc.events.note)
-	d.headers.set(sc.header.lines, "")
 	d.highlight(d.search)
 	d.showAttempt(lastSent(c))
 	d.placeholder.Hide()
@@ -309,10 +320,21 @@ func (d *detailScreen) display(sc *shownCall) {
 	default:
 		d.tabs.Select(d.tabs.Items[0])
 	}
+	d.selectWanted()
 	d.body.Show()
 	if d.onShown != nil {
 		d.onShown(c.ID)
 	}
+}
+
+// selectWanted shows the tab Reveal asked for, once.
+func (d *detailScreen) selectWanted() {
+	for _, t := range d.tabs.Items {
+		if t.Text == d.wantTab {
+			d.tabs.Select(t)
+		}
+	}
+	d.wantTab = ""
 }
 
 // lastSent is the index of the last attempt that went upstream (-1: none).
@@ -343,9 +365,16 @@ func (d *detailScreen) showAttempt(i int) {
 // highlight marks text (History's search) in every body; "" clears.
 func (d *detailScreen) highlight(text string) {
 	d.search = text
-	for _, v := range []*linesView{d.request, d.response, d.events, d.headers, d.upstream} {
+	for _, v := range []*linesView{d.request, d.response, d.events, d.upstream} {
 		v.highlight(text)
 	}
+}
+
+// say shows the result of the last action under the buttons ("" hides it).
+func (d *detailScreen) say(text string) {
+	d.status.SetText(text)
+	d.status.Hidden = text == ""
+	d.status.Refresh()
 }
 
 func streamWord(stream bool) string {
@@ -367,7 +396,7 @@ func (d *detailScreen) doCopyCurl() {
 		return
 	}
 	d.a.copyText(CurlCommand(d.call, d.a.b.Proxy.Addr()))
-	d.status.SetText("Copied a curl command (keys as $VARIABLES)")
+	d.say("Copied a curl command (keys as $VARIABLES)")
 }
 
 // doCopyJSON copies the stored call as `gatehouse history show --json` prints it.
@@ -377,11 +406,11 @@ func (d *detailScreen) doCopyJSON() {
 	}
 	b, err := json.MarshalIndent(d.call, "", "  ")
 	if err != nil {
-		d.status.SetText("Copy JSON: " + err.Error())
+		d.say("Copy JSON: " + err.Error())
 		return
 	}
 	d.a.copyText(string(b) + "\n")
-	d.status.SetText("Copied the stored call as JSON (" + byteSize(len(b)+1) + ")")
+	d.say("Copied the stored call as JSON (" + byteSize(len(b)+1) + ")")
 }
 
 // doPopOut opens the current tab's content in a window of its own.
@@ -413,7 +442,7 @@ func (d *detailScreen) doReplay() {
 	}
 	c, gen, bypass := d.call, d.gen, d.bypass.Checked
 	d.replay.Disable()
-	d.status.SetText("Replaying " + c.Method + " " + c.Path + " through the proxy…")
+	d.say("Replaying " + c.Method + " " + c.Path + " through the proxy…")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 11*time.Minute)
 		defer cancel()
@@ -434,12 +463,12 @@ func (d *detailScreen) doReplay() {
 				return
 			}
 			if err != nil {
-				d.status.SetText(strings.TrimPrefix(err.Error(), "replay: "))
+				d.say(strings.TrimPrefix(err.Error(), "replay: "))
 				return
 			}
 			d.gen++
 			d.display(sc)
-			d.status.SetText("Replayed: this is the new call")
+			d.say("Replayed: this is the new call")
 		})
 	}()
 }

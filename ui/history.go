@@ -140,6 +140,9 @@ func (s *historyScreen) providerChoices() []string {
 // openCall shows call id in the detail pane and selects its row once loaded.
 func (s *historyScreen) openCall(id string) {
 	s.open()
+	if s.detail.showing == id && s.detail.call != nil {
+		s.detail.selectWanted() // shown already: only the tab changes
+	}
 	s.detail.show(id)
 	s.follow(id)
 }

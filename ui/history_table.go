@@ -22,34 +22,35 @@ type historyColumn struct {
 	cell      func(s *historyScreen, c *store.Call) (string, widget.Importance)
 }
 
-// historyColumns are the call table's columns, in order.
+// historyColumns are the call table's columns, in order: what tells a failed
+// call first (issue 16 §4), then where it went and what it cost.
 var historyColumns = []historyColumn{
-	{"Time", "when the call started (local time)", 80, func(s *historyScreen, c *store.Call) (string, widget.Importance) {
+	{"Time", "when the call started (local time)", 74, func(s *historyScreen, c *store.Call) (string, widget.Importance) {
 		return clock(c.Time, s.a.b.now()), widget.MediumImportance
 	}},
-	{"Status", "the status the client got; ✂ a stream cut short, gone: the client hung up", 62, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
+	{"Status", "the status the client got; ✂ a stream cut short, gone: the client hung up", 70, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
 		return statusText(c), statusImportance(c)
 	}},
-	{"Format", "the client's format → the format sent upstream when Gatehouse translated", 150, func(s *historyScreen, c *store.Call) (string, widget.Importance) {
-		return s.formatBadge(c), widget.MediumImportance
+	{"Tries", "attempts sent upstream (the X-Gatehouse-Attempts header)", 50, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
+		if n := c.Tries(); n > 1 {
+			return fmt.Sprintf("%d×", n), widget.WarningImportance
+		}
+		return "", widget.MediumImportance
+	}},
+	{"Error", "what went wrong, in the proxy's words", 210, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
+		return c.Error, widget.DangerImportance
 	}},
 	{"Model → provider/model", "the model the client asked for, and where it went", 230, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
 		return modelRoute(c), widget.MediumImportance
 	}},
-	{"Error", "what went wrong, in the proxy's words", 260, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
-		return c.Error, widget.DangerImportance
+	{"Format", "the client's format → the format sent upstream when Gatehouse translated", 150, func(s *historyScreen, c *store.Call) (string, widget.Importance) {
+		return s.formatBadge(c), widget.MediumImportance
 	}},
 	{"Duration", "from the request to the last byte of the answer", 76, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
 		return shortDuration(ms(c.DurationMS)), widget.MediumImportance
 	}},
 	{"Tokens", "input / output tokens, as the provider counted them", 90, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
 		return tokens(tokenCount(c.InputTokens)) + "/" + tokens(tokenCount(c.OutputTokens)), widget.MediumImportance
-	}},
-	{"Tries", "attempts sent upstream (the X-Gatehouse-Attempts header)", 52, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
-		if n := c.Tries(); n > 1 {
-			return fmt.Sprintf("%d×", n), widget.WarningImportance
-		}
-		return "", widget.MediumImportance
 	}},
 	{"Request", "method and path the client called", 190, func(_ *historyScreen, c *store.Call) (string, widget.Importance) {
 		return requestText(c), widget.MediumImportance

@@ -121,8 +121,7 @@ func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	right := container.NewHBox(r.key, r.setKey, r.test, r.edit, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
-		r.network,
-		container.NewHBox(r.circuit, r.reset),
+		container.NewBorder(nil, nil, nil, container.NewHBox(r.circuit, r.reset), r.network),
 		r.result,
 	))
 }

@@ -58,7 +58,7 @@ func TestHistoryOnRealStore(t *testing.T) {
 	test(len(d.attempts.Objects) == 3, "attempts timeline has %d rows, want 3", len(d.attempts.Objects))
 	test(strings.Contains(d.diagnosis.Text, "502 3 times"), "diagnosis %q", d.diagnosis.Text)
 	test(strings.Contains(strings.Join(d.request.Text(), "\n"), `"model": "gpt-4o"`), "request tab %q", d.request.Text())
-	test(strings.Contains(strings.Join(d.headers.Text(), "\n"), "Authorization: [REDACTED]"), "headers tab %q", d.headers.Text())
+	test(strings.Contains(strings.Join(d.request.Text(), "\n"), "Authorization: [REDACTED]"), "request tab %q", d.request.Text())
 
 	// Copy JSON gives the stored record, as `history show --json` prints it.
 	d.doCopyJSON()

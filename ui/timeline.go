@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -15,8 +16,10 @@ import (
 // timelineRows are attempt i's rows in the timeline: what was tried and how it
 // ended, the wait before it and its timings, the URL, the upstream's own
 // message, all wrapped rather than cut (issue 16 §2), then the circuit event
-// it caused. Tapping the attempt shows its request and response.
-func timelineRows(i int, a *store.Attempt, tap func()) []fyne.CanvasObject {
+// it caused. Tapping the attempt shows its request and response. With
+// repeated, the upstream's message is the previous attempt's: it is not
+// printed again.
+func timelineRows(i int, a *store.Attempt, repeated bool, tap func()) []fyne.CanvasObject {
 	icon := widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 	imp := widget.SuccessImportance
 	switch {
@@ -42,15 +45,17 @@ func timelineRows(i int, a *store.Attempt, tap func()) []fyne.CanvasObject {
 	if a.Skipped() {
 		add("not sent: the circuit was open"+untilText(a.CircuitUntil), widget.LowImportance, fyne.TextWrapWord)
 	} else {
-		add(attemptTimes(a)+attemptKey(a), widget.LowImportance, fyne.TextWrapWord)
+		// One wrapped line for the facts, one for the upstream's own words.
+		facts := attemptTimes(a) + attemptKey(a)
 		if a.URL != "" {
-			add(orDash(a.Method)+" "+a.URL, widget.LowImportance, fyne.TextWrapBreak)
+			facts += " · " + orDash(a.Method) + " " + a.URL
 		}
-		if a.Error != "" && a.Error != attemptResult(a) {
+		add(facts, widget.LowImportance, fyne.TextWrapWord)
+		if a.Error != "" && a.Error != attemptResult(a) && !repeated {
 			add(a.Error, widget.MediumImportance, fyne.TextWrapWord)
 		}
 	}
-	box := newTappableBox(container.NewVBox(lines...), tap)
+	box := newTappableBox(container.New(layout.NewCustomPaddedVBoxLayout(0), lines...), tap)
 	out := []fyne.CanvasObject{box}
 	if a.CircuitOpened {
 		ev := widget.NewLabel(fmt.Sprintf("⚡ circuit opened: %s skipped%s", a.Provider, untilText(a.CircuitUntil)))
