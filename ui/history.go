@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/gatehouse/gatehouse/proxy"
-	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -69,8 +68,7 @@ type historyScreen struct {
 	table    *callTable
 
 	// from and to are the custom time range (zero: open).
-	from, to  time.Time
-	providers map[string]config.Provider
+	from, to time.Time
 
 	query    store.Query
 	calls    []store.Call
@@ -83,7 +81,7 @@ type historyScreen struct {
 }
 
 func newHistoryScreen(a *App) *historyScreen {
-	s := &historyScreen{a: a, providers: map[string]config.Provider{}}
+	s := &historyScreen{a: a}
 	s.detail = newDetailScreen(a)
 	s.detail.onShown = s.follow
 	s.show = widget.NewSelect([]string{ShowAll, ShowFailed, ShowRetried, ShowOK, ShowError, ShowPartial, ShowCancelled}, func(string) { s.reload() })
@@ -129,7 +127,6 @@ func (s *historyScreen) providerChoices() []string {
 		var names []string
 		for _, p := range s.a.b.Providers.List() {
 			names = append(names, p.Name)
-			s.providers[p.Name] = p
 		}
 		sort.Strings(names)
 		out = append(out, names...)

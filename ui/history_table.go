@@ -243,15 +243,33 @@ func modelRoute(c *store.Call) string {
 }
 
 // formatBadge is "openai", or "openai→anthropic" for a translated call: the
-// format the upstream was spoken to in comes from the provider's settings.
+// format the upstream was spoken to in is read from the URL the last attempt
+// went to, so it stays true when the provider's settings change later.
 func (s *historyScreen) formatBadge(c *store.Call) string {
-	p, ok := s.providers[c.Provider]
-	if !ok {
-		return c.InboundFormat
+	up := ""
+	if i := lastSent(c); i >= 0 {
+		up = urlFormat(c.Attempts[i].URL)
 	}
-	up := string(p.WireFormat(config.Format(c.InboundFormat)))
-	if up == c.InboundFormat {
+	if up == "" || up == c.InboundFormat {
 		return c.InboundFormat
 	}
 	return c.InboundFormat + "→" + up
+}
+
+// urlFormat names the wire format of an upstream endpoint URL ("" unknown).
+func urlFormat(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	switch {
+	case strings.HasSuffix(u, "/chat/completions"):
+		return string(config.FormatOpenAI)
+	case strings.HasSuffix(u, "/messages"):
+		return string(config.FormatAnthropic)
+	case strings.HasSuffix(u, "/responses"):
+		return string(config.FormatResponses)
+	case strings.Contains(u, ":generateContent"), strings.Contains(u, ":streamGenerateContent"):
+		return string(config.FormatGemini)
+	}
+	return ""
 }

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
@@ -72,6 +73,8 @@ func labels(o fyne.CanvasObject) []string {
 			walk(w.Content)
 		case *tappableBox:
 			walk(w.content)
+		case *container.Scroll:
+			walk(w.Content)
 		}
 	}
 	walk(o)

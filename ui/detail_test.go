@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/ui/cli"
+)
+
+// openAIUpstream is a real fasthttp server on 127.0.0.1 answering every chat
+// completion in OpenAI's format.
+func openAIUpstream(t testing.TB) string {
+	t.Helper()
+	up := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"id":"c1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"The list reads the failed index first."},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":9,"total_tokens":39}}`)
+	}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go up.Serve(ln) //nolint:errcheck
+	t.Cleanup(func() { _ = up.Shutdown() })
+	return ln.Addr().String()
+}
+
+// TestTimelineCircuitEventsAndUpstreamView runs calls through a real proxy
+// into the real store: a route whose first target is dead opens its circuit,
+// the fallback answers an Anthropic client from an OpenAI upstream. The
+// timeline says so, a click on an attempt shows it as sent upstream, the
+// conversation view reads the client's format, and Replay past the open
+// circuit tries the dead provider again (issue 16 §2–3).
+func TestTimelineCircuitEventsAndUpstreamView(t *testing.T) {
+	dead := deadProviderConfig(t).Providers
+	var down config.Provider
+	for _, p := range dead {
+		if p.Name == "down" {
+			down = p
+		}
+	}
+	cfg, err := config.Parse([]byte(`
+[retry]
+attempts = 1
+circuit_failures = 1
+circuit_cooldown = "1m"
+
+[[provider]]
+name = "down"
+format = "openai"
+base_url = "`+down.BaseURL+`"
+no_key = true
+
+[[provider]]
+name = "up"
+format = "openai"
+base_url = "http://`+openAIUpstream(t)+`/v1"
+no_key = true
+
+[[route]]
+model = "smart"
+targets = ["down/m", "up/gpt-4o"]
+`), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t)
+	srv := startProxy(t, cfg, cli.Recorder{H: e.hist})
+	e.b.Proxy = srv
+	body := `{"model":"smart","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"Why is the list empty?"}]}`
+	for range 2 {
+		resp, err := http.Post("http://"+srv.Addr()+"/v1/messages", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("call through the route: %s", resp.Status)
+		}
+	}
+	e.hist.Flush()
+
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "two calls", func() bool { return len(h.calls) == 2 })
+	if got := h.formatBadge(&h.calls[0]); got != "anthropic→openai" {
+		t.Errorf("format badge %q, want anthropic→openai", got)
+	}
+	if tries, _ := historyColumns[2].cell(h, &h.calls[0]); tries != "" {
+		t.Errorf("Tries of a call whose first target was skipped: %q, want none (1 sent)", tries)
+	}
+	d := h.detail
+	h.table.Select(widget.TableCellID{Row: 1}) // the first call: it opened the circuit
+	pump(t, "first call", func() bool { return d.call != nil && d.call.ID == h.calls[1].ID })
+	timeline := strings.Join(labels(d.attempts), " | ")
+	for _, want := range []string{"#1  down/m", "connection refused", "⚡ circuit opened: down skipped until", "#2  up/gpt-4o", "POST http://"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline %q lacks %q", timeline, want)
+		}
+	}
+	// A click on attempt #2 shows it as Gatehouse sent it: translated to OpenAI.
+	var second *tappableBox
+	for _, o := range d.attempts.Objects {
+		if b, ok := o.(*tappableBox); ok && strings.Contains(strings.Join(labels(b.content), " "), "#2") {
+			second = b
+		}
+	}
+	if second == nil {
+		t.Fatal("no attempt #2 in the timeline")
+	}
+	test.Tap(second)
+	if d.tabs.Selected().Text != TabUpstream {
+		t.Errorf("clicking attempt #2 shows tab %q", d.tabs.Selected().Text)
+	}
+	up := strings.Join(d.upstream.Text(), "\n")
+	for _, want := range []string{"Gatehouse → upstream", "/v1/chat/completions", `"role": "system"`, `"model": "gpt-4o"`, "upstream → Gatehouse", "The list reads the failed index first."} {
+		if !strings.Contains(up, want) {
+			t.Errorf("upstream view lacks %q:\n%s", want, up)
+		}
+	}
+	conv := strings.Join(labels(d.conv), " | ")
+	for _, want := range []string{"system", "Be brief.", "user", "Why is the list empty?", "assistant (the answer)", "The list reads the failed index first."} {
+		if !strings.Contains(conv, want) {
+			t.Errorf("conversation %q lacks %q", conv, want)
+		}
+	}
+
+	h.table.Select(widget.TableCellID{Row: 0}) // the second call: down was skipped
+	pump(t, "second call", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID })
+	if timeline := strings.Join(labels(d.attempts), " | "); !strings.Contains(timeline, "not sent: the circuit was open until") {
+		t.Errorf("timeline %q does not say down was skipped", timeline)
+	}
+	// Replay past the open circuit: down is tried (refused), not skipped.
+	d.bypass.SetChecked(true)
+	test.Tap(d.replay)
+	pump(t, "replayed call", func() bool { return strings.HasPrefix(d.status.Text, "Replayed") })
+	if a := d.call.Attempts[0]; a.Provider != "down" || a.Skipped() {
+		t.Errorf("replay past the circuit: first attempt %+v, want down tried", a)
+	}
+	pump(t, "the replay's row selected", func() bool { return h.selected == d.call.ID && len(h.calls) == 3 && h.calls[0].ID == d.call.ID })
+}
