@@ -5,11 +5,16 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/ui/cli"
 )
@@ -145,4 +150,117 @@ targets = ["down/m", "up/gpt-4o"]
 		t.Errorf("replay past the circuit: first attempt %+v, want down tried", a)
 	}
 	pump(t, "the replay's row selected", func() bool { return h.selected == d.call.ID && len(h.calls) == 3 && h.calls[0].ID == d.call.ID })
+}
+
+// A malformed body shows where its JSON broke, long lines wrap at the pane's
+// width instead of running off its edge, and a search's text is highlighted
+// (issue 16 §3).
+func TestBodyViewerWrapsMarksAndHighlights(t *testing.T) {
+	e := newTestEnv(t)
+	c := at(sampleCalls(1, time.Now())[0], time.Now())
+	long := strings.Repeat("lorem ipsum ", 40)
+	c.Request.Body = []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + long + `"}],,"stream":false}`)
+	e.add(c)
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "list", func() bool { return len(h.calls) == 1 })
+	h.search.SetText("IPSUM")
+	h.reload()
+	pump(t, "search", func() bool { return !h.loading && len(h.calls) == 1 })
+	h.table.Select(widget.TableCellID{Row: 0})
+	d := h.detail
+	pump(t, "detail", func() bool { return d.call != nil && d.body.Visible() })
+	if d.tabs.Selected().Text != TabRequest {
+		t.Errorf("a malformed request opens on %q, want Request", d.tabs.Selected().Text)
+	}
+	v := d.request
+	if !strings.Contains(v.note.Text, "malformed JSON") || !strings.Contains(v.note.Text, "at byte") || v.mark.line < 0 {
+		t.Fatalf("note %q, mark %+v: want the error's offset", v.note.Text, v.mark)
+	}
+	if got := v.lines[v.mark.line][v.mark.col]; got != ',' {
+		t.Errorf("the mark is on %q, want the second comma", got)
+	}
+	if len(v.rows) <= len(v.lines) || v.cols < 20 {
+		t.Errorf("%d rows for %d lines at %d columns: the long line did not wrap", len(v.rows), len(v.lines), v.cols)
+	}
+	for _, r := range v.rows {
+		if n := utf8.RuneCountInString(v.lines[r.line][r.from:r.to]); n > v.cols {
+			t.Fatalf("a row holds %d characters, more than the %d that fit", n, v.cols)
+		}
+	}
+	row := newLineRow()
+	for _, sp := range v.rows {
+		if strings.Contains(strings.ToLower(v.lines[sp.line][sp.from:sp.to]), "ipsum") {
+			v.fill(row, sp)
+			break
+		}
+	}
+	if len(row.spans) == 0 {
+		t.Error("no search hit highlighted in a row holding the text")
+	}
+	// Wider, the same text needs fewer rows.
+	before := len(v.rows)
+	v.Resize(fyne.NewSize(v.Size().Width*2, v.Size().Height))
+	if len(v.rows) >= before {
+		t.Errorf("twice as wide: %d rows, was %d", len(v.rows), before)
+	}
+}
+
+// The filters find the call (issue 16 §4): retried then answered, an error
+// class, a status, a time range; Up and Down open the next call and the
+// selected row follows.
+func TestHistoryFiltersAndKeys(t *testing.T) {
+	e := newTestEnv(t)
+	now := time.Now()
+	calls := sampleCalls(20, now) // i%7 == 3 failed (3 × 502): i = 3, 10, 17
+	retried := calls[5]
+	retried.Attempts = append([]proxy.Attempt{{Provider: "openai", Model: "gpt-4o", Status: 429, Class: proxy.ClassRateLimited}}, retried.Attempts...)
+	at(calls[0], now.Add(-3*24*time.Hour))
+	for _, c := range calls {
+		e.add(c)
+	}
+	a := newTestApp(t, e)
+	a.ShowTab(TabHistory)
+	h := a.history
+	pump(t, "list", func() bool { return len(h.calls) == 20 })
+	count := func(what string, set func()) int {
+		t.Helper()
+		set()
+		pump(t, what, func() bool { return !h.loading })
+		return len(h.calls)
+	}
+	if n := count("retried", func() { h.show.SetSelected(ShowRetried) }); n != 1 || h.calls[0].ID != retried.ID {
+		t.Errorf("retried: %d calls", n)
+	}
+	if n := count("rate limited", func() { h.show.SetSelected(ShowAll); h.class.SetSelected(classWords(proxy.ClassRateLimited)) }); n != 1 {
+		t.Errorf("class rate limited: %d calls, want 1", n)
+	}
+	if n := count("502", func() { h.class.SetSelected(anyChoice); h.status.SetText("502"); h.reload() }); n != 3 {
+		t.Errorf("status 502: %d calls, want 3", n)
+	}
+	if n := count("last hour", func() { h.status.SetText(""); h.period.SetSelected(RangeHour) }); n != 19 {
+		t.Errorf("last hour: %d calls, want 19 (one is 3 days old)", n)
+	}
+	if n := count("7 days", func() { h.period.SetSelected(RangeWeek) }); n != 20 {
+		t.Errorf("7 days: %d calls, want 20", n)
+	}
+	h.table.Select(widget.TableCellID{Row: 0})
+	d := h.detail
+	pump(t, "first", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID })
+	h.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	pump(t, "next", func() bool { return d.call != nil && d.call.ID == h.calls[1].ID })
+	if h.selected != h.calls[1].ID {
+		t.Errorf("Down: selected %s, want row 1 %s", h.selected, h.calls[1].ID)
+	}
+	h.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyUp})
+	pump(t, "previous", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID })
+	// A new search keeps the call the pane shows selected when it matches.
+	shown := d.call.ID
+	h.search.SetText("hello")
+	h.reload()
+	pump(t, "search", func() bool { return !h.loading && len(h.calls) > 0 })
+	if h.selected != shown {
+		t.Errorf("after a search the selected row is %q, want the call shown %s", h.selected, shown)
+	}
 }
