@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
-	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -43,8 +42,8 @@ func startProxy(t testing.TB, cfg *config.Config, rec proxy.Recorder) *proxy.Ser
 }
 
 // deadProviderConfig routes every model to "down", where nothing listens; one
-// failure opens its circuit for a minute.
-func deadProviderConfig(t testing.TB) *config.Config {
+// failure opens its circuit for a minute. extra is TOML appended.
+func deadProviderConfig(t testing.TB, extra string) *config.Config {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,7 +63,7 @@ format = "openai"
 base_url = "http://`+dead+`/v1"
 models = ["*"]
 no_key = true
-`), "test.toml")
+`+extra), "test.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +85,7 @@ func post(t testing.TB, addr, body string) *http.Response {
 // "cooling down" with its countdown on the Providers screen; Reset closes it
 // and the next call is sent again (issue 16 §2).
 func TestProvidersShowCircuitAndReset(t *testing.T) {
-	cfg := deadProviderConfig(t)
+	cfg := deadProviderConfig(t, "")
 	e := newTestEnv(t)
 	srv := startProxy(t, cfg, nil)
 	e.b.Proxy = srv
@@ -131,24 +130,16 @@ func TestProvidersShowCircuitAndReset(t *testing.T) {
 func TestProviderTestFallsBackToACompletion(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
-	up := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	addr := openAIUpstream(t, func(path, body string) {
 		mu.Lock()
-		seen = append(seen, string(ctx.Path())+" "+string(ctx.PostBody()))
+		seen = append(seen, path+" "+body)
 		mu.Unlock()
-		ctx.SetContentType("application/json")
-		ctx.SetBodyString(`{"id":"c1","object":"chat.completion","model":"local-7b","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
-	}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go up.Serve(ln) //nolint:errcheck
-	t.Cleanup(func() { _ = up.Shutdown() })
+	})
 	cfg, err := config.Parse([]byte(`
 [[provider]]
 name = "local"
 format = "openai"
-base_url = "http://`+ln.Addr().String()+`/v1"
+base_url = "http://`+addr+`/v1"
 models = ["local-*", "local-7b"]
 no_key = true
 `), "test.toml")

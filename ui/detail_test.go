@@ -15,15 +15,18 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse/gatehouse/proxy"
-	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // openAIUpstream is a real fasthttp server on 127.0.0.1 answering every chat
-// completion in OpenAI's format.
-func openAIUpstream(t testing.TB) string {
+// completion in OpenAI's format; seen (may be nil) learns each request's path
+// and body. It returns its address.
+func openAIUpstream(t testing.TB, seen func(path, body string)) string {
 	t.Helper()
 	up := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if seen != nil {
+			seen(string(ctx.Path()), string(ctx.PostBody()))
+		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"id":"c1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"The list reads the failed index first."},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":9,"total_tokens":39}}`)
 	}}
@@ -43,38 +46,17 @@ func openAIUpstream(t testing.TB) string {
 // conversation view reads the client's format, and Replay past the open
 // circuit tries the dead provider again (issue 16 §2–3).
 func TestTimelineCircuitEventsAndUpstreamView(t *testing.T) {
-	dead := deadProviderConfig(t).Providers
-	var down config.Provider
-	for _, p := range dead {
-		if p.Name == "down" {
-			down = p
-		}
-	}
-	cfg, err := config.Parse([]byte(`
-[retry]
-attempts = 1
-circuit_failures = 1
-circuit_cooldown = "1m"
-
-[[provider]]
-name = "down"
-format = "openai"
-base_url = "`+down.BaseURL+`"
-no_key = true
-
+	cfg := deadProviderConfig(t, `
 [[provider]]
 name = "up"
 format = "openai"
-base_url = "http://`+openAIUpstream(t)+`/v1"
+base_url = "http://`+openAIUpstream(t, nil)+`/v1"
 no_key = true
 
 [[route]]
 model = "smart"
 targets = ["down/m", "up/gpt-4o"]
-`), "test.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	e := newTestEnv(t)
 	srv := startProxy(t, cfg, cli.Recorder{H: e.hist})
 	e.b.Proxy = srv
