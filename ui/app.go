@@ -80,16 +80,18 @@ func New(fy fyne.App, b *Backend) *App {
 	a.providers = newProvidersScreen(a)
 	a.history = newHistoryScreen(a)
 	a.settings = newSettingsScreen(a)
-	a.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(TabOverview, theme.HomeIcon(), a.overview.content),
-		container.NewTabItemWithIcon(TabProviders, theme.AccountIcon(), a.providers.content),
-		container.NewTabItemWithIcon(TabHistory, theme.ListIcon(), a.history.content),
-		container.NewTabItemWithIcon(TabSettings, theme.SettingsIcon(), a.settings.content),
-	)
+	a.tabs = container.NewAppTabs()
 	a.tabs.SetTabLocation(container.TabLocationLeading)
+	opened := map[string]func(){}
+	for _, s := range a.screens() {
+		a.tabs.Append(container.NewTabItemWithIcon(s.name, s.icon, s.content))
+		if s.opened != nil {
+			opened[s.name] = s.opened
+		}
+	}
 	a.tabs.OnSelected = func(t *container.TabItem) {
-		if t.Text == TabHistory {
-			a.history.open()
+		if f := opened[t.Text]; f != nil {
+			f()
 		}
 	}
 
@@ -121,6 +123,26 @@ func (a *App) checkNotifications(check func() error) {
 			". Failing providers still show in the tray icon and in History; a notification daemon (your desktop's, dunst, mako…) brings them back.")
 		a.overview.notice.Show()
 	})
+}
+
+// navScreen is one entry of the window's navigation, in order: a screen adds
+// itself to screens() with its name, icon, content and, when it loads lazily,
+// what to do the first time it is opened.
+type navScreen struct {
+	name    string
+	icon    fyne.Resource
+	content fyne.CanvasObject
+	opened  func() // nil: nothing to do
+}
+
+// screens lists the navigation; built once in New.
+func (a *App) screens() []navScreen {
+	return []navScreen{
+		{TabOverview, theme.HomeIcon(), a.overview.content, nil},
+		{TabProviders, theme.AccountIcon(), a.providers.content, nil},
+		{TabHistory, theme.ListIcon(), a.history.content, a.history.open},
+		{TabSettings, theme.SettingsIcon(), a.settings.content, nil},
+	}
 }
 
 // Window is the main window, built on first use and again after it was closed

@@ -43,7 +43,7 @@ type tray struct {
 	pause  *fyne.MenuItem
 	stats  Stats
 
-	menuShown, iconShown, tipShown string // what was last pushed to the tray
+	menuShown, iconShown string // what was last pushed to the tray
 }
 
 // EnableTray puts Gatehouse in the system tray. With hideOnClose, closing the
@@ -110,15 +110,11 @@ func (t *tray) update(s Stats) {
 	t.refresh()
 }
 
-// refresh pushes to the tray what changed: the tooltip and icon in place, the
-// menu only when its labels did (pause state); on the UI thread.
+// refresh pushes to the tray what changed: the menu only when its labels did
+// (pause state), the icon and the tooltip in place; on the UI thread.
 func (t *tray) refresh() {
 	paused := t.a.b.Proxy.Paused()
 	addr := t.a.b.Proxy.Addr()
-	if tip := statusLine(addr, paused, t.stats); tip != t.tipShown {
-		t.tipShown = tip
-		setTrayTooltip("Gatehouse: " + tip)
-	}
 	t.status.Label = listenLine(addr, paused)
 	t.pause.Label = MenuPause
 	if paused {
@@ -134,6 +130,9 @@ func (t *tray) refresh() {
 		t.iconShown = key
 		t.desk.SetSystemTrayIcon(assets.Tray(state, dark))
 	}
+	// Set each time, after the menu started the tray: on Windows a tooltip set
+	// before the tray is ready is dropped.
+	setTrayTooltip("Gatehouse: " + statusLine(addr, paused, t.stats))
 }
 
 // trayState picks the tray icon.
