@@ -23,8 +23,8 @@ import (
 // TestScreenshots is `make screenshots`: it runs the real app under Xvfb
 // (.ci/screenshots starts it) against a fake upstream with some failed calls,
 // and saves PNGs of the Overview, History (a failed call with 3 attempts
-// selected; a translated call's upstream view and its conversation) and
-// Providers screens into $GATEHOUSE_SCREENSHOTS.
+// selected; a translated call's upstream view and its conversation),
+// Providers and Usage screens into $GATEHOUSE_SCREENSHOTS.
 func TestScreenshots(t *testing.T) {
 	out := os.Getenv("GATEHOUSE_SCREENSHOTS")
 	if out == "" || os.Getenv("DISPLAY") == "" {
@@ -108,6 +108,8 @@ key_env = "GATEHOUSE_TEST_KEY"
 	capture(t, filepath.Join(out, "conversation.png"))
 	show(`{"tab":"Providers"}`)
 	capture(t, filepath.Join(out, "providers.png"))
+	show(`{"tab":"Usage"}`)
+	capture(t, filepath.Join(out, "usage.png"))
 	if err := os.WriteFile(filepath.Join(os.TempDir(), "gatehouse-screenshots.log"), []byte(stderr.String()), 0o600); err != nil {
 		t.Log(err)
 	}
@@ -153,7 +155,8 @@ func seedDay(t *testing.T, dir string) {
 	}
 	now := time.Now()
 	one := int64(350)
-	for i := 0; i < 24*12; i++ { // 5-minute slots
+	cost := (350*2.50 + 350*10.00) / 1e6 // gpt-4o's price
+	for i := 0; i < 24*12; i++ {         // 5-minute slots
 		at := now.Add(-24*time.Hour + time.Duration(i)*5*time.Minute)
 		hour := at.Hour()
 		n := 2 + int(6*(1+math.Sin(float64(hour-9)/24*2*math.Pi)))
@@ -162,10 +165,13 @@ func seedDay(t *testing.T, dir string) {
 			c := &store.Call{ID: ulid.MustNew(ulid.Timestamp(ts), ulid.DefaultEntropy()).String(), Time: ts,
 				Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai", Model: "gpt-4o",
 				Provider: "local-llama", UpstreamModel: "gpt-4o", Outcome: store.OutcomeOK, Status: 200,
-				DurationMS: 1200, TTFBMS: 400, InputTokens: &one, OutputTokens: &one,
-				Attempts: []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 200, DurationMS: 1190}}}
+				DurationMS: int64(900 + 500*math.Sin(float64(hour)/3) + float64(k*97%700)), TTFBMS: 400, InputTokens: &one, OutputTokens: &one,
+				Attempts: []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 200, DurationMS: 1190}}, CostUSD: &cost}
+			if i%11 == 3 && k == 0 { // a 429 that a retry got past
+				c.Attempts = append([]store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 429, ErrorClass: "rate_limited"}}, c.Attempts...)
+			}
 			if i%37 == 5 && k < n/2 {
-				c.Outcome, c.Status, c.InputTokens, c.OutputTokens = store.OutcomeError, 502, nil, nil
+				c.Outcome, c.Status, c.InputTokens, c.OutputTokens, c.CostUSD = store.OutcomeError, 502, nil, nil, nil
 				c.Attempts = []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 502, ErrorClass: "upstream_5xx"}}
 			}
 			h.Record(c, nil)

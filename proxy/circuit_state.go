@@ -31,16 +31,21 @@ type CircuitState struct {
 	Failures int
 	// OpenUntil is when an open circuit lets a probe through.
 	OpenUntil time.Time
+	// Open: calls skip the provider now (open, or half-open with its probe in
+	// flight), as /metrics reports it.
+	Open bool
 }
 
 // Circuits returns the breaker of every provider that has had a call since the
-// server started, sorted by provider. A provider not listed is healthy.
+// server started, sorted by provider (the Providers screen, /metrics). A
+// provider not listed is healthy.
 func (s *Server) Circuits() []CircuitState {
 	now := time.Now()
 	s.circuits.mu.Lock()
 	out := make([]CircuitState, 0, len(s.circuits.m))
 	for name, c := range s.circuits.m {
-		st := CircuitState{Provider: name, Health: CircuitHealthy, Failures: c.fails}
+		st := CircuitState{Provider: name, Health: CircuitHealthy, Failures: c.fails,
+			Open: c.open && (now.Before(c.openUntil) || c.probing)}
 		switch {
 		case c.open && now.Before(c.openUntil):
 			st.Health, st.OpenUntil = CircuitOpen, c.openUntil

@@ -253,7 +253,7 @@ func replay(dst, src *bolt.DB, keys [][]byte) error {
 					return err
 				}
 			}
-			return nil
+			return replayRollups(dtx, stx, keys)
 		})
 	})
 }

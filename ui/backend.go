@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/doctor"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -21,6 +22,13 @@ type Backend struct {
 	Keys      Keys
 	Providers Providers
 	Settings  Settings
+	// Clients and Prompts are the client tokens and prompt endpoints
+	// (issue 13). Nil: their screens say they are unavailable.
+	Clients Clients
+	Prompts Prompts
+	// Doctor runs `gatehouse doctor`'s checks for what ("provider" or
+	// "provider/model") with the proxy's keys. Nil: "Check now" does nothing.
+	Doctor func(ctx context.Context, what string) ([]doctor.Report, error)
 	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
 	// in Settings.
 	Version string
@@ -67,6 +75,10 @@ type Circuits interface {
 type Stats struct {
 	Calls, Failed             int64
 	InputTokens, OutputTokens int64
+	// CostUSD is what the priced calls cost; Unpriced counts the calls
+	// without a price (issue 14, from the usage rollups when History has them).
+	CostUSD  float64
+	Unpriced int64
 }
 
 // Bucket is one slot of the activity chart.

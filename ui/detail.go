@@ -42,6 +42,7 @@ type detailScreen struct {
 	bypass      *widget.Check // Replay past an open circuit
 
 	copyCurl, copyJSON, replay, popOut *widget.Button
+	checkNow                           *widget.Button // failed calls only (doctor.go)
 
 	// onShown, when set, learns the id of each call the pane shows (History
 	// selects its row).
@@ -97,9 +98,10 @@ func newDetailScreen(a *App) *detailScreen {
 	d.copyCurl = widget.NewButtonWithIcon("Copy as curl", theme.ContentCopyIcon(), d.doCopyCurl)
 	d.copyJSON = widget.NewButtonWithIcon("Copy JSON", theme.ContentCopyIcon(), d.doCopyJSON)
 	d.replay = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), d.doReplay)
-	d.bypass = widget.NewCheck("past an open circuit", nil)
+	d.bypass = widget.NewCheck("bypass circuit", nil) // Replay tries a provider whose circuit is open
 	d.popOut = widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), d.doPopOut) // the body in a window of its own
-	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.bypass, layout.NewSpacer(), d.popOut)
+	d.checkNow = a.newCheckNowButton(func() string { return doctorTarget(d.call) })
+	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.bypass, d.checkNow)
 
 	// What happened first: the outcome, the diagnosis, the timeline; the
 	// call's particulars after them.
@@ -113,7 +115,7 @@ func newDetailScreen(a *App) *detailScreen {
 	// The split lets the body pane grow over the summary (issue 16 §3).
 	split := container.NewVSplit(container.NewVScroll(top), d.tabs)
 	split.Offset = 0.6
-	d.body = container.NewBorder(container.NewVBox(d.title, actions, d.status), nil, nil, nil, split)
+	d.body = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, d.popOut, d.title), actions, d.status), nil, nil, nil, split)
 	d.body.Hide()
 	d.content = container.NewStack(container.NewCenter(d.placeholder), d.body)
 	return d
@@ -263,6 +265,11 @@ func (d *detailScreen) display(sc *shownCall) {
 	d.title.Importance = statusImportance(c)
 	d.title.Refresh()
 	d.say("")
+	if Failed(c) && c.Provider != "" {
+		d.checkNow.Show()
+	} else {
+		d.checkNow.Hide()
+	}
 
 	// Three short lines, so that the timeline shows at the default size.
 	d.summary.RemoveAll()
@@ -281,9 +288,9 @@ func (d *detailScreen) display(sc *shownCall) {
 	if c.TTFBMS > 0 {
 		ttfb = " (first byte " + shortDuration(ms(c.TTFBMS)) + ")"
 	}
-	line(fmt.Sprintf("%s · %s%s · %s%s · %s in / %s out tokens", c.Time.Local().Format("Jan 2 15:04:05.000"), modelRoute(c), streamWord(c.Stream),
-		shortDuration(ms(c.DurationMS)), ttfb, tokens(tokenCount(c.InputTokens)), tokens(tokenCount(c.OutputTokens))), widget.MediumImportance)
-	line(fmt.Sprintf("%s · %s format · %s", orDash(c.ClientUA), orDash(c.InboundFormat), c.ID), widget.LowImportance)
+	line(fmt.Sprintf("%s · %s%s · %s%s · %s in / %s out tokens · cost %s", c.Time.Local().Format("Jan 2 15:04:05.000"), modelRoute(c), streamWord(c.Stream),
+		shortDuration(ms(c.DurationMS)), ttfb, tokens(tokenCount(c.InputTokens)), tokens(tokenCount(c.OutputTokens)), callCost(c)), widget.MediumImportance)
+	line(fmt.Sprintf("client %s · %s · %s format · %s", orDash(c.ClientName()), orDash(c.ClientUA), orDash(c.InboundFormat), c.ID), widget.LowImportance)
 
 	if sc.diagnosis == "" {
 		d.diagCard.Hide()

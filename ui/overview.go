@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // overviewScreen shows the proxy's status, the base URLs, snippets for common
@@ -23,12 +25,14 @@ type overviewScreen struct {
 	calls    *widget.Label
 	failed   *widget.Label
 	tokens   *widget.Label
+	cost     *widget.Label
 	chart    *activityChart
 	chartSum *widget.Label
 	hover    string // the counts under the pointer, shown in place of the sum
 	sum      string
 	snippet  *widget.Label
 	notice   *widget.Label // what the app cannot do on this desktop; hidden when nothing
+	history  *widget.Label // the history's fault, if any (historyhealth.go)
 }
 
 func newOverviewScreen(a *App) *overviewScreen {
@@ -72,9 +76,9 @@ func newOverviewScreen(a *App) *overviewScreen {
 	snippetCard := widget.NewCard("Set up a tool", "", container.NewBorder(
 		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(container.NewGridWrap(fyne.NewSize(230, pick.MinSize().Height), pick), where)), nil, nil, nil, s.snippet))
 
-	s.calls, s.failed, s.tokens = bigNumber(), bigNumber(), bigNumber()
-	today := widget.NewCard("Today", "", container.NewGridWithColumns(3,
-		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens)))
+	s.calls, s.failed, s.tokens, s.cost = bigNumber(), bigNumber(), bigNumber(), bigNumber()
+	today := widget.NewCard("Today", "", container.NewGridWithColumns(4,
+		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens), figure("cost", s.cost)))
 
 	s.chart = newActivityChart(s.chartColors, s.hoverChart, func(from, to time.Time) {
 		a.ShowTab(TabHistory)
@@ -89,10 +93,16 @@ func newOverviewScreen(a *App) *overviewScreen {
 	s.notice.Wrapping = fyne.TextWrapWord
 	s.notice.Importance = widget.WarningImportance
 	s.notice.Hide()
+	s.history = newHistoryWarning()
 	s.content = container.NewVScroll(container.NewVBox(
+		s.history,
 		s.notice,
 		statusCard,
-		container.NewBorder(nil, nil, nil, today, urlCard),
+		newLANInfo(a), // shared on the network: the URLs to give out (issue 13)
+		// Stacked, not side by side: four big figures beside the URLs made the
+		// window wider than its 1180 px.
+		urlCard,
+		today,
 		chartCard,
 		snippetCard,
 	))
@@ -148,6 +158,7 @@ func (s *overviewScreen) update(today Stats, buckets []Bucket) {
 	}
 	s.failed.Refresh()
 	s.tokens.SetText(compact(today.InputTokens) + " / " + compact(today.OutputTokens))
+	s.cost.SetText(costFigure(store.UsageTotals{Calls: today.Calls, CostUSD: today.CostUSD, CostUnknownCalls: today.Unpriced}))
 	var calls, failed int
 	for _, b := range buckets {
 		calls += b.Calls

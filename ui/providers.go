@@ -43,7 +43,7 @@ func newProvidersScreen(a *App) *providersScreen {
 	s.keychain.Hide()
 	s.add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { s.openForm(nil) })
 	s.add.Importance = widget.HighImportance
-	s.list = widget.NewList(func() int { return len(s.providers) }, newProviderRow, s.updateRow)
+	s.list = widget.NewList(func() int { return len(s.providers) }, s.newProviderRow, s.updateRow)
 	s.list.OnSelected = func(widget.ListItemID) { s.list.UnselectAll() }
 	intro := widget.NewLabel("Keys live in the OS keychain only; Gatehouse never shows them again.")
 	intro.Importance = widget.LowImportance
@@ -92,9 +92,10 @@ type providerRow struct {
 	network, circuit           *widget.Label
 	reset                      *widget.Button
 	setKey, test, edit, remove *widget.Button
+	check                      *widget.Button // "Check now" (doctor.go)
 }
 
-func newProviderRow() fyne.CanvasObject {
+func (s *providersScreen) newProviderRow() fyne.CanvasObject {
 	r := &providerRow{
 		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		detail:  widget.NewLabel(""),
@@ -108,6 +109,7 @@ func newProviderRow() fyne.CanvasObject {
 		edit:    widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
 		remove:  widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}
+	r.check = s.a.newCheckNowButton(func() string { return r.name.Text })
 	r.detail.Importance = widget.LowImportance
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	r.result.Truncation = fyne.TextTruncateEllipsis
@@ -118,7 +120,7 @@ func newProviderRow() fyne.CanvasObject {
 
 func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	left := container.NewBorder(nil, nil, r.name, nil, r.detail)
-	right := container.NewHBox(r.key, r.setKey, r.test, r.edit, r.remove)
+	right := container.NewHBox(r.key, r.setKey, r.test, r.check, r.edit, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
 		container.NewBorder(nil, nil, nil, container.NewHBox(r.circuit, r.reset), r.network),

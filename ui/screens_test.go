@@ -307,8 +307,11 @@ func TestOverviewAndTrayShowToday(t *testing.T) {
 	if got := a.overview.tokens.Text; got != "987.7M / 123.5M" {
 		t.Errorf("tokens figure %q", got)
 	}
-	if min := a.Window().Content().MinSize(); min.Width > 1000 {
+	if min := a.overview.content.MinSize(); min.Width > 1000 {
 		t.Errorf("overview with big figures needs %v", min)
+	}
+	if min := a.Window().Content().MinSize(); min.Width > 1180 {
+		t.Errorf("the window needs %v, more than its 1180 px", min)
 	}
 	if desk.menu == nil {
 		t.Fatal("no tray menu")

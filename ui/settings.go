@@ -88,6 +88,7 @@ func newSettingsScreen(a *App) *settingsScreen {
 		widget.NewCard("Settings", "Saved to "+path+", which gatehouse serve reads too; only what you change is written", form),
 		container.NewHBox(s.save, revert),
 		s.result,
+		newSharingCard(a), // issue 13
 		lowLabel("Gatehouse "+a.b.Version),
 	))
 	s.load()

@@ -11,7 +11,17 @@ import (
 // StoreHistory is History on the bbolt call history.
 type StoreHistory struct{ H *store.History }
 
-var _ History = StoreHistory{}
+var (
+	_ History       = StoreHistory{}
+	_ Usage         = StoreHistory{}
+	_ HistoryHealth = StoreHistory{}
+)
+
+// Health reports the store's disk and file faults.
+func (s StoreHistory) Health() (degraded, notice string) {
+	h := s.H.Health()
+	return h.Degraded, h.Notice
+}
 
 // Page lists summaries newest first; the store bounds its own scan, so a filter
 // matching little in a huge file still answers quickly, with a cursor.
@@ -72,4 +82,9 @@ func (s StoreHistory) Subscribe(fn func(*store.Call)) func() {
 		}
 	}()
 	return cancel
+}
+
+// Usage reads the hourly usage rollups.
+func (s StoreHistory) Usage(_ context.Context, q store.UsageQuery) (store.UsageReport, error) {
+	return s.H.Usage(q)
 }

@@ -42,6 +42,7 @@ type tray struct {
 	status *fyne.MenuItem
 	pause  *fyne.MenuItem
 	stats  Stats
+	warn   string // the history's fault, shown in the status line
 
 	menuShown, iconShown string // what was last pushed to the tray
 }
@@ -116,6 +117,10 @@ func (t *tray) refresh() {
 	paused := t.a.b.Proxy.Paused()
 	addr := t.a.b.Proxy.Addr()
 	t.status.Label = listenLine(addr, paused)
+	if t.warn != "" {
+		// A history fault is rare and worth a rebuild of the menu.
+		t.status.Label += " · " + t.warn
+	}
 	t.pause.Label = MenuPause
 	if paused {
 		t.pause.Label = MenuResume

@@ -101,19 +101,11 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 	}
 	fillToolNames(req)
 	fitTarget(req, to, opt.Model)
-	switch to {
-	case config.FormatResponses:
-		return encodeResponsesRequest(req, opt), info, nil
-	case config.FormatAnthropic:
-		return encodeAnthropicRequest(req, opt), info, nil
-	case config.FormatGemini:
-		return encodeGeminiRequest(req), info, nil
-	}
-	return encodeOpenAIRequest(req, opt), info, nil
+	return encodeRequest(to, req, opt), info, nil
 }
 
-// decodeRequest reads a request of format from into canonical form; custom
-// names a Responses client's custom tools.
+// decodeRequest reads a request of format from into canonical form (stream:
+// the Gemini URL asked for a stream).
 func decodeRequest(from config.Format, r gjson.Result, stream bool) (req *chatRequest, custom map[string]bool, err error) {
 	switch from {
 	case config.FormatResponses:
@@ -126,6 +118,19 @@ func decodeRequest(from config.Format, r gjson.Result, stream bool) (req *chatRe
 		req, err = decodeOpenAIRequest(r)
 	}
 	return req, nil, err
+}
+
+// encodeRequest writes a canonical request in format to.
+func encodeRequest(to config.Format, req *chatRequest, opt RequestOptions) []byte {
+	switch to {
+	case config.FormatResponses:
+		return encodeResponsesRequest(req, opt)
+	case config.FormatAnthropic:
+		return encodeAnthropicRequest(req, opt)
+	case config.FormatGemini:
+		return encodeGeminiRequest(req)
+	}
+	return encodeOpenAIRequest(req, opt)
 }
 
 // Response translates a non-streaming success body from the upstream's format to

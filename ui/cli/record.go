@@ -27,6 +27,7 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Method:           c.Method,
 		Path:             c.Path,
 		ClientUA:         c.ClientUA,
+		Client:           c.Client,
 		InboundFormat:    c.InboundFormat,
 		Model:            c.Model,
 		Provider:         c.Provider,
@@ -43,6 +44,10 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		CacheWriteTokens: store.Tokens(c.Usage.CacheWriteTokens),
 		ReasoningTokens:  store.Tokens(c.Usage.ReasoningTokens),
 		Error:            c.Error,
+	}
+	if c.CostKnown {
+		cost := c.Cost
+		sc.CostUSD = &cost
 	}
 	for i, a := range c.Attempts {
 		sc.Attempts[i] = store.Attempt{
