@@ -104,6 +104,13 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
 	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
 
+	// Read the model first: a paused or malformed call shows it too (issue 16 §4);
+	// gjson finds a top-level "model" in broken JSON as long as it comes first.
+	rec.Model = ep.model
+	if rec.Model == "" {
+		rec.Model = gjson.GetBytes(c.body, "model").String()
+	}
+
 	if s.paused.Load() {
 		c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is paused: resume it from the tray menu")
 		return
@@ -116,10 +123,6 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	if !gjson.ValidBytes(c.body) || !isObject(c.body) {
 		c.fail(fasthttp.StatusBadRequest, ClassBadRequest, "malformed JSON in request body: "+jsonProblem(c.body))
 		return
-	}
-	rec.Model = ep.model
-	if rec.Model == "" {
-		rec.Model = gjson.GetBytes(c.body, "model").String()
 	}
 	rec.Stream = ep.stream || (ep.format != config.FormatGemini && gjson.GetBytes(c.body, "stream").Bool())
 
@@ -174,9 +177,10 @@ var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); re
 func (c *call) run(targets []target) {
 	r := &c.cfg.Retry
 	var last attemptResult
+	bypass := len(c.ctx.Request.Header.Peek(BypassCircuitHeader)) > 0
 	for _, t := range targets {
 		name := t.provider.Name
-		tk, ok, wait := c.s.circuits.allow(name, time.Now())
+		tk, ok, wait := c.s.circuits.allowBypass(name, time.Now(), bypass)
 		if !ok {
 			msg := fmt.Sprintf("%s is failing (circuit open after %d failures in a row); skipped", name, r.CircuitFailures)
 			if wait > 0 {

@@ -39,6 +39,8 @@ var dropUpstream = map[string]bool{
 	"referer":         true,
 	// Gatehouse's own admin token is for Gatehouse only (issue 19.9).
 	"x-gatehouse-token": true,
+	// The app's request to bypass an open circuit (circuit_state.go).
+	"x-gatehouse-bypass-circuit": true,
 }
 
 // dropDownstream are response headers not relayed to the client.

@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/ui/cli"
 )
@@ -458,9 +457,9 @@ func (a *App) todayCost(today *Stats) {
 }
 
 // callCost is one call's cost: "–" when unknown, never $0 for it.
-func callCost(c *proxy.Call) string {
-	if !c.CostKnown {
+func callCost(c *store.Call) string {
+	if c.CostUSD == nil {
 		return "–"
 	}
-	return cli.FormatUSD(c.Cost)
+	return cli.FormatUSD(*c.CostUSD)
 }

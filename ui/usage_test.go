@@ -62,7 +62,7 @@ func waitUsage(tb testing.TB, a *App) {
 
 func TestUsageScreen(t *testing.T) {
 	now := time.Now()
-	e := newTestEnv()
+	e := newTestEnv(t)
 	e.b.History = StoreHistory{H: recordUsage(t, 70, 6*24*time.Hour, now)}
 	a := newTestApp(t, e)
 	a.ShowTab(TabUsage)
@@ -125,7 +125,7 @@ func TestHeadline(t *testing.T) {
 // and table, and the three charts at 1000×130 pixels.
 func BenchmarkUsageRedraw(b *testing.B) {
 	now := time.Now()
-	e := newTestEnv()
+	e := newTestEnv(b)
 	// The 30 d range: today and the 29 days before it.
 	e.b.History = StoreHistory{H: recordUsage(b, 1_000_000, now.Sub(startOfDay(now).Add(-29*24*time.Hour)), now)}
 	a := newBenchApp(b, e)
