@@ -139,7 +139,12 @@ func (r *benchRecorder) Record(c *Call) {
 
 // benchGatehouse starts Gatehouse with recording on, routing gpt-* to upstream.
 func benchGatehouse(tb testing.TB, upstream string) string {
-	cfg, err := config.Parse([]byte(`
+	return benchGatehouseWith(tb, upstream, "")
+}
+
+// benchGatehouseWith is benchGatehouse with extra TOML in its config.
+func benchGatehouseWith(tb testing.TB, upstream, extra string) string {
+	cfg, err := config.Parse([]byte(extra+`
 [[provider]]
 name = "openai"
 base_url = "http://`+upstream+`/v1"

@@ -47,7 +47,8 @@ type Server struct {
 	clients  clients // upstream clients by network settings (egress_clients.go)
 	circuits circuits
 	models   modelCache
-	hangups  hangups // client hang-up watches (hangup.go)
+	hangups  hangups  // client hang-up watches (hangup.go)
+	keyFacts keyFacts // attempts' key source labels and masks (wire.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections

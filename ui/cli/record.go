@@ -54,23 +54,28 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
 		}
 	}
-	b := &store.Bodies{
-		Request:         rawMessage(c.Request),
-		Response:        rawMessage(c.Response),
-		Events:          c.Events,
-		EventsTruncated: c.EventsTruncated,
-	}
+	b := newBodies(len(c.Attempts))
+	b.Request, b.Response = rawMessage(c.Request), rawMessage(c.Response)
+	b.Events, b.EventsTruncated = c.Events, c.EventsTruncated
 	for i := range c.Attempts {
 		a := &c.Attempts[i]
-		if a.Sent == nil && a.Received == nil {
-			continue
-		}
-		if b.Attempts == nil {
-			b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
-		}
 		b.Attempts[i] = store.AttemptBodies{Request: rawMessagePtr(a.Sent), Response: rawMessagePtr(a.Received)}
 	}
 	return sc, b
+}
+
+// newBodies returns bodies with room for n attempts' wire records; a call of
+// one attempt (the usual) takes one allocation for both.
+func newBodies(n int) *store.Bodies {
+	if n != 1 {
+		return &store.Bodies{Attempts: make([]store.AttemptBodies, n)}
+	}
+	one := new(struct {
+		b store.Bodies
+		a [1]store.AttemptBodies
+	})
+	one.b.Attempts = one.a[:]
+	return &one.b
 }
 
 // rawMessagePtr is rawMessage of an attempt's side; nil is none.
