@@ -139,11 +139,13 @@ func (r *benchRecorder) Record(c *Call) {
 
 // benchGatehouse starts Gatehouse with recording on, routing gpt-* to upstream.
 func benchGatehouse(tb testing.TB, upstream string) string {
-	return benchGatehouseWith(tb, upstream, "")
+	_, addr := benchServer(tb, upstream, "")
+	return addr
 }
 
-// benchGatehouseWith is benchGatehouse with extra TOML in its config.
-func benchGatehouseWith(tb testing.TB, upstream, extra string) string {
+// benchServer is benchGatehouse returning the server too, with extra TOML in
+// its config.
+func benchServer(tb testing.TB, upstream, extra string) (*Server, string) {
 	cfg, err := config.Parse([]byte(extra+`
 [[provider]]
 name = "openai"
@@ -167,7 +169,7 @@ base_url = "http://`+upstream+`/v1"
 		defer cancel()
 		_ = s.Shutdown(ctx)
 	})
-	return ln.Addr().String()
+	return s, ln.Addr().String()
 }
 
 // benchTargets starts the upstream and both hops.

@@ -1,5 +1,6 @@
-// Package store keeps Gatehouse's durable state: the call history in bbolt and
-// provider keys in the OS keychain. It imports neither proxy nor ui.
+// Package store keeps Gatehouse's durable state: the call history in bbolt,
+// provider keys in the OS keychain, and the client tokens' hashes in
+// clients.json (clients.go). It imports neither proxy nor ui.
 //
 // # Call history
 //
@@ -11,15 +12,20 @@
 //	history.db
 //	├── meta                  schema  → uint64 big-endian schema version
 //	├── calls                 KEY     → summary: JSON of Call without bodies (what lists read)
-//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + binary payload of the
+//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip, 2 S2) + binary payload of the
 //	│                                   request, response and raw stream events, then each
 //	│                                   attempt's wire record: headers and body as sent upstream
 //	│                                   and as received, a body equal to the client's stored as
 //	│                                   a reference to it (encode.go; optional, so older values
 //	│                                   read as they are and older readers ignore it)
 //	├── failed                KEY     → empty: calls whose outcome is not "ok" (failed-only pages)
-//	└── by_provider           (schema 2)
-//	    └── PROVIDER          KEY     → empty: calls per provider (provider filter)
+//	├── by_provider           (schema 2)
+//	│   └── PROVIDER          KEY     → empty: calls per provider (provider filter)
+//	└── rollups               (schema 3; rollup.go)
+//	                          HOUR PROVIDER 0 MODEL 0 CLIENT 0 STATUS
+//	                                  → the hour's usage for those dimensions: calls,
+//	                                    failures, saved calls, tokens, cost, latency and
+//	                                    first-byte histograms (fixed log buckets)
 //
 // Summaries and bodies live apart so that a page of 100 reads 100 small values and
 // never a body. Writes go through a bounded queue and one writer goroutine that
@@ -28,4 +34,14 @@
 // make room before each batch; a file that outgrew the budget with free pages
 // is compacted online, compact.go) and drops the mapped pages it touched from
 // the process's resident memory.
+//
+// # Usage rollups
+//
+// Stats and the Usage screen read hourly rollups (History.Usage), never the
+// calls: the writer adds each batch to its hours' rollups in the transaction
+// that puts the calls, and migration 3 builds them for older files. Rollups
+// outlive calls: retention and the size budget delete calls only, so stats
+// keep counting what was recorded; rollups themselves go after 400 days.
+// Compaction copies them with the rest and replays the hours written during
+// its copy.
 package store

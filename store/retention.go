@@ -76,6 +76,9 @@ func (h *History) Prune() (Pruned, error) {
 			}
 		}
 	}
+	if err := h.pruneRollups(); err != nil { // rollup.go: rollups outlive calls, up to a limit of their own
+		return res, err
+	}
 	res.SizeAfter = h.fileSize()
 	if res.Calls > 0 {
 		h.log.Info("history pruned", "calls", res.Calls, "max_age", p.MaxAge, "max_size", p.MaxSize)

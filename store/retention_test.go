@@ -124,6 +124,11 @@ func TestMigrations(t *testing.T) {
 					if err := tx.Bucket(bucketCalls).Put(key, sum); err != nil {
 						return err
 					}
+					if from >= 2 { // a v2 writer indexed it
+						if err := indexProvider(tx.Bucket(bucketByProvider), c.Provider, key); err != nil {
+							return err
+						}
+					}
 					return tx.Bucket(bucketFailed).Put(key, nil)
 				})
 				if err != nil {
@@ -146,6 +151,11 @@ func TestMigrations(t *testing.T) {
 				p, err := h.List(Query{Provider: "anthropic"})
 				if err != nil || len(p.Calls) != 1 || p.Calls[0].ID != c.ID {
 					t.Errorf("provider index after migration: %+v, %v; want the v1 call", p.Calls, err)
+				}
+				// Schema 3 builds the rollups of the calls already there.
+				u, err := h.Usage(UsageQuery{By: "provider"})
+				if err != nil || u.Total.Calls != 1 || u.Total.Failures != 1 || len(u.Groups) != 1 || u.Groups[0].Key != "anthropic" {
+					t.Errorf("usage after migration: %+v, %v; want the old call, failed, under anthropic", u, err)
 				}
 			}
 		})

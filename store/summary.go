@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,10 @@ func appendSummary(b []byte, c *Call) []byte {
 	if c.ClientUA != "" {
 		b = append(b, `,"client_ua":`...)
 		b = appendJSONString(b, c.ClientUA)
+	}
+	if c.Client != "" {
+		b = append(b, `,"client":`...)
+		b = appendJSONString(b, c.Client)
 	}
 	for _, f := range [...]struct{ name, v string }{
 		{`,"inbound_format":`, c.InboundFormat}, {`,"model":`, c.Model}, {`,"provider":`, c.Provider},
@@ -59,6 +64,9 @@ func appendSummary(b []byte, c *Call) []byte {
 	b = appendTokens(b, `,"cache_read_tokens":`, c.CacheReadTokens, true)
 	b = appendTokens(b, `,"cache_write_tokens":`, c.CacheWriteTokens, true)
 	b = appendTokens(b, `,"reasoning_tokens":`, c.ReasoningTokens, true)
+	if c.CostUSD != nil {
+		b = appendJSONFloat(append(b, `,"cost_usd":`...), *c.CostUSD)
+	}
 	b = append(b, `,"error":`...)
 	b = appendJSONString(b, c.Error)
 	if c.BodiesDropped {
@@ -124,6 +132,27 @@ func appendTokens(b []byte, name string, n *int64, omitEmpty bool) []byte {
 		return append(append(b, name...), "null"...)
 	}
 	return strconv.AppendInt(append(b, name...), *n, 10)
+}
+
+// appendJSONFloat formats f as encoding/json does (its floatEncoder).
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...) // encoding/json refuses these; the proxy never makes them
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 func appendJSONTime(b []byte, t time.Time) []byte {

@@ -20,7 +20,13 @@ func TestSummaryMatchesEncodingJSON(t *testing.T) {
 	bare := &Call{}
 	noAttempts := callAt(time.Now(), OutcomeOK, "")
 	noAttempts.Attempts, noAttempts.InputTokens = []Attempt{}, nil
-	for i, c := range []*Call{full, bare, noAttempts} {
+	var costs []*Call
+	for _, usd := range []float64{0, 0.0125, 2.5e-7, 1234.5678, 1e-6, 3e21} {
+		c := callAt(time.Now(), OutcomeOK, "")
+		c.CostUSD = &usd
+		costs = append(costs, c)
+	}
+	for i, c := range append([]*Call{full, bare, noAttempts}, costs...) {
 		want, err := json.Marshal(c)
 		if err != nil {
 			t.Fatal(err)

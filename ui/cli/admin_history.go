@@ -20,7 +20,9 @@ import (
 //	GET  history/calls/ID  one call in full
 //	GET  history/stats?from=&to=&token_step=1h|24h&series_step=5m
 //	GET  history/today     the tray's counts for today
+//	GET  history/usage?from=&to=&by=&step=1h|24h   usage from the hourly rollups (stats.go)
 //	GET  history/drops     calls and bodies dropped under overload
+//	GET  history/health    {"degraded","notice"}: a full disk, a damaged file moved aside
 //	POST history/prune     retention now, then compaction
 func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 	h := a.History
@@ -47,10 +49,17 @@ func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 		if q, err = parseStatsQuery(args); err == nil {
 			out, err = h.Stats(q)
 		}
+	case path == "usage" && ctx.IsGet():
+		var q store.UsageQuery
+		if q, err = parseUsageQuery(args); err == nil {
+			out, err = h.Usage(q)
+		}
 	case path == "today" && ctx.IsGet():
 		out, err = h.Today()
 	case path == "drops" && ctx.IsGet():
 		out = h.Drops()
+	case path == "health" && ctx.IsGet():
+		out = h.Health()
 	case path == "prune" && ctx.IsPost():
 		out, err = pruneAndCompact(h)
 	default:

@@ -19,13 +19,19 @@ const Usage = `Usage:
   gatehouse history show ID [--json]
   gatehouse history export [--since DUR] [--failed]
   gatehouse history prune
+  gatehouse stats [--since 7d | --from T --to T] [--by provider|model|client|day|hour|status] [--json]
   gatehouse keys set NAME [--field F]      (secret read from stdin)
   gatehouse keys list [--json]
   gatehouse keys delete NAME
   gatehouse keys test NAME
   gatehouse providers [--json]
+  gatehouse doctor [PROVIDER | PROVIDER/MODEL | MODEL] [--json]
   gatehouse providers add NAME --format F --base-url URL [--models GLOB,...] [--key-env VAR]
   gatehouse providers remove NAME
+  gatehouse clients add NAME [--models GLOB,...] [--providers P,...] [--daily-tokens N] [--daily-usd X] [--expires 30d]
+  gatehouse clients list [--json] | remove NAME | rotate NAME
+  gatehouse prompts list [--json]
+  gatehouse prompt run NAME [--var k=v ...] [--stream] [--token gh_...]
   gatehouse version
 
 Every command takes --data DIR (env GATEHOUSE_DATA) and --config FILE.
@@ -48,10 +54,18 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version strin
 	switch cmd {
 	case "history":
 		err = runHistory(rest, stdout, stderr)
+	case "stats":
+		err = runStats(rest, stdout, stderr)
 	case "keys":
 		err = runKeys(rest, stdin, stdout, stderr, version)
 	case "providers":
 		err = runProviders(rest, stdout, stderr)
+	case "clients":
+		err = runClients(rest, stdout, stderr)
+	case "prompts", "prompt":
+		err = runPrompts(cmd, rest, stdout, stderr)
+	case "doctor":
+		err = runDoctor(rest, stdout, stderr, version)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "gatehouse %s\n", version)
 		return 0

@@ -18,15 +18,25 @@ func (r Recorder) Record(c *proxy.Call) {
 	r.H.Record(sc, b)
 }
 
+// record is a converted call in one allocation: the request path hands over
+// thousands of calls a second (issue 12).
+type record struct {
+	call   store.Call
+	bodies store.Bodies
+	one    [1]store.AttemptBodies // the wire record of a call of one attempt, the usual
+}
+
 // StoreCall converts a proxy call to the store's record. It shares the body
 // slices (the recorder owns c) so the request path copies no body.
 func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
-	sc := &store.Call{
+	r := &record{}
+	r.call = store.Call{
 		ID:               c.ID,
 		Time:             c.Start,
 		Method:           c.Method,
 		Path:             c.Path,
 		ClientUA:         c.ClientUA,
+		Client:           c.Client,
 		InboundFormat:    c.InboundFormat,
 		Model:            c.Model,
 		Provider:         c.Provider,
@@ -44,6 +54,11 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		ReasoningTokens:  store.Tokens(c.Usage.ReasoningTokens),
 		Error:            c.Error,
 	}
+	sc := &r.call
+	if c.CostKnown {
+		cost := c.Cost
+		sc.CostUSD = &cost
+	}
 	for i, a := range c.Attempts {
 		sc.Attempts[i] = store.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status,
@@ -54,28 +69,22 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
 		}
 	}
-	b := newBodies(len(c.Attempts))
-	b.Request, b.Response = rawMessage(c.Request), rawMessage(c.Response)
-	b.Events, b.EventsTruncated = c.Events, c.EventsTruncated
+	r.bodies = store.Bodies{
+		Request:         rawMessage(c.Request),
+		Response:        rawMessage(c.Response),
+		Events:          c.Events,
+		EventsTruncated: c.EventsTruncated,
+	}
+	b := &r.bodies
+	b.Attempts = r.one[:]
+	if len(c.Attempts) != 1 {
+		b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
+	}
 	for i := range c.Attempts {
 		a := &c.Attempts[i]
 		b.Attempts[i] = store.AttemptBodies{Request: rawMessagePtr(a.Sent), Response: rawMessagePtr(a.Received)}
 	}
 	return sc, b
-}
-
-// newBodies returns bodies with room for n attempts' wire records; a call of
-// one attempt (the usual) takes one allocation for both.
-func newBodies(n int) *store.Bodies {
-	if n != 1 {
-		return &store.Bodies{Attempts: make([]store.AttemptBodies, n)}
-	}
-	one := new(struct {
-		b store.Bodies
-		a [1]store.AttemptBodies
-	})
-	one.b.Attempts = one.a[:]
-	return &one.b
 }
 
 // rawMessagePtr is rawMessage of an attempt's side; nil is none.

@@ -1,0 +1,71 @@
+package proxy
+
+import (
+	"net"
+	"sort"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/pricing"
+	"github.com/valyala/fasthttp"
+)
+
+// Observer receives every finished call, recorded or not (metrics, tracing).
+// Observe runs on the request path: it must copy what it needs and return at
+// once, never waiting; it must not keep or modify c beyond the call, except
+// that c.Attempts may be read later (nothing changes it afterwards).
+type Observer interface {
+	Observe(c *Call)
+}
+
+// price puts the call's cost on its record, with the price table in force.
+func (c *call) price() {
+	c.rec.Cost, c.rec.CostKnown = c.s.prices.Load().Cost(c.rec.UpstreamModel, c.rec.Usage)
+}
+
+// setPrices builds the price table of cfg (built-in prices and [[price]]).
+func (s *Server) setPrices(cfg *config.Config) { s.prices.Store(pricing.New(cfg.Prices)) }
+
+var pathMetrics = []byte("/metrics")
+
+// metrics serves GET /metrics with Options.Metrics, to the clients
+// Options.AllowMetrics lets in (default: loopback only).
+func (s *Server) metrics(ctx *fasthttp.RequestCtx) {
+	allow := s.opts.AllowMetrics
+	if allow == nil {
+		allow = loopbackClient
+	}
+	if !allow(ctx) {
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetStatusCode(fasthttp.StatusForbidden)
+		ctx.SetBodyString("/metrics answers only this machine (127.0.0.1, ::1)\n")
+		return
+	}
+	s.opts.Metrics(ctx)
+}
+
+// loopbackClient reports whether the request came from this machine.
+func loopbackClient(ctx *fasthttp.RequestCtx) bool {
+	addr, ok := ctx.RemoteAddr().(*net.TCPAddr)
+	return ok && addr.IP.IsLoopback()
+}
+
+// CircuitState is one provider's breaker, as /metrics reports it.
+type CircuitState struct {
+	Provider string
+	Open     bool // open: calls skip the provider (half-open counts as open)
+}
+
+// Circuits returns the state of every breaker that has seen a call, by
+// provider name.
+func (s *Server) Circuits() []CircuitState {
+	now := time.Now()
+	s.circuits.mu.Lock()
+	out := make([]CircuitState, 0, len(s.circuits.m))
+	for name, c := range s.circuits.m {
+		out = append(out, CircuitState{Provider: name, Open: c.open && (now.Before(c.openUntil) || c.probing)})
+	}
+	s.circuits.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Provider < out[j].Provider })
+	return out
+}
