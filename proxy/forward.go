@@ -56,7 +56,11 @@ type call struct {
 	client *clientEntry
 	res    *reservation
 	// wire: the call is recorded, so each attempt keeps its wire record.
-	wire bool
+	// recvMsg and recvBuf are the attempt's response record and room for its
+	// headers, allocated with its request's (wire.go).
+	wire    bool
+	recvMsg *Message
+	recvBuf []byte
 }
 
 // attemptResult is how one attempt ended when it did not answer the client.
@@ -337,7 +341,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 
 	key, src := c.s.resolveKey(p, c.creds)
 	if c.wire {
-		att.KeySource, att.KeyMask = keySourceLabel(src, p), MaskKey(key)
+		att.KeySource, att.KeyMask = c.s.keyFacts.get(src, p, key)
 	}
 	if !c.s.hasCredentials(p, key) {
 		how := fmt.Sprintf("run `gatehouse keys set %s`", p.Name)
@@ -380,7 +384,8 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	att.Method = fasthttp.MethodPost
 	if c.wire {
-		att.Sent = &Message{HeaderBlock: captureHeaders(req.Header.All())}
+		att.Sent, c.recvMsg = wireMessages()
+		att.Sent.HeaderBlock, c.recvBuf = captureSent(&req.Header)
 		att.Sent.Body, att.Sent.Truncated = c.sentBody(upBody)
 	}
 	if !c.rec.Stream {
@@ -408,7 +413,8 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	att.FirstByte = time.Since(att.Start)
 	if c.wire {
-		att.Received = &Message{HeaderBlock: captureHeaders(resp.Header.All())}
+		att.Received = c.recvMsg
+		att.Received.HeaderBlock = captureReceived(&resp.Header, c.recvBuf)
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
