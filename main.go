@@ -108,6 +108,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return cli.Run(args, stdin, stdout, stderr, version)
 }
 
+// serveMemoryLimit is serve's soft memory limit (GOMEMLIMIT, when set, wins):
+// near it the GC collects sooner instead of letting the heap grow to twice the
+// live data, so that a busy proxy with 500 open streams stays within 150 MB
+// resident (issue 17). It is soft: past it the GC works harder, nothing fails.
+const serveMemoryLimit = 100 << 20
+
 // shutdownGrace is how long calls in flight may take to finish on exit.
 const shutdownGrace = 10 * time.Second
 
@@ -172,8 +178,16 @@ func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 	opts.Secrets = func() []string { return cli.SecretValues(st.keys, st.cfg.Load()) }
 	opts.Logger = log
 	// The heap a burst of calls grew stays resident for minutes unless given
-	// back once recording goes idle (issue 17).
-	opts.OnIdle = debug.FreeOSMemory
+	// back once recording goes idle (issue 17). Two collections: the first only
+	// moves what sync.Pools hold (fasthttp's per-connection buffers, tens of MB
+	// after 500 streams) to their victim caches; the second frees it.
+	opts.OnIdle = func() {
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	// A damaged file, an unwritable folder or a full disk must not stop the
+	// proxy: the history moves the file aside or degrades, and says so.
+	opts.Resilient = true
 	if st.history, err = store.OpenHistory(dataDir, opts); err != nil {
 		return nil, err
 	}
@@ -185,13 +199,15 @@ func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 	st.keys = openKeys(cfg, log)
 	token, err := cli.LoadAdminToken(dataDir)
 	if err != nil {
-		return nil, err
+		// A read-only data folder: the proxy serves, the commands cannot reach it.
+		log.Error("admin API off: the commands (history, keys, doctor) will not reach this instance", "err", err)
+		token = ""
 	}
 	clients, err := store.LoadClients(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop}
+	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop, Version: version}
 	observer, metrics, err := st.startTelemetry(cfg)
 	if err != nil {
 		return nil, err
@@ -206,6 +222,7 @@ func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 		AdminToken: token,
 		Admin:      st.admin.Serve,
 		OnCircuit:  st.onCircuit,
+		History:    st.historyHealth,
 	})
 	if err != nil {
 		return nil, err
@@ -237,12 +254,13 @@ func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 		}
 	})
 	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now(), TLS: tlsConf != nil}); err != nil {
-		return nil, err
+		log.Error("instance file not written: the commands will not find this instance", "err", err)
 	}
 	st.closers = append(st.closers, func() { cli.RemoveInstance(dataDir) })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
+	go st.retryKeychain(ctx)
 	go config.Watch(ctx, cfg, time.Second, st.reload, func(err error) {
 		log.Error("config file not applied; keeping the last good config", "err", err)
 	})
@@ -270,6 +288,38 @@ func (st *stack) startClients(list []store.Client) {
 	for name, u := range usage {
 		st.server.SeedClientUsage(name, u.Tokens, u.USD, u.LastUsed)
 	}
+}
+
+// keychainRetry is how often a locked keychain is tried again.
+const keychainRetry = 5 * time.Second
+
+// retryKeychain re-reads every key while the keychain is locked, so that
+// unlocking it is enough: no restart (issue 15 §4).
+func (st *stack) retryKeychain(ctx context.Context) {
+	tick := time.NewTicker(keychainRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		// Only a locked keychain comes back by itself; probing a missing D-Bus
+		// every few seconds could start a bus each time (dbus-launch).
+		var ke *store.KeychainError
+		if err := st.keys.Unavailable(); err == nil || !errors.As(err, &ke) || !ke.Locked() {
+			continue
+		}
+		if err := st.keys.Reload(cli.KeyAccounts(st.cfg.Load())); err == nil {
+			st.log.Info("keychain usable again: keys re-read")
+		}
+	}
+}
+
+// historyHealth is the proxy's health hook on the history's fault state.
+func (st *stack) historyHealth() (degraded, notice string) {
+	h := st.history.Health()
+	return h.Degraded, h.Notice
 }
 
 // startTelemetry starts the Prometheus metrics and OpenTelemetry tracing the
@@ -391,6 +441,9 @@ func runServe(args []string, stderr io.Writer) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 	st, err := startStack(cf, false, log)
 	if err != nil {
 		return cli.Exit(stderr, "", err)
@@ -496,6 +549,7 @@ func (st *stack) backend() *ui.Backend {
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},
 		Providers: cfgFile,
 		Settings:  cfgFile,
+		Doctor:    st.admin.Doctor,
 		Version:   version,
 		Log:       st.log,
 	}

@@ -38,11 +38,11 @@ func TestAllowRemoteServesOwnHostName(t *testing.T) {
 	writeTestConfig(t, data, up)
 	p := startServeWith(t, testBinary(t), data, freeAddr(t), testEnv(), "--allow-remote")
 	_, port, _ := net.SplitHostPort(p.addr)
-	status, body := post(t, "http://"+p.addr+"/v1/chat/completions", host+":"+port, "", chatBody("gpt-4o"))
+	status, body := post(t, "http://"+p.addr+"/v1/chat/completions", host+":"+port, "", chatJSON("gpt-4o"))
 	if status != 200 {
 		t.Fatalf("Host %s with --allow-remote: status %d, want 200: %s", host, status, body)
 	}
-	status, body = post(t, "http://"+p.addr+"/v1/chat/completions", "attacker.example:"+port, "", chatBody("gpt-4o"))
+	status, body = post(t, "http://"+p.addr+"/v1/chat/completions", "attacker.example:"+port, "", chatJSON("gpt-4o"))
 	if status != 403 || !strings.Contains(body, "allow_hosts") {
 		t.Errorf("rebinding Host: status %d, want 403 naming allow_hosts: %s", status, body)
 	}
@@ -104,26 +104,26 @@ func TestSharingOnTheNetwork(t *testing.T) {
 	free := clientsAdd(t, bin, data, "laptop")
 
 	base := "http://" + addr + "/v1/chat/completions"
-	status, body := post(t, base, "", "", chatBody("gpt-4o"))
+	status, body := post(t, base, "", "", chatJSON("gpt-4o"))
 	if status != 401 || gjson.Get(body, "error.message").String() == "" || !strings.Contains(body, "client token") {
 		t.Fatalf("remote without a token: status %d, want 401 in the OpenAI format: %s", status, body)
 	}
-	status, body = post(t, base, "", "Bearer gh_not-a-real-token", chatBody("gpt-4o"))
+	status, body = post(t, base, "", "Bearer gh_not-a-real-token", chatJSON("gpt-4o"))
 	if status != 401 || !strings.Contains(body, "not known") {
 		t.Errorf("remote with an unknown token: status %d, want 401: %s", status, body)
 	}
-	status, body = post(t, base, "", "Bearer "+free, chatBody("gpt-4o"))
+	status, body = post(t, base, "", "Bearer "+free, chatJSON("gpt-4o"))
 	if status != 200 {
 		t.Fatalf("remote with a token: status %d, want 200: %s", status, body)
 	}
 	if k := up.lastKey(); strings.HasPrefix(k, "gh_") {
 		t.Errorf("the client token reached the upstream: %q", k)
 	}
-	status, body = post(t, base, "gatehouse.attacker.example:8765", "Bearer "+free, chatBody("gpt-4o"))
+	status, body = post(t, base, "gatehouse.attacker.example:8765", "Bearer "+free, chatJSON("gpt-4o"))
 	if status != 403 || !strings.Contains(body, "not allowed") {
 		t.Errorf("rebinding Host with a token: status %d, want 403: %s", status, body)
 	}
-	status, body = post(t, base, "", "Bearer "+scoped, chatBody("gpt-4.1"))
+	status, body = post(t, base, "", "Bearer "+scoped, chatJSON("gpt-4.1"))
 	if status != 403 || !strings.Contains(body, "models scope") || !strings.Contains(body, "gpt-4o*") {
 		t.Errorf("out-of-scope model: status %d, want 403 naming the scope: %s", status, body)
 	}
@@ -132,7 +132,7 @@ func TestSharingOnTheNetwork(t *testing.T) {
 	var last *http.Response
 	for i := range 4 {
 		var b string
-		last, b = postResp(t, base, "", "Bearer "+scoped, chatBody("gpt-4o"))
+		last, b = postResp(t, base, "", "Bearer "+scoped, chatJSON("gpt-4o"))
 		if i < 3 && last.StatusCode != 200 {
 			t.Fatalf("call %d within budget: status %d: %s", i+1, last.StatusCode, b)
 		}
@@ -170,7 +170,7 @@ func TestSharingOnTheNetwork(t *testing.T) {
 
 	// After a restart the day's usage comes back from history: still over.
 	p = startServeWith(t, bin, data, addr, testEnv(), "--allow-remote")
-	if status, body = post(t, base, "", "Bearer "+scoped, chatBody("gpt-4o")); status != 429 {
+	if status, body = post(t, base, "", "Bearer "+scoped, chatJSON("gpt-4o")); status != 429 {
 		t.Errorf("over budget after a restart: status %d, want 429: %s", status, body)
 	}
 	_ = p.stop(t)
@@ -193,7 +193,7 @@ func clientsAdd(t testing.TB, bin, data, name string, flags ...string) string {
 	return tok
 }
 
-func chatBody(model string) string {
+func chatJSON(model string) string {
 	return fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"What is the capital of Australia?"}],"max_tokens":10}`, model)
 }
 
@@ -259,7 +259,7 @@ func TestTLSListener(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := c.Post("https://"+p.addr+"/v1/chat/completions", "application/json", strings.NewReader(chatBody("gpt-4o")))
+	resp, err := c.Post("https://"+p.addr+"/v1/chat/completions", "application/json", strings.NewReader(chatJSON("gpt-4o")))
 	if err != nil {
 		t.Fatalf("https call: %v", err)
 	}

@@ -171,5 +171,12 @@ type KeySource interface {
 	Secret(provider, field string) (string, bool)
 }
 
+// KeychainState is an optional KeySource capability: why the keychain behind
+// it cannot be read (locked, absent), or nil. A call that finds no key then
+// says so instead of "no key" (issue 15 §4).
+type KeychainState interface {
+	Unavailable() error
+}
+
 // NewCallID returns a new time-ordered call id (a ULID: sorts by creation time).
 func NewCallID() string { return ulid.Make().String() }

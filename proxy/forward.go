@@ -342,6 +342,12 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		}
 		c.missing = append(c.missing, p.Name+" ("+how+")")
 		msg := fmt.Sprintf("no API key for provider %s: %s", p.Name, how)
+		if ks, ok := c.s.opts.Keys.(KeychainState); ok {
+			if err := ks.Unavailable(); err != nil {
+				// The key may well be in a keychain that cannot be read right now.
+				msg = fmt.Sprintf("no API key for provider %s: %v; Gatehouse reads it again once the keychain is usable, no restart needed", p.Name, err)
+			}
+		}
 		if !p.AcceptsClientKeys() && len(c.creds) > 0 {
 			msg += " (a key the client sends goes only to providers with client_keys = true)"
 		}

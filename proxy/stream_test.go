@@ -174,8 +174,10 @@ func TestStreamIdleTimeout(t *testing.T) {
 func TestSlowStreamHasNoTotalTimeout(t *testing.T) {
 	up := newFakeUpstream(t)
 	cfg := testConfig(up, "")
-	cfg.Retry.IdleTimeout.Duration = 300 * time.Millisecond
-	cfg.Retry.FirstByteTimeout.Duration = 300 * time.Millisecond
+	// Four gaps per timeout: a loaded machine (CI, parallel tests) can stretch
+	// a 150 ms sleep past a timeout only twice as long.
+	cfg.Retry.IdleTimeout.Duration = 600 * time.Millisecond
+	cfg.Retry.FirstByteTimeout.Duration = 600 * time.Millisecond
 	p := newTestProxy(t, cfg, nil)
 	events := splitEvents(readFixture(t, "openai/chat/stream_text.sse"))
 	up.then(step{events: events, gap: 150 * time.Millisecond}) // total ≫ both timeouts

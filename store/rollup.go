@@ -157,9 +157,10 @@ func (r *rollup) add(c *Call) {
 	r.cacheRead += nonNeg(c.CacheReadTokens)
 	r.cacheWrite += nonNeg(c.CacheWriteTokens)
 	r.reasoning += nonNeg(c.ReasoningTokens)
-	if c.CostUSD != nil {
+	switch {
+	case c.CostUSD != nil:
 		r.cost += *c.CostUSD
-	} else {
+	case !c.Failed(): // a failed call without usage was not billed: not "unpriced"
 		r.costUnknown++
 	}
 	r.latency[histBucket(c.DurationMS)]++

@@ -38,6 +38,7 @@ type App struct {
 
 	tabs      *container.AppTabs
 	overview  *overviewScreen
+	usage     *usageScreen
 	providers *providersScreen
 	history   *historyScreen
 	settings  *settingsScreen
@@ -80,12 +81,14 @@ func New(fy fyne.App, b *Backend) *App {
 
 	a.winSize = fyne.NewSize(1180, 760)
 	a.overview = newOverviewScreen(a)
+	a.usage = newUsageScreen(a)
 	a.providers = newProvidersScreen(a)
 	a.history = newHistoryScreen(a)
 	a.settings = newSettingsScreen(a)
 	a.clients, a.prompts = newClientsScreen(a), newPromptsScreen(a)
 	a.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(TabOverview, theme.HomeIcon(), a.overview.content),
+		container.NewTabItemWithIcon(TabUsage, theme.InfoIcon(), a.usage.content),
 		container.NewTabItemWithIcon(TabProviders, theme.AccountIcon(), a.providers.content),
 		container.NewTabItemWithIcon(TabHistory, theme.ListIcon(), a.history.content),
 		container.NewTabItemWithIcon(TabClients, theme.LoginIcon(), a.clients.content),
@@ -101,6 +104,9 @@ func New(fy fyne.App, b *Backend) *App {
 			a.clients.refresh()
 		case TabPrompts:
 			a.prompts.refresh()
+		}
+		if t.Text == TabUsage {
+			a.usage.refresh()
 		}
 	}
 
@@ -266,9 +272,16 @@ func (a *App) refreshStats() {
 			a.b.log().Warn("history stats", "err", err)
 		}
 	}
+	a.todayCost(&today)
+	warn := a.historyWarning()
 	runOnUI(func() {
+		showHistoryWarning(a.overview.history, warn)
+		if t := a.tabs.Selected(); t != nil && t.Text == TabUsage {
+			a.usage.refresh()
+		}
 		a.overview.update(today, buckets)
 		if a.tray != nil {
+			a.tray.warn = warn
 			a.tray.update(today)
 		}
 		if t := a.tabs.Selected(); t != nil && t.Text == TabClients {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/doctor"
 )
 
 // Backend is everything the screens work on. main adapts the proxy, the history
@@ -25,6 +26,9 @@ type Backend struct {
 	// (issue 13). Nil: their screens say they are unavailable.
 	Clients Clients
 	Prompts Prompts
+	// Doctor runs `gatehouse doctor`'s checks for what ("provider" or
+	// "provider/model") with the proxy's keys. Nil: "Check now" does nothing.
+	Doctor func(ctx context.Context, what string) ([]doctor.Report, error)
 	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
 	// in Settings.
 	Version string
@@ -86,6 +90,10 @@ type Page struct {
 type Stats struct {
 	Calls, Failed             int64
 	InputTokens, OutputTokens int64
+	// CostUSD is what the priced calls cost; Unpriced counts the calls
+	// without a price (issue 14, from the usage rollups when History has them).
+	CostUSD  float64
+	Unpriced int64
 }
 
 // Bucket is one slot of the activity chart.

@@ -15,9 +15,17 @@ import (
 type StoreHistory struct{ H *store.History }
 
 var (
-	_ History    = StoreHistory{}
-	_ RecordJSON = StoreHistory{}
+	_ History       = StoreHistory{}
+	_ RecordJSON    = StoreHistory{}
+	_ Usage         = StoreHistory{}
+	_ HistoryHealth = StoreHistory{}
 )
+
+// Health reports the store's disk and file faults.
+func (s StoreHistory) Health() (degraded, notice string) {
+	h := s.H.Health()
+	return h.Degraded, h.Notice
+}
 
 // RecordJSON is the stored call as `gatehouse history show --json` prints it.
 func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
@@ -120,6 +128,9 @@ func fromStore(c *store.Call) *proxy.Call {
 			ReasoningTokens: tokenCount(c.ReasoningTokens),
 		},
 	}
+	if c.CostUSD != nil {
+		out.Cost, out.CostKnown = *c.CostUSD, true
+	}
 	for _, a := range c.Attempts {
 		pa := proxy.Attempt{
 			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status, Error: a.Error,
@@ -166,4 +177,9 @@ func tokenCount(n *int64) int64 {
 		return -1
 	}
 	return *n
+}
+
+// Usage reads the hourly usage rollups.
+func (s StoreHistory) Usage(_ context.Context, q store.UsageQuery) (store.UsageReport, error) {
+	return s.H.Usage(q)
 }

@@ -29,6 +29,8 @@ type Admin struct {
 	// answer 503.
 	Clients     *ClientBook
 	ClientUsage func() map[string]proxy.ClientUsage
+	// Version goes in the User-Agent of the doctor's calls.
+	Version string
 	// Desktop is set when this process runs the desktop app: until SetWindow,
 	// app/show answers "starting" (503) rather than "this is gatehouse serve".
 	Desktop bool
@@ -65,6 +67,8 @@ func (a *Admin) Serve(ctx *fasthttp.RequestCtx) {
 		a.keysAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "keys"), "/"))
 	case path == "clients" || strings.HasPrefix(path, "clients/"):
 		a.clientsAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "clients"), "/"))
+	case path == "doctor":
+		a.doctorAPI(ctx)
 	case path == "app" || strings.HasPrefix(path, "app/"):
 		a.appAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "app"), "/"))
 	default:

@@ -25,6 +25,7 @@ const Usage = `Usage:
   gatehouse keys delete NAME
   gatehouse keys test NAME
   gatehouse providers [--json]
+  gatehouse doctor [PROVIDER | PROVIDER/MODEL | MODEL] [--json]
   gatehouse providers add NAME --format F --base-url URL [--models GLOB,...] [--key-env VAR]
   gatehouse providers remove NAME
   gatehouse clients add NAME [--models GLOB,...] [--providers P,...] [--daily-tokens N] [--daily-usd X] [--expires 30d]
@@ -63,6 +64,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version strin
 		err = runClients(rest, stdout, stderr)
 	case "prompts", "prompt":
 		err = runPrompts(cmd, rest, stdout, stderr)
+	case "doctor":
+		err = runDoctor(rest, stdout, stderr, version)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "gatehouse %s\n", version)
 		return 0

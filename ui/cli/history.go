@@ -152,11 +152,22 @@ func historyList(args []string, stdout, stderr io.Writer, export bool) error {
 	return nil
 }
 
-// warnDrops says on stderr when the running instance could not record every call.
+// warnDrops says on stderr when the running instance could not record every
+// call, or is not recording now (a full disk: issue 15 §4).
 func warnDrops(src historySource, stderr io.Writer) {
 	ds, ok := src.(dropSource)
 	if !ok {
 		return
+	}
+	if r, ok := src.(remoteHistory); ok {
+		if h, err := r.Health(); err == nil {
+			if h.Degraded != "" {
+				fmt.Fprintf(stderr, "warning: history degraded: %s\n", h.Degraded)
+			}
+			if h.Notice != "" {
+				fmt.Fprintf(stderr, "note: %s\n", h.Notice)
+			}
+		}
 	}
 	if d, err := ds.Drops(); err == nil && (d.Calls > 0 || d.Bodies > 0) {
 		fmt.Fprintf(stderr, "note: since it started, Gatehouse was too busy to record %d calls, and the bodies of %d more\n", d.Calls, d.Bodies)

@@ -154,6 +154,17 @@ func FindRunning(dataDir string) (*Client, bool) {
 
 // Do sends one admin request; path is relative to /_gatehouse/api/.
 func (c *Client) Do(method, path string, body []byte) (int, []byte, error) {
+	return c.do(c.http, method, path, body)
+}
+
+// DoTimeout is Do for a request that may take longer than Do's 30 s.
+func (c *Client) DoTimeout(method, path string, body []byte, d time.Duration) (int, []byte, error) {
+	hc := *c.http
+	hc.Timeout = d
+	return c.do(&hc, method, path, body)
+}
+
+func (c *Client) do(hc *http.Client, method, path string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequest(method, c.base+"/_gatehouse/api/"+strings.TrimPrefix(path, "/"), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, fmt.Errorf("admin request: %w", err)
@@ -162,7 +173,7 @@ func (c *Client) Do(method, path string, body []byte) (int, []byte, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("admin request %s: %w", path, err)
 	}
