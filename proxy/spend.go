@@ -179,6 +179,8 @@ func (c *call) admit(targets *[]target) bool {
 	if err != nil {
 		be := err.(*budgetError)
 		c.ctx.Response.Header.Set("Retry-After", retryAfterHeader(be.retryAfter))
+		// Hours away: an SDK's quick retries would only be refused again.
+		c.ctx.Response.Header.Set("x-should-retry", "false")
 		c.fail(fasthttp.StatusTooManyRequests, ClassRateLimited, be.msg)
 		return false
 	}

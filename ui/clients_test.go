@@ -207,3 +207,42 @@ func TestLANURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestSharingSwitch: "Share on the local network" moves listen to every
+// interface with allow_remote, and back; while shared without TLS the URLs
+// to give out come with a warning.
+func TestSharingSwitch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte("# mine\nlisten = \"127.0.0.1:9999\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := ConfigFile{Path: path, Config: func() *config.Config { return cfg }, Apply: func(c *config.Config) { cfg = c }}
+	if err := cf.SetSharing(true); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.AllowRemote || cfg.Listen != "0.0.0.0:9999" {
+		t.Errorf("sharing on: listen %s, allow_remote %v", cfg.Listen, cfg.AllowRemote)
+	}
+	if err := cf.SetSharing(false); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if cfg.AllowRemote || cfg.Listen != "127.0.0.1:9999" || !strings.Contains(string(b), "# mine") {
+		t.Errorf("sharing off: listen %s, allow_remote %v\n%s", cfg.Listen, cfg.AllowRemote, b)
+	}
+
+	e := newTestEnv()
+	e.proxy.addr = "10.1.2.3:8765"
+	a := newTestApp(t, e)
+	info := strings.Join(labels(newLANInfo(a)), "\n")
+	if !strings.Contains(info, "http://10.1.2.3:8765/v1") || !strings.Contains(info, "Without TLS") {
+		t.Errorf("LAN info %q, want the URL and the TLS warning", info)
+	}
+	if got := a.openAIBase(); got != "http://10.1.2.3:8765/v1" {
+		t.Errorf("local base %s", got)
+	}
+}
