@@ -110,7 +110,7 @@ func seedDay(t *testing.T, dir string) {
 	now := time.Now()
 	one := int64(350)
 	cost := (350*2.50 + 350*10.00) / 1e6 // gpt-4o's price
-	for i := 0; i < 24*12; i++ { // 5-minute slots
+	for i := 0; i < 24*12; i++ {         // 5-minute slots
 		at := now.Add(-24*time.Hour + time.Duration(i)*5*time.Minute)
 		hour := at.Hour()
 		n := 2 + int(6*(1+math.Sin(float64(hour-9)/24*2*math.Pi)))
