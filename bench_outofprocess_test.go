@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,7 +18,8 @@ import (
 // Reported: medians over the rounds of the per-round ratios (read ratios, not
 // absolute figures: the machine is shared). It runs once whatever b.N is.
 // GATEHOUSE_BENCH_BEFORE=/path/to/gatehouse adds that build, history on, as
-// target "before": before/after figures from one run.
+// target "before": before/after figures from one run. GATEHOUSE_BENCH_ROUNDS
+// sets the number of rounds (default 3).
 func BenchmarkOutOfProcess(b *testing.B) {
 	if testing.Short() {
 		b.Skip("starts six processes and runs for about a minute")
@@ -25,6 +27,9 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	rounds, calls := 3, 20000
 	if os.Getenv("GATEHOUSE_BENCH_QUICK") != "" {
 		rounds, calls = 1, 5000
+	}
+	if n, err := strconv.Atoi(os.Getenv("GATEHOUSE_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n // more rounds on a noisy machine
 	}
 	up := startRole(b, "upstream")
 	fwd := startRole(b, "forwarder", "ROLE_UPSTREAM="+up)

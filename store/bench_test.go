@@ -209,7 +209,7 @@ func BenchmarkListDeepPage1M(b *testing.B) {
 }
 
 // BenchmarkEncodeCall4KiB is the writer's work per call before the commit:
-// redaction, caps, JSON and (past 8 KiB) gzip of a call with two 4 KiB bodies.
+// redaction, caps, JSON and (past 4 KiB) S2 of a call with two 4 KiB bodies.
 func BenchmarkEncodeCall4KiB(b *testing.B) {
 	red := newRedactor([]string{"sk-bench-0123456789abcdef", "sk-ant-bench-0123456789", "AIzaBench0123456789"})
 	body := body4KiB(1)
@@ -217,7 +217,7 @@ func BenchmarkEncodeCall4KiB(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		cc := *c
-		if _, err := encodeCall(&pending{call: &cc, bodies: bodiesOf(string(body), string(body))}, red, 1<<20); err != nil {
+		if _, _, err := encodeCall(&pending{call: &cc, bodies: bodiesOf(string(body), string(body))}, red, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -257,12 +257,12 @@ func BenchmarkWriterPerCall(b *testing.B) {
 	req := []byte(`{"model":"gpt-4o","messages":[{"role":"system","content":"You are a concise assistant. Answer in one sentence."},{"role":"user","content":"What is the capital of Australia?"}],"max_completion_tokens":128,"temperature":0.2,"stop":["\n\n"]}`)
 	resp := []byte(`{"id":"chatcmpl-CZt4mQ0pJw7bYx3hV1nLk8sRfTgAe","object":"chat.completion","created":1767268800,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"The capital of Australia is Canberra.","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":27,"completion_tokens":8,"total_tokens":35,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_e6c46296c9"}`)
 	base := time.Now()
-	batch := make([]*pending, 0, 1000)
+	batch := make([]pending, 0, 1000)
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		c := callAt(base.Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai")
-		batch = append(batch, &pending{call: c, bodies: &Bodies{
+		batch = append(batch, pending{call: c, bodies: &Bodies{
 			Request:  RawMessage{HeaderBlock: reqHeaders, Body: req},
 			Response: RawMessage{HeaderBlock: respHeaders, Body: resp},
 		}})

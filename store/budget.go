@@ -85,6 +85,7 @@ func (w *writer) idle() {
 		return
 	}
 	w.busy = false
+	w.buf = nil // up to a batch of bodies: not kept while idle
 	h.mu.RLock()
 	releaseAll(h.db)
 	h.mu.RUnlock()
@@ -96,9 +97,13 @@ func (w *writer) idle() {
 
 // tune sizes the file's growth step to the budget: bbolt grows a large mapping
 // 16 MiB at a time, a quarter of a 64 MB budget; each step costs an fsync, so
-// not much smaller either. Call it with no transaction
+// not much smaller either. It also turns the fsync per commit off: the writer
+// syncs once a second (durability.go). Call it with no transaction
 // open (at open, or under the write lock).
-func (h *History) tune(db *bolt.DB) { db.AllocSize = allocSize(h.policy.Load().MaxSize) }
+func (h *History) tune(db *bolt.DB) {
+	db.AllocSize = allocSize(h.policy.Load().MaxSize)
+	db.NoSync = true
+}
 
 func allocSize(limit int64) int {
 	if limit <= 0 {

@@ -82,7 +82,7 @@ func (h *History) compact() (int64, error) {
 	start := time.Now()
 	tmp := h.path + ".compact"
 	_ = os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize})
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize, PageSize: pageSize})
 	if err != nil {
 		return 0, fmt.Errorf("compact history: %w", err)
 	}

@@ -18,6 +18,12 @@ import (
 // FileName is the history file's name in the data folder.
 const FileName = "history.db"
 
+// pageSize is the page size of a new history file (an existing file keeps its
+// own until compacted): bbolt writes each dirty page with a syscall of its
+// own, and at 4 KiB those made a fifth of the writer's CPU (issue 12;
+// BenchmarkWriterPerCall 15 → 12 µs per call).
+const pageSize = 16 << 10
+
 // lockTimeout bounds the wait for the file lock: a second instance must fail
 // within 2 s (issue 3) instead of hanging.
 const lockTimeout = time.Second
@@ -45,7 +51,9 @@ type Options struct {
 	// QueueSize is how many calls may wait for the writer. Default 16384.
 	QueueSize int
 	// QueueBytes is how many body bytes may wait for the writer; past half of it
-	// new calls are queued without bodies. Default 256 MiB.
+	// new calls are queued without bodies. Default 32 MiB: when the writer falls
+	// behind (a saturated CPU, a slow disk), this is what the history may add to
+	// the process's memory (issue 17).
 	QueueBytes int64
 	// FlushInterval is the longest a recorded call waits before its batch is
 	// committed. Default 200 ms.
@@ -73,6 +81,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for retention and stats. Nil: time.Now.
 	Now func() time.Time
+	// Resilient is the running instance's open (fault.go): a damaged
+	// history.db is moved aside and replaced, and a data folder that cannot be
+	// written gets a temporary history; Notice and Degraded say so. Without
+	// it (the history command) those are errors: ErrCorrupt for a damaged file.
+	Resilient bool
 }
 
 func (o *Options) setDefaults() {
@@ -89,7 +102,7 @@ func (o *Options) setDefaults() {
 		o.QueueSize = 16384
 	}
 	if o.QueueBytes <= 0 {
-		o.QueueBytes = 256 << 20
+		o.QueueBytes = 32 << 20
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 200 * time.Millisecond
@@ -133,13 +146,16 @@ type History struct {
 
 	policy atomic.Pointer[Policy]
 
-	queue                       chan *pending
+	queue                       chan pending
 	queuedBytes                 atomic.Int64
 	flushReq                    chan chan struct{}
 	kick                        chan struct{} // the queue is filling: commit now
 	droppedCalls, droppedBodies atomic.Uint64
+	dirty                       atomic.Bool // committed since the last sync
 
 	feed feed
+
+	faults faults // disk and file faults (fault.go)
 
 	compactMu sync.Mutex              // one Compact at a time
 	journal   atomic.Pointer[journal] // keys changed during a compaction's copy
@@ -158,28 +174,45 @@ type History struct {
 func OpenHistory(dataDir string, opts Options) (*History, error) {
 	opts.setDefaults()
 	path := filepath.Join(dataDir, FileName)
-	db, err := openDB(path, dataDir)
+	var (
+		db  *bolt.DB
+		f   faults
+		err error
+	)
+	if opts.Resilient {
+		db, path, err = openResilient(path, dataDir, &opts, &f)
+	} else {
+		db, err = openChecked(path, dataDir)
+	}
 	if err != nil {
+		if f.tempDir != "" {
+			os.RemoveAll(f.tempDir)
+		}
 		return nil, err
 	}
 	db.AllocSize = allocSize(opts.MaxSize)
-	if err := migrate(db, len(migrations)); err != nil {
+	if err := guard(func() error { return migrate(db, len(migrations)) }); err != nil {
 		db.Close()
+		if f.tempDir != "" {
+			os.RemoveAll(f.tempDir)
+		}
 		return nil, fmt.Errorf("open history %q: %w", path, err)
 	}
 	h := &History{
 		path:     path,
-		dir:      dataDir,
+		dir:      filepath.Dir(path),
 		log:      opts.Logger,
 		now:      opts.Now,
 		opts:     opts,
 		db:       db,
-		queue:    make(chan *pending, opts.QueueSize),
+		queue:    make(chan pending, opts.QueueSize),
 		flushReq: make(chan chan struct{}),
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
+	h.faults.fallback, h.faults.tempDir, h.faults.notice = f.fallback, f.tempDir, f.notice
 	h.policy.Store(&Policy{BodyCap: opts.BodyCap, MaxAge: opts.MaxAge, MaxSize: opts.MaxSize})
+	h.tune(db)
 	h.done.Add(1)
 	go h.writeLoop()
 	if !opts.NoRetention {
@@ -197,6 +230,7 @@ func openDB(path, dataDir string) (*bolt.DB, error) {
 		// node (bbolt's remap): that dominated the writer's time in
 		// BenchmarkRecordFlood. Reserve address space (not memory) up front.
 		InitialMmapSize: initialMmapSize,
+		PageSize:        pageSize,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w with data folder %s (close it, or use another --data folder)", ErrAlreadyRunning, dataDir)
@@ -237,7 +271,16 @@ func (h *History) Close() error {
 	h.feed.closeAll()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := h.db.Close(); err != nil {
+	if h.dirty.Load() {
+		if err := h.db.Sync(); err != nil {
+			h.log.Error("history: sync to disk", "err", err)
+		}
+	}
+	err := h.db.Close()
+	if h.faults.tempDir != "" {
+		os.RemoveAll(h.faults.tempDir)
+	}
+	if err != nil {
 		return fmt.Errorf("close history %q: %w", h.path, err)
 	}
 	return nil
@@ -250,11 +293,14 @@ func (h *History) view(fn func(*bolt.Tx) error) error {
 	return h.db.View(fn)
 }
 
-// update runs fn in a write transaction.
+// update runs fn in a write transaction; the commit reaches the disk within
+// syncEvery (durability.go).
 func (h *History) update(fn func(*bolt.Tx) error) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.db.Update(fn)
+	err := h.db.Update(fn)
+	h.markDirty()
+	return err
 }
 
 // Check runs bbolt's consistency check over the whole file. It holds the write

@@ -1,5 +1,6 @@
-// Package store keeps Gatehouse's durable state: the call history in bbolt and
-// provider keys in the OS keychain. It imports neither proxy nor ui.
+// Package store keeps Gatehouse's durable state: the call history in bbolt,
+// provider keys in the OS keychain, and the client tokens' hashes in
+// clients.json (clients.go). It imports neither proxy nor ui.
 //
 // # Call history
 //
@@ -11,7 +12,7 @@
 //	history.db
 //	├── meta                  schema  → uint64 big-endian schema version
 //	├── calls                 KEY     → summary: JSON of Call without bodies (what lists read)
-//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip) + binary payload of the
+//	├── bodies                KEY     → 1 flag byte (0 plain, 1 gzip, 2 S2) + binary payload of the
 //	│                                   request, response and raw stream events, then each
 //	│                                   attempt's wire record: headers and body as sent upstream
 //	│                                   and as received, a body equal to the client's stored as

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,7 +27,7 @@ func TestBodiesRoundTrip(t *testing.T) {
 			Response: &Message{Headers: []Header{{"Content-Type", "text/event-stream"}}, Body: `{"text":"héllo \"q\" \n"}`},
 			Events:   "data: {}\n\ndata: [DONE]\n\n", EventsTruncated: true,
 		}},
-		{"large, gzipped", &Bodies{Response: RawMessage{Body: []byte(strings.Repeat("abc", 20000))}},
+		{"large, compressed", &Bodies{Response: RawMessage{Body: []byte(strings.Repeat("abc", 20000))}},
 			storedBodies{Response: &Message{Body: strings.Repeat("abc", 20000)}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,4 +100,34 @@ func TestHeaderBlockParsedAndRedacted(t *testing.T) {
 	if !reflect.DeepEqual(m.Headers, want) {
 		t.Errorf("headers from block = %+v, want %+v", m.Headers, want)
 	}
+}
+
+// TestGzipBodiesStillRead: files written before S2 hold gzipped bodies.
+func TestGzipBodiesStillRead(t *testing.T) {
+	plain, err := encodeBodies(&Bodies{Response: RawMessage{Body: []byte(`{"ok":true}`)}}, newRedactor(nil), 1<<20)
+	if err != nil || plain[0] != bodyPlain {
+		t.Fatalf("small body: flag %d, err %v; want plain", plain[0], err)
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(bodyGzip)
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(plain[1:])
+	_ = zw.Close()
+	got, err := decodeBodies(buf.Bytes())
+	if err != nil || got.Response == nil || got.Response.Body != `{"ok":true}` {
+		t.Errorf("gzipped value decodes to %+v, %v; want the response body", got.Response, err)
+	}
+}
+
+// prepareMessage is one side of a call as Get returns it once written.
+func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
+	v, err := encodeBodies(&Bodies{Request: m}, r, limit)
+	if err != nil {
+		panic(err)
+	}
+	sb, err := decodeBodies(v)
+	if err != nil {
+		panic(err)
+	}
+	return sb.Request
 }

@@ -17,11 +17,11 @@ var (
 const minSecretLen = 8
 
 // sensitiveHeader reports whether a header's value must never be stored.
-func sensitiveHeader(name string) bool {
+func sensitiveHeader[T string | []byte](name T) bool {
 	// Lower-case ASCII into a stack buffer: the writer checks every header of
 	// every call, and strings.ToLower allocates for each "Content-Type".
 	var buf [64]byte
-	n := name
+	var n string
 	if len(name) <= len(buf) {
 		for i := 0; i < len(name); i++ {
 			c := name[i]
@@ -32,7 +32,7 @@ func sensitiveHeader(name string) bool {
 		}
 		n = string(buf[:len(name)]) // does not escape: no allocation
 	} else {
-		n = strings.ToLower(name)
+		n = strings.ToLower(string(name))
 	}
 	for _, h := range secretHeaders {
 		if n == h {
@@ -109,17 +109,6 @@ func (r *redactor) tail(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-// headers redacts sensitive header values and literal secrets in the others.
-func (r *redactor) headers(hs []Header) {
-	for i := range hs {
-		if sensitiveHeader(hs[i].Name) {
-			hs[i].Value = Redacted
-		} else {
-			hs[i].Value = r.string(hs[i].Value)
-		}
-	}
 }
 
 // summary redacts every text field of a call's summary.

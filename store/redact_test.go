@@ -174,8 +174,8 @@ func TestLargeBodiesCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v[0] != bodyGzip || len(v) > len(big.Response.Body)/5 {
-		t.Errorf("large body: flag %d, %d bytes stored for %d, want gzip and < 1/5", v[0], len(v), len(big.Response.Body))
+	if v[0] != bodyS2 || len(v) > len(big.Response.Body)/5 {
+		t.Errorf("large body: flag %d, %d bytes stored for %d, want S2 and < 1/5", v[0], len(v), len(big.Response.Body))
 	}
 	sb, err := decodeBodies(v)
 	if err != nil || sb.Response.Body != string(big.Response.Body) {

@@ -35,7 +35,7 @@ func newBenchCall() *benchCall {
 // pending builds call i in one of the modes: "client-only" is what was
 // recorded before issue 16 (no wire record), "same-format" and "translated"
 // add one attempt's wire record.
-func (bc *benchCall) pending(i int, base time.Time, mode string) *pending {
+func (bc *benchCall) pending(i int, base time.Time, mode string) pending {
 	c := callAt(base.Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai")
 	b := &Bodies{
 		Request:  RawMessage{HeaderBlock: bc.reqHeaders, Body: bc.req},
@@ -55,7 +55,7 @@ func (bc *benchCall) pending(i int, base time.Time, mode string) *pending {
 		}
 		b.Attempts = []AttemptBodies{up}
 	}
-	return &pending{call: c, bodies: b, size: b.size()}
+	return pending{call: c, bodies: b, size: b.size()}
 }
 
 // BenchmarkWriterWire is the writer's cost per call and the history's size per
@@ -73,7 +73,7 @@ func BenchmarkWriterWire(b *testing.B) {
 			w := &writer{h: h}
 			bc := newBenchCall()
 			base := time.Now()
-			batch := make([]*pending, 0, 1000)
+			batch := make([]pending, 0, 1000)
 			b.ReportAllocs()
 			cpu := cpuTime()
 			n := 0

@@ -47,12 +47,13 @@ func (h *History) Record(c *Call, bodies *Bodies) bool {
 	queued := h.queuedBytes.Load()
 	droppedBodies := false
 	if bodies != nil && (queued+size > h.opts.QueueBytes/2 || len(h.queue) > cap(h.queue)/2) {
+		*bodies = Bodies{} // the caller may hold bodies with c in one allocation
 		bodies, size, droppedBodies = nil, 0, true
 		c.BodiesDropped = true
 	}
 	h.queuedBytes.Add(size)
 	select {
-	case h.queue <- &pending{call: c, bodies: bodies, size: size}:
+	case h.queue <- pending{call: c, bodies: bodies, size: size}:
 		if droppedBodies {
 			h.droppedBodies.Add(1)
 		}
@@ -89,7 +90,7 @@ func (h *History) writeLoop() {
 	tick := time.NewTicker(h.opts.FlushInterval)
 	defer tick.Stop()
 	w := &writer{h: h}
-	batch := make([]*pending, 0, 256)
+	batch := make([]pending, 0, 256)
 	var lastDrops Drops
 	lastReport := time.Now()
 	var batchBytes int64
@@ -115,6 +116,7 @@ func (h *History) writeLoop() {
 		case <-tick.C:
 			drain()
 			batch, batchBytes = w.commit(batch), 0
+			w.syncIfDue(false)
 			w.idle()
 			if d := h.Drops(); d != lastDrops && time.Since(lastReport) > 10*time.Second {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
@@ -127,6 +129,7 @@ func (h *History) writeLoop() {
 		case <-h.stop:
 			drain()
 			w.commit(batch)
+			w.syncIfDue(true)
 			if d := h.Drops(); d != (Drops{}) {
 				h.log.Warn("history overloaded: calls not recorded", "calls_dropped", d.Calls, "bodies_dropped", d.Bodies)
 			}
@@ -144,6 +147,8 @@ type writer struct {
 	released   time.Time // when they were
 	busy       bool      // committed since OnIdle was last called
 	lastCommit time.Time
+	synced     time.Time // when the file was last synced
+	buf        []byte    // the batch's encoded values (commit)
 }
 
 // redactor returns the redactor, asking for the secrets again when stale.
@@ -175,7 +180,7 @@ type encoded struct {
 // commit writes batch in one transaction and returns it emptied. A panic in it
 // (a payload the encoder chokes on, a failing secrets source) loses this batch,
 // counted as dropped, and never the process: the stack goes to the log.
-func (w *writer) commit(batch []*pending) (emptied []*pending) {
+func (w *writer) commit(batch []pending) (emptied []pending) {
 	if len(batch) == 0 {
 		return batch
 	}
@@ -196,9 +201,19 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 	red := w.redactor()
 	pol := h.policy.Load()
 	out := make([]encoded, 0, len(batch))
+	// One buffer, reused from batch to batch, holds the batch's values: bbolt
+	// keeps them only until the commit. A fresh one per batch cost more than the
+	// encoding (zeroed, faulted in, then scavenged).
+	if need := int(bytes) + len(batch)*encodedOverhead; cap(w.buf) < need {
+		w.buf = make([]byte, 0, need)
+	}
+	buf := w.buf[:0]
 	var need int64
-	for _, p := range batch {
-		e, err := encodeCall(p, red, pol.BodyCap)
+	for i := range batch {
+		p := &batch[i]
+		var e encoded
+		var err error
+		e, buf, err = encodeCall(p, red, pol.BodyCap, buf)
 		if err != nil {
 			h.log.Error("history: call not recorded", "id", p.call.ID, "err", err)
 			continue
@@ -242,6 +257,8 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 		}
 		return rollupBatch(tx, out) // rollup.go: the hourly usage, in the same commit
 	})
+	h.setWriteErr(err) // a full disk degrades the history until a commit works again (fault.go)
+	w.buf = buf[:0]    // the values are on disk: the buffer is free again
 	if err != nil {
 		h.droppedCalls.Add(uint64(len(out)))
 		h.log.Error("history: batch not written", "calls", len(out), "err", err)
@@ -250,29 +267,36 @@ func (w *writer) commit(batch []*pending) (emptied []*pending) {
 			h.feed.publish(e.call)
 		}
 	}
+	w.syncIfDue(false)
 	w.upkeep()
 	clear(batch)
 	return batch[:0]
 }
 
-// encodeCall redacts, caps and encodes one call.
-func encodeCall(p *pending, red *redactor, limit int) (encoded, error) {
+// encodedOverhead is the room a call takes in the batch buffer besides its
+// bodies: the summary and the header blocks, typically.
+const encodedOverhead = 2 << 10
+
+// encodeCall redacts, caps and encodes one call, appending its values to buf.
+func encodeCall(p *pending, red *redactor, limit int, buf []byte) (encoded, []byte, error) {
 	c := p.call
 	key, id := keyOf(c.ID, c.Time)
 	c.ID = id
 	red.summary(c)
 	c.Request, c.Response, c.Events, c.EventsTruncated = nil, nil, "", false
-	sum, err := encodeSummary(c)
-	if err != nil {
-		return encoded{}, err
-	}
-	e := encoded{key: key, summary: sum, call: c}
+	e := encoded{key: key, call: c}
+	start := len(buf)
+	buf = appendSummary(buf, c)
+	e.summary = buf[start:len(buf):len(buf)]
 	if p.bodies != nil {
-		if e.bodies, err = encodeBodies(p.bodies, red, limit); err != nil {
-			return encoded{}, fmt.Errorf("call %s: %w", c.ID, err)
+		start = len(buf)
+		var err error
+		if buf, err = appendBodies(buf, p.bodies, red, limit); err != nil {
+			return encoded{}, buf[:start], fmt.Errorf("call %s: %w", c.ID, err)
 		}
+		e.bodies = buf[start:len(buf):len(buf)]
 	}
-	return e, nil
+	return e, buf, nil
 }
 
 // appendFill is the fill of pages split while appending.

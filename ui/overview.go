@@ -31,6 +31,7 @@ type overviewScreen struct {
 	chartSum *widget.Label
 	buckets  []Bucket
 	snippet  *widget.Label
+	history  *widget.Label // the history's fault, if any (historyhealth.go)
 }
 
 func newOverviewScreen(a *App) *overviewScreen {
@@ -86,8 +87,11 @@ func newOverviewScreen(a *App) *overviewScreen {
 	chartCard := widget.NewCard("Last 24 hours", "calls and failures (red) per 5 minutes",
 		container.NewBorder(nil, s.chartSum, nil, nil, s.chart))
 
+	s.history = newHistoryWarning()
 	s.content = container.NewVScroll(container.NewVBox(
+		s.history,
 		statusCard,
+		newLANInfo(a), // shared on the network: the URLs to give out (issue 13)
 		container.NewBorder(nil, nil, nil, today, urlCard),
 		chartCard,
 		snippetCard,

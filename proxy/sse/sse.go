@@ -51,7 +51,9 @@ func NewReader(r io.Reader, max int) *Reader {
 	if max <= 0 {
 		max = DefaultMaxEvent
 	}
-	return &Reader{br: bufio.NewReaderSize(r, 32<<10), max: max}
+	// A small buffer: every open stream holds one or two, and longer lines
+	// are gathered in raw anyway (readLine).
+	return &Reader{br: bufio.NewReaderSize(r, 4<<10), max: max}
 }
 
 // Reset makes the reader read from r, keeping its buffers.
