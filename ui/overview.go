@@ -77,7 +77,8 @@ func newOverviewScreen(a *App) *overviewScreen {
 		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(container.NewGridWrap(fyne.NewSize(230, pick.MinSize().Height), pick), where)), nil, nil, nil, s.snippet))
 
 	s.calls, s.failed, s.tokens, s.cost = bigNumber(), bigNumber(), bigNumber(), bigNumber()
-	today := widget.NewCard("Today", "", container.NewGridWithColumns(4,
+	// Two columns: the window must stay within its width with big figures.
+	today := widget.NewCard("Today", "", container.NewGridWithColumns(2,
 		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens), figure("cost", s.cost)))
 
 	s.chart = newActivityChart(s.chartColors, s.hoverChart, func(from, to time.Time) {
