@@ -182,6 +182,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	opts.OnIdle = func() {
 		runtime.GC()
 		debug.FreeOSMemory()
+		ui.ReleaseImagePages()
 	}
 	if st.history, err = store.OpenHistory(dataDir, opts); err != nil {
 		return nil, err
@@ -374,6 +375,11 @@ func runServe(args []string, stderr io.Writer) int {
 	if err != nil {
 		return cli.Exit(stderr, "", err)
 	}
+	// Start-up code is done with; the goroutines just started settle within a
+	// moment and their first touches come back in.
+	ui.ReleaseImagePages()
+	time.AfterFunc(2*time.Second, ui.ReleaseImagePages)
+
 	select {
 	case s := <-sig:
 		st.grace = drainTime(runtime.GOOS, s)
