@@ -7,8 +7,10 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # no_emoji leaves out Fyne's 4 MB colour emoji font, which every text style
 # parsed again (~20 MB of the idle app); emoji still draw from a system font.
 TAGS    ?= no_emoji
+FUZZTIME ?= 10m
+FUZZ    ?= .
 
-.PHONY: run serve build test test-unit test-integration test-windows vet-darwin bench soak deps deps-test package screenshots clean
+.PHONY: run serve build test test-unit test-integration test-windows vet-darwin bench soak fuzz deps deps-test package screenshots clean
 
 ## run: install what a fresh Debian/Ubuntu machine lacks, build, start the desktop app
 run: deps build
@@ -65,6 +67,11 @@ bench:
 ## and resident memory stay bounded (issue 17; CI runs a 10 s version)
 soak:
 	GATEHOUSE_SOAK=60s $(GO) test -tags "$(TAGS)" -run '^TestSoakHistoryStaysBounded$$' -count=1 -v -timeout 10m .
+
+## fuzz: every fuzz target (HTTP input, codec, SSE, config edits, history
+## bodies) for FUZZTIME each (default 10m); FUZZ=regexp picks targets
+fuzz:
+	@FUZZTIME='$(FUZZTIME)' FUZZ='$(FUZZ)' TAGS='$(TAGS)' .ci/fuzz
 
 package:
 	@.ci/package

@@ -19,7 +19,7 @@ import (
 // TestScreenshots is `make screenshots`: it runs the real app under Xvfb
 // (.ci/screenshots starts it) against a fake upstream with some failed calls,
 // and saves PNGs of the Overview, History (a failed call with 3 attempts
-// selected) and Providers screens into $GATEHOUSE_SCREENSHOTS.
+// selected), Providers and Usage screens into $GATEHOUSE_SCREENSHOTS.
 func TestScreenshots(t *testing.T) {
 	out := os.Getenv("GATEHOUSE_SCREENSHOTS")
 	if out == "" || os.Getenv("DISPLAY") == "" {
@@ -92,6 +92,8 @@ key_env = "GATEHOUSE_TEST_KEY"
 	capture(t, filepath.Join(out, "history.png"))
 	show(`{"tab":"Providers"}`)
 	capture(t, filepath.Join(out, "providers.png"))
+	show(`{"tab":"Usage"}`)
+	capture(t, filepath.Join(out, "usage.png"))
 	if err := os.WriteFile(filepath.Join(os.TempDir(), "gatehouse-screenshots.log"), []byte(stderr.String()), 0o600); err != nil {
 		t.Log(err)
 	}
@@ -107,6 +109,7 @@ func seedDay(t *testing.T, dir string) {
 	}
 	now := time.Now()
 	one := int64(350)
+	cost := (350*2.50 + 350*10.00) / 1e6 // gpt-4o's price
 	for i := 0; i < 24*12; i++ { // 5-minute slots
 		at := now.Add(-24*time.Hour + time.Duration(i)*5*time.Minute)
 		hour := at.Hour()
@@ -116,10 +119,13 @@ func seedDay(t *testing.T, dir string) {
 			c := &store.Call{ID: ulid.MustNew(ulid.Timestamp(ts), ulid.DefaultEntropy()).String(), Time: ts,
 				Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai", Model: "gpt-4o",
 				Provider: "local-llama", UpstreamModel: "gpt-4o", Outcome: store.OutcomeOK, Status: 200,
-				DurationMS: 1200, TTFBMS: 400, InputTokens: &one, OutputTokens: &one,
-				Attempts: []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 200, DurationMS: 1190}}}
+				DurationMS: int64(900 + 500*math.Sin(float64(hour)/3) + float64(k*97%700)), TTFBMS: 400, InputTokens: &one, OutputTokens: &one,
+				Attempts: []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 200, DurationMS: 1190}}, CostUSD: &cost}
+			if i%11 == 3 && k == 0 { // a 429 that a retry got past
+				c.Attempts = append([]store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 429, ErrorClass: "rate_limited"}}, c.Attempts...)
+			}
 			if i%37 == 5 && k < n/2 {
-				c.Outcome, c.Status, c.InputTokens, c.OutputTokens = store.OutcomeError, 502, nil, nil
+				c.Outcome, c.Status, c.InputTokens, c.OutputTokens, c.CostUSD = store.OutcomeError, 502, nil, nil, nil
 				c.Attempts = []store.Attempt{{Provider: "local-llama", Model: "gpt-4o", Status: 502, ErrorClass: "upstream_5xx"}}
 			}
 			h.Record(c, nil)

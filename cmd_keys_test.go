@@ -75,12 +75,12 @@ func chatThrough(t *testing.T, st *stack, model string) int {
 	return chatAt(t, st.server.Addr(), model)
 }
 
-// chatAt sends one chat completion to the proxy at addr and returns its status.
-func chatAt(t *testing.T, addr, model string) int {
+// chatBody sends one chat completion to the proxy at addr and returns the
+// status and body.
+func chatBody(t *testing.T, addr, model string) (int, string) {
 	t.Helper()
-	req := fasthttp.AcquireRequest()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
-	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI("http://" + addr + "/v1/chat/completions")
 	req.Header.SetMethod("POST")
@@ -89,7 +89,14 @@ func chatAt(t *testing.T, addr, model string) int {
 	if err := (&fasthttp.Client{}).DoTimeout(req, resp, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode()
+	return resp.StatusCode(), string(resp.Body())
+}
+
+// chatAt is chatBody's status.
+func chatAt(t *testing.T, addr, model string) int {
+	t.Helper()
+	status, _ := chatBody(t, addr, model)
+	return status
 }
 
 func TestKeysSetReachesRunningInstance(t *testing.T) {

@@ -41,6 +41,7 @@ type fakeUpstream struct {
 	want string
 	mu   sync.Mutex
 	seen []string
+	body []byte // the last request's body
 }
 
 func startUpstream(t testing.TB, want string) *fakeUpstream {
@@ -59,6 +60,7 @@ func startUpstream(t testing.TB, want string) *fakeUpstream {
 		auth := string(ctx.Request.Header.Peek("Authorization"))
 		up.mu.Lock()
 		up.seen = append(up.seen, auth)
+		up.body = append(up.body[:0], ctx.PostBody()...)
 		want := up.want
 		up.mu.Unlock()
 		ctx.SetContentType("application/json")
@@ -103,6 +105,13 @@ func (u *fakeUpstream) setWant(want string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.want = want
+}
+
+// lastBody is the body of the last request.
+func (u *fakeUpstream) lastBody() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return string(u.body)
 }
 
 // lastKey is the key of the last request, without "Bearer ".
@@ -167,7 +176,7 @@ func startTestStack(t testing.TB, dataDir string) (*stack, string) {
 			t.Logf("instance log:\n%s", logs.String())
 		}
 	})
-	st, err := startStack(cli.Flags{Data: dataDir, Listen: "127.0.0.1:0"}, false, false, log)
+	st, err := startStack(cli.Flags{Data: dataDir, Listen: "127.0.0.1:0"}, false, log)
 	if err != nil {
 		t.Fatal(err)
 	}

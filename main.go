@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -141,6 +142,7 @@ type stack struct {
 	keys    *store.Keys
 	admin   *cli.Admin
 	server  *proxy.Server
+	clients *cli.ClientBook        // client tokens (issue 13)
 	app     atomic.Pointer[ui.App] // the desktop app once its window exists
 	grace   time.Duration          // calls in flight get this long at stop; 0: shutdownGrace
 
@@ -151,7 +153,7 @@ type stack struct {
 
 // start loads the config, opens history and keys, and starts the proxy.
 // desktop says the desktop app will plug its window in.
-func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*stack, error) {
+func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 	dataDir, err := cf.DataDir()
 	if err != nil {
 		return nil, err
@@ -160,7 +162,7 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	if err != nil {
 		return nil, err
 	}
-	if err := checkListen(cfg.Listen, allowRemote || cfg.AllowRemote); err != nil {
+	if err := checkListen(cfg.Listen, cfg.AllowRemote); err != nil {
 		return nil, err
 	}
 	st := &stack{dataDir: dataDir, flags: cf, log: log, serveErr: make(chan error, 1)}
@@ -184,6 +186,9 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 		debug.FreeOSMemory()
 		ui.ReleaseImagePages()
 	}
+	// A damaged file, an unwritable folder or a full disk must not stop the
+	// proxy: the history moves the file aside or degrades, and says so.
+	opts.Resilient = true
 	if st.history, err = store.OpenHistory(dataDir, opts); err != nil {
 		return nil, err
 	}
@@ -195,9 +200,15 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 	st.keys = openKeys(cfg, log)
 	token, err := cli.LoadAdminToken(dataDir)
 	if err != nil {
+		// A read-only data folder: the proxy serves, the commands cannot reach it.
+		log.Error("admin API off: the commands (history, keys, doctor) will not reach this instance", "err", err)
+		token = ""
+	}
+	clients, err := store.LoadClients(dataDir)
+	if err != nil {
 		return nil, err
 	}
-	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop}
+	st.admin = &cli.Admin{Config: st.cfg.Load, History: st.history, Keys: st.keys, Log: log, Desktop: desktop, Version: version}
 	observer, metrics, err := st.startTelemetry(cfg)
 	if err != nil {
 		return nil, err
@@ -212,14 +223,24 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 		AdminToken: token,
 		Admin:      st.admin.Serve,
 		OnCircuit:  st.onCircuit,
+		History:    st.historyHealth,
 	})
 	if err != nil {
 		return nil, err
 	}
+	st.startClients(clients)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another program using that port? pick another with --listen)", cfg.Listen, err)
+	}
+	tlsConf, err := cfg.LoadTLS()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
 	}
 	go func() { st.serveErr <- st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() {
@@ -233,19 +254,73 @@ func startStack(cf cli.Flags, allowRemote, desktop bool, log *slog.Logger) (*sta
 			log.Warn("shutdown", "err", err)
 		}
 	})
-	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now()}); err != nil {
-		return nil, err
+	if err := cli.WriteInstance(dataDir, cli.Instance{Addr: ln.Addr().String(), PID: os.Getpid(), Version: version, Started: time.Now(), TLS: tlsConf != nil}); err != nil {
+		log.Error("instance file not written: the commands will not find this instance", "err", err)
 	}
 	st.closers = append(st.closers, func() { cli.RemoveInstance(dataDir) })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
+	go st.retryKeychain(ctx)
 	go config.Watch(ctx, cfg, time.Second, st.reload, func(err error) {
 		log.Error("config file not applied; keeping the last good config", "err", err)
 	})
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "data", dataDir, "config", cfg.Path, "version", version)
 	ok = true
 	return st, nil
+}
+
+// startClients puts the client tokens in force, plugs their editor into the
+// admin API, and seeds today's usage from history before the port opens: a
+// restart must not reset a day's budgets. The scan reads only the summaries
+// of calls made with a token in full (store.ClientActivity).
+func (st *stack) startClients(list []store.Client) {
+	st.clients = &cli.ClientBook{DataDir: st.dataDir, Apply: func(l []store.Client) { st.server.SetClients(cli.ProxyClients(l)) }}
+	st.server.SetClients(cli.ProxyClients(list))
+	st.admin.Clients, st.admin.ClientUsage = st.clients, st.server.ClientUsage
+	if len(list) == 0 {
+		return
+	}
+	usage, err := cli.UsageFromHistory(st.history, time.Now(), st.cfg.Load().History.MaxAge.Duration)
+	if err != nil {
+		st.log.Warn("client budgets start from zero today", "err", err)
+		return
+	}
+	for name, u := range usage {
+		st.server.SeedClientUsage(name, u.Tokens, u.USD, u.LastUsed)
+	}
+}
+
+// keychainRetry is how often a locked keychain is tried again.
+const keychainRetry = 5 * time.Second
+
+// retryKeychain re-reads every key while the keychain is locked, so that
+// unlocking it is enough: no restart (issue 15 §4).
+func (st *stack) retryKeychain(ctx context.Context) {
+	tick := time.NewTicker(keychainRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		// Only a locked keychain comes back by itself; probing a missing D-Bus
+		// every few seconds could start a bus each time (dbus-launch).
+		var ke *store.KeychainError
+		if err := st.keys.Unavailable(); err == nil || !errors.As(err, &ke) || !ke.Locked() {
+			continue
+		}
+		if err := st.keys.Reload(cli.KeyAccounts(st.cfg.Load())); err == nil {
+			st.log.Info("keychain usable again: keys re-read")
+		}
+	}
+}
+
+// historyHealth is the proxy's health hook on the history's fault state.
+func (st *stack) historyHealth() (degraded, notice string) {
+	h := st.history.Health()
+	return h.Degraded, h.Notice
 }
 
 // startTelemetry starts the Prometheus metrics and OpenTelemetry tracing the
@@ -358,7 +433,6 @@ func runServe(args []string, stderr io.Writer) int {
 	fs := cli.NewFlagSet("serve", stderr)
 	var cf cli.Flags
 	cf.Add(fs, true)
-	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address other than loopback")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -371,7 +445,7 @@ func runServe(args []string, stderr io.Writer) int {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
-	st, err := startStack(cf, *allowRemote, false, log)
+	st, err := startStack(cf, false, log)
 	if err != nil {
 		return cli.Exit(stderr, "", err)
 	}
@@ -420,7 +494,7 @@ func runApp(args []string, stdout, stderr io.Writer) int {
 		return cli.Exit(stderr, "", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := startStack(cf, false, true, log)
+	st, err := startStack(cf, true, log)
 	if err != nil {
 		if errors.Is(err, store.ErrAlreadyRunning) {
 			// Started between our probe and our open: try once more to show it.
@@ -474,11 +548,14 @@ func (st *stack) backend() *ui.Backend {
 		LoginArgs: st.flags.Args(),
 	}
 	return &ui.Backend{
+		Clients:   ui.ClientTokens{Book: st.clients, Usage: st.server.ClientUsage},
+		Prompts:   ui.PromptFile{ConfigFile: cfgFile, Runner: st.server},
 		Proxy:     st.server,
 		History:   ui.StoreHistory{H: st.history},
 		Keys:      ui.Keychain{Keys: st.keys, Config: st.cfg.Load, Version: version},
 		Providers: cfgFile,
 		Settings:  cfgFile,
+		Doctor:    st.admin.Doctor,
 		Version:   version,
 		Log:       st.log,
 	}

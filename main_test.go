@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -109,8 +110,14 @@ func startServeBinary(t testing.TB, bin, data string, extraEnv ...string) *serve
 
 func startServeBinaryEnv(t testing.TB, bin, data string, env []string) *serveProcess {
 	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data", data)
+	return startServeWith(t, bin, data, freeAddr(t), env)
+}
+
+// startServeWith runs bin serve on addr with data, env and extra flags, and
+// waits until /_gatehouse/health answers (over https when scheme says so).
+func startServeWith(t testing.TB, bin, data, addr string, env []string, flags ...string) *serveProcess {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr, "--data", data}, flags...)...)
 	cmd.Env = env
 	p := &serveProcess{cmd: cmd, addr: addr, data: data, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
@@ -124,7 +131,7 @@ func startServeBinaryEnv(t testing.TB, bin, data string, env []string) *servePro
 	})
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/_gatehouse/health")
+		resp, err := healthClient.Get(healthURL(data, addr))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -139,6 +146,19 @@ func startServeBinaryEnv(t testing.TB, bin, data string, env []string) *servePro
 	}
 	t.Fatalf("gatehouse serve did not answer within 15 s\n%s", p.stderr)
 	return nil
+}
+
+// healthClient probes a starting instance; its certificate (tls_cert) is the
+// test's own.
+var healthClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+
+// healthURL is the health check of an instance on addr: https when the data
+// folder's config sets tls_cert.
+func healthURL(data, addr string) string {
+	if b, err := os.ReadFile(filepath.Join(data, "config.toml")); err == nil && bytes.Contains(b, []byte("tls_cert")) {
+		return "https://" + addr + "/_gatehouse/health"
+	}
+	return "http://" + addr + "/_gatehouse/health"
 }
 
 // stop sends SIGTERM and returns the exit error (nil for exit code 0).

@@ -139,6 +139,12 @@ func (r *benchRecorder) Record(c *Call) {
 
 // benchGatehouse starts Gatehouse with recording on, routing gpt-* to upstream.
 func benchGatehouse(tb testing.TB, upstream string) string {
+	_, addr := benchServer(tb, upstream)
+	return addr
+}
+
+// benchServer is benchGatehouse returning the server too.
+func benchServer(tb testing.TB, upstream string) (*Server, string) {
 	cfg, err := config.Parse([]byte(`
 [[provider]]
 name = "openai"
@@ -162,7 +168,7 @@ base_url = "http://`+upstream+`/v1"
 		defer cancel()
 		_ = s.Shutdown(ctx)
 	})
-	return ln.Addr().String()
+	return s, ln.Addr().String()
 }
 
 // benchTargets starts the upstream and both hops.

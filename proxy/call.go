@@ -129,6 +129,7 @@ type Call struct {
 	ID            string    // time-ordered ULID, also sent as X-Gatehouse-Call
 	Start         time.Time // when the request arrived
 	ClientUA      string    // the client's User-Agent
+	Client        string    // the client token's name; LocalClient without one (issue 13)
 	InboundFormat string    // openai, anthropic or gemini
 	Method        string
 	Path          string // request path, ?key= removed
@@ -168,6 +169,13 @@ type KeySource interface {
 	// Secret returns the provider's secret for field ("" is the main key; "secret"
 	// and "password" are parts of multi-part credentials) and whether one is set.
 	Secret(provider, field string) (string, bool)
+}
+
+// KeychainState is an optional KeySource capability: why the keychain behind
+// it cannot be read (locked, absent), or nil. A call that finds no key then
+// says so instead of "no key" (issue 15 §4).
+type KeychainState interface {
+	Unavailable() error
 }
 
 // NewCallID returns a new time-ordered call id (a ULID: sorts by creation time).

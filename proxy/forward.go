@@ -51,6 +51,10 @@ type call struct {
 	inAttempt, finishPending bool
 	// recorded: the record went to the recorder (a panic after that only logs).
 	recorded bool
+	// client is the client token the call came with (nil: none); res is its
+	// budget reservation, settled when the call is recorded (spend.go).
+	client *clientEntry
+	res    *reservation
 	// wire: the call is recorded, so each attempt keeps its wire record.
 	wire bool
 }
@@ -77,20 +81,24 @@ type attemptResult struct {
 }
 
 // serveCall routes, forwards and records one model call.
-func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Config) {
+func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Config, cl *clientEntry) {
 	start := time.Now()
 	rec := &Call{
 		ID:            NewCallID(),
 		Start:         start,
 		ClientUA:      string(ctx.Request.Header.UserAgent()),
+		Client:        LocalClient,
 		InboundFormat: string(ep.format),
 		Method:        string(ctx.Method()),
 		Path:          string(ctx.Path()),
 		Usage:         codec.UnknownUsage(),
 	}
 	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
-	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request),
+	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request), client: cl,
 		wire: s.opts.Recorder != nil && cfg.History.RecordingEnabled()}
+	if cl != nil {
+		rec.Client = cl.Name
+	}
 	defer c.recoverPanic()
 	limit := cfg.History.BodyCapBytes
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
@@ -115,9 +123,18 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	}
 	rec.Stream = ep.stream || (ep.format != config.FormatGemini && gjson.GetBytes(c.body, "stream").Bool())
 
-	targets, err := resolve(cfg, rec.Model)
+	route := rec.Model
+	if name, ok := strings.CutPrefix(rec.Model, config.PromptModelPrefix); ok {
+		if route, ok = c.applyPrompt(name); !ok {
+			return
+		}
+	}
+	targets, err := resolve(cfg, route)
 	if err != nil {
 		c.fail(fasthttp.StatusNotFound, ClassNotFound, err.Error())
+		return
+	}
+	if cl != nil && !c.admit(&targets) {
 		return
 	}
 	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
@@ -325,6 +342,12 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 		}
 		c.missing = append(c.missing, p.Name+" ("+how+")")
 		msg := fmt.Sprintf("no API key for provider %s: %s", p.Name, how)
+		if ks, ok := c.s.opts.Keys.(KeychainState); ok {
+			if err := ks.Unavailable(); err != nil {
+				// The key may well be in a keychain that cannot be read right now.
+				msg = fmt.Sprintf("no API key for provider %s: %v; Gatehouse reads it again once the keychain is usable, no restart needed", p.Name, err)
+			}
+		}
 		if !p.AcceptsClientKeys() && len(c.creds) > 0 {
 			msg += " (a key the client sends goes only to providers with client_keys = true)"
 		}
@@ -608,6 +631,7 @@ func (c *call) finish() {
 		c.rec.TTFB = c.rec.Duration
 	}
 	c.price()
+	c.settle(now)
 	if o := c.s.opts.Observer; o != nil {
 		o.Observe(c.rec)
 	}

@@ -132,7 +132,8 @@ type clientCred struct {
 func clientCreds(req *fasthttp.Request) []clientCred {
 	var out []clientCred
 	add := func(v []byte, f config.Format) {
-		if len(v) > 0 {
+		// A client token is Gatehouse's own: never forwarded (issue 13).
+		if len(v) > 0 && !isClientToken(v) {
 			out = append(out, clientCred{key: string(v), format: f})
 		}
 	}

@@ -103,7 +103,7 @@ func (s *Server) fetchModels(p *config.Provider, key string) ([]string, error) {
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	url := upstreamURL(p, p.Format, kindModels, "", false)
+	url := ModelsURL(p)
 	req.SetRequestURI(url)
 	req.Header.SetMethod(fasthttp.MethodGet)
 	if p.Format == config.FormatAnthropic {
@@ -125,19 +125,24 @@ func (s *Server) fetchModels(p *config.Provider, key string) ([]string, error) {
 	if resp.StatusCode() != fasthttp.StatusOK {
 		return nil, fmt.Errorf("GET %s: HTTP %d", redactURL(url), resp.StatusCode())
 	}
+	return ParseModels(p.Format, body), nil
+}
+
+// ParseModels reads the model ids out of a provider's model list in format f.
+func ParseModels(f config.Format, body []byte) []string {
 	var out []string
-	if p.Format == config.FormatGemini {
+	if f == config.FormatGemini {
 		gjson.GetBytes(body, "models.#.name").ForEach(func(_, v gjson.Result) bool {
 			out = append(out, strings.TrimPrefix(v.String(), "models/"))
 			return true
 		})
-	} else {
-		gjson.GetBytes(body, "data.#.id").ForEach(func(_, v gjson.Result) bool {
-			out = append(out, v.String())
-			return true
-		})
+		return out
 	}
-	return out, nil
+	gjson.GetBytes(body, "data.#.id").ForEach(func(_, v gjson.Result) bool {
+		out = append(out, v.String())
+		return true
+	})
+	return out
 }
 
 func openAIModelList(ids, owners []string) []byte {

@@ -16,6 +16,7 @@ const (
 	kindEmbeddings                          // OpenAI embeddings (same-format only)
 	kindCountTokens                         // Anthropic count_tokens, Gemini countTokens (same-format only)
 	kindModels                              // model list
+	kindPrompt                              // POST /v1/prompts/NAME (prompt.go)
 )
 
 // endpoint is a parsed inbound request line.
@@ -26,6 +27,9 @@ type endpoint struct {
 	model string
 	// stream is set by the URL for Gemini (:streamGenerateContent).
 	stream bool
+	// vars are a prompt call's variables (POST /v1/prompts/NAME; nil for
+	// the model "prompt/NAME", whose last user message fills {{input}}).
+	vars map[string]string
 }
 
 // wire is the wire format of the endpoint's own bodies and streams (the
@@ -54,6 +58,9 @@ func parseEndpoint(method, path []byte) (endpoint, bool) {
 		return endpoint{kind: kindEmbeddings, format: config.FormatOpenAI}, post
 	case "/models":
 		return endpoint{kind: kindModels, format: config.FormatOpenAI}, string(method) == "GET"
+	}
+	if name, ok := bytes.CutPrefix(p, []byte("/prompts/")); ok && len(name) > 0 {
+		return endpoint{kind: kindPrompt, format: config.FormatOpenAI, model: string(name)}, post
 	}
 	if bytes.HasPrefix(p, []byte("/models/")) && bytes.IndexByte(p, ':') > 0 {
 		return parseGemini(method, p) // Gemini's v1 paths

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,15 @@ type Options struct {
 	// OnCircuit is called when a provider's circuit opens (open=true) or closes
 	// again. It runs on a request goroutine and must not block.
 	OnCircuit func(provider string, open bool)
+	// RequestReadTimeout bounds reading one request, headers and body: from the
+	// connection's opening for its first request, from the first byte for the
+	// next ones. A client that stalls mid-request is then cut off instead of
+	// holding a connection for ever (issue 15 §5). Default 60 s.
+	RequestReadTimeout time.Duration
+	// History says whether calls are being recorded: degraded is why not ("" when
+	// they are), notice an event at open worth knowing (a damaged file moved
+	// aside). /_gatehouse/health reports both. Nil: not reported.
+	History func() (degraded, notice string)
 
 	// Usage and export (issue 14, usage.go). Observer sees every finished call;
 	// Metrics serves GET /metrics (nil: 404) to the clients AllowMetrics accepts
@@ -44,6 +54,10 @@ type Options struct {
 	Metrics      fasthttp.RequestHandler
 	AllowMetrics func(ctx *fasthttp.RequestCtx) bool
 }
+
+// defaultRequestReadTimeout is Options.RequestReadTimeout's default: 256 MiB
+// (the largest body allowed) at 5 MB/s.
+const defaultRequestReadTimeout = 60 * time.Second
 
 // Server is the proxy. Create it with New; it is safe for concurrent use.
 type Server struct {
@@ -57,6 +71,8 @@ type Server struct {
 	models   modelCache
 	hangups  hangups // client hang-up watches (hangup.go)
 	prices   atomic.Pointer[pricing.Table]
+	tokens   clientsState // client tokens and their usage (clients.go)
+	own      ownNames     // this machine's addresses and names (access.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
@@ -75,6 +91,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if s.opts.RequestReadTimeout <= 0 {
+		s.opts.RequestReadTimeout = defaultRequestReadTimeout
+	}
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
 	s.cfg.Store(cfg)
 	s.setPrices(cfg)
@@ -87,6 +106,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		NoDefaultContentType:         true,
 		DisablePreParseMultipartForm: true,
 		WriteTimeout:                 0, // streams have no total limit
+		ReadTimeout:                  s.opts.RequestReadTimeout,
 		IdleTimeout:                  2 * time.Minute,
 		ReadBufferSize:               16 << 10,
 		// The handler answers bodies over max_body_bytes in the client's format;
@@ -186,6 +206,9 @@ var (
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer s.recoverRequest(ctx)
+	// The request is read: lift ReadTimeout's deadline, which would otherwise end
+	// the hang-up watch (hangup.go) of a call that outlasts it.
+	_ = ctx.Conn().SetReadDeadline(time.Time{})
 	cfg := s.cfg.Load()
 	path := ctx.Path()
 	ep, known := parseEndpoint(ctx.Method(), path)
@@ -193,9 +216,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	if known {
 		format = ep.format
 	}
-	if !cfg.AllowRemote && !loopbackHost(ctx.Host()) {
+	if !s.hostAllowed(cfg, ctx.Host()) {
 		// DNS rebinding: a web page may resolve its own name to 127.0.0.1.
-		s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("Host %q is not allowed: Gatehouse answers only localhost, 127.0.0.1 and [::1]", ctx.Host()))
+		s.reject(ctx, format, fasthttp.StatusForbidden, fmt.Sprintf("Host %q is not allowed: Gatehouse answers only localhost, this machine's addresses and names, and the names in allow_hosts (config.toml)", ctx.Host()))
+		return
+	}
+	remote := isRemote(ctx)
+	if remote && !cfg.AllowRemote {
+		s.reject(ctx, format, fasthttp.StatusForbidden, "Gatehouse is not shared on the network: start it with --allow-remote (or Settings → Share on the local network)")
 		return
 	}
 	if origin := ctx.Request.Header.PeekBytes(headerOrigin); len(origin) > 0 {
@@ -218,6 +246,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.health(ctx)
 		return
 	case bytes.HasPrefix(path, prefixAdmin):
+		if remote {
+			s.reject(ctx, format, fasthttp.StatusForbidden, "the admin API answers this machine only")
+			return
+		}
 		s.admin(ctx)
 		return
 	case s.opts.Metrics != nil && ctx.IsGet() && bytes.Equal(path, pathMetrics):
@@ -226,11 +258,19 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case !known:
 		s.reject(ctx, format, fasthttp.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (Gatehouse serves /v1/chat/completions, /v1/messages, /v1beta/models/{model}:generateContent and friends)", ctx.Method(), path))
 		return
-	case ep.kind == kindModels:
-		s.serveModels(ctx, ep, cfg)
+	}
+	cl, ok := s.authorize(ctx, format, cfg, remote)
+	if !ok {
 		return
 	}
-	s.serveCall(ctx, ep, cfg)
+	switch ep.kind {
+	case kindModels:
+		s.serveModels(ctx, ep, cfg)
+	case kindPrompt:
+		s.servePrompt(ctx, ep, cfg, cl)
+	default:
+		s.serveCall(ctx, ep, cfg, cl)
+	}
 }
 
 // reject answers a request refused before routing, in the client's format. It
@@ -267,7 +307,25 @@ func (s *Server) health(ctx *fasthttp.RequestCtx) {
 	if s.paused.Load() {
 		status = "paused"
 	}
-	fmt.Fprintf(ctx, `{"status":%q,"version":%q}`, status, s.opts.Version)
+	if s.opts.History == nil {
+		fmt.Fprintf(ctx, `{"status":%q,"version":%q}`, status, s.opts.Version)
+		return
+	}
+	// The proxy serves with a degraded history: status stays ok, history says
+	// what is wrong (issue 15 §4).
+	degraded, notice := s.opts.History()
+	history := "ok"
+	if degraded != "" {
+		history = "degraded"
+	}
+	b, _ := json.Marshal(struct {
+		Status   string `json:"status"`
+		Version  string `json:"version"`
+		History  string `json:"history"`
+		Degraded string `json:"history_degraded,omitempty"`
+		Notice   string `json:"history_notice,omitempty"`
+	}{status, s.opts.Version, history, degraded, notice})
+	ctx.SetBody(b)
 }
 
 func (s *Server) admin(ctx *fasthttp.RequestCtx) {

@@ -26,11 +26,15 @@ const Redacted = "[REDACTED]"
 // Call is one recorded call. Its JSON form is the `gatehouse history --json`
 // format; Request, Response and Events are set only by History.Get (`show`).
 type Call struct {
-	ID            string    `json:"id"` // ULID, the X-Gatehouse-Call header
-	Time          time.Time `json:"time"`
-	Method        string    `json:"method,omitempty"`
-	Path          string    `json:"path"`
-	ClientUA      string    `json:"client_ua,omitempty"`
+	ID       string    `json:"id"` // ULID, the X-Gatehouse-Call header
+	Time     time.Time `json:"time"`
+	Method   string    `json:"method,omitempty"`
+	Path     string    `json:"path"`
+	ClientUA string    `json:"client_ua,omitempty"`
+	// Client is the name of the client token the call came with; "local" (or
+	// "" in calls recorded before tokens existed) when it came without one
+	// (issue 13).
+	Client        string    `json:"client,omitempty"`
 	InboundFormat string    `json:"inbound_format"`
 	Model         string    `json:"model"` // as the client asked
 	Provider      string    `json:"provider"`
@@ -58,6 +62,14 @@ type Call struct {
 	Response        *Message `json:"response,omitempty"`
 	Events          string   `json:"events,omitempty"` // a stream's raw events
 	EventsTruncated bool     `json:"events_truncated,omitempty"`
+}
+
+// ClientName is c.Client, with LocalClient for calls recorded without one.
+func (c *Call) ClientName() string {
+	if c.Client == "" {
+		return LocalClient
+	}
+	return c.Client
 }
 
 // Failed reports whether the call did not end "ok".

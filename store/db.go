@@ -81,6 +81,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for retention and stats. Nil: time.Now.
 	Now func() time.Time
+	// Resilient is the running instance's open (fault.go): a damaged
+	// history.db is moved aside and replaced, and a data folder that cannot be
+	// written gets a temporary history; Notice and Degraded say so. Without
+	// it (the history command) those are errors: ErrCorrupt for a damaged file.
+	Resilient bool
 }
 
 func (o *Options) setDefaults() {
@@ -150,6 +155,8 @@ type History struct {
 
 	feed feed
 
+	faults faults // disk and file faults (fault.go)
+
 	compactMu sync.Mutex              // one Compact at a time
 	journal   atomic.Pointer[journal] // keys changed during a compaction's copy
 
@@ -167,17 +174,33 @@ type History struct {
 func OpenHistory(dataDir string, opts Options) (*History, error) {
 	opts.setDefaults()
 	path := filepath.Join(dataDir, FileName)
-	db, err := openDB(path, dataDir)
+	var (
+		db  *bolt.DB
+		f   faults
+		err error
+	)
+	if opts.Resilient {
+		db, path, err = openResilient(path, dataDir, &opts, &f)
+	} else {
+		db, err = openChecked(path, dataDir)
+	}
 	if err != nil {
+		if f.tempDir != "" {
+			os.RemoveAll(f.tempDir)
+		}
 		return nil, err
 	}
-	if err := migrate(db, len(migrations)); err != nil {
+	db.AllocSize = allocSize(opts.MaxSize)
+	if err := guard(func() error { return migrate(db, len(migrations)) }); err != nil {
 		db.Close()
+		if f.tempDir != "" {
+			os.RemoveAll(f.tempDir)
+		}
 		return nil, fmt.Errorf("open history %q: %w", path, err)
 	}
 	h := &History{
 		path:     path,
-		dir:      dataDir,
+		dir:      filepath.Dir(path),
 		log:      opts.Logger,
 		now:      opts.Now,
 		opts:     opts,
@@ -187,6 +210,7 @@ func OpenHistory(dataDir string, opts Options) (*History, error) {
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
+	h.faults.fallback, h.faults.tempDir, h.faults.notice = f.fallback, f.tempDir, f.notice
 	h.policy.Store(&Policy{BodyCap: opts.BodyCap, MaxAge: opts.MaxAge, MaxSize: opts.MaxSize})
 	h.tune(db)
 	h.done.Add(1)
@@ -252,7 +276,11 @@ func (h *History) Close() error {
 			h.log.Error("history: sync to disk", "err", err)
 		}
 	}
-	if err := h.db.Close(); err != nil {
+	err := h.db.Close()
+	if h.faults.tempDir != "" {
+		os.RemoveAll(h.faults.tempDir)
+	}
+	if err != nil {
 		return fmt.Errorf("close history %q: %w", h.path, err)
 	}
 	return nil

@@ -1,5 +1,6 @@
-// Package store keeps Gatehouse's durable state: the call history in bbolt and
-// provider keys in the OS keychain. It imports neither proxy nor ui.
+// Package store keeps Gatehouse's durable state: the call history in bbolt,
+// provider keys in the OS keychain, and the client tokens' hashes in
+// clients.json (clients.go). It imports neither proxy nor ui.
 //
 // # Call history
 //

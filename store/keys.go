@@ -44,6 +44,10 @@ func (e *KeychainError) Error() string {
 
 func (e *KeychainError) Unwrap() []error { return []error{ErrKeychainUnavailable, e.Err} }
 
+// Locked reports a keychain that exists but is locked: unlocking it is the fix,
+// so it is worth trying again later (issue 15 §4).
+func (e *KeychainError) Locked() bool { return strings.HasPrefix(e.Reason, reasonLocked) }
+
 // envFix ends every KeychainError.Fix: a key in the environment works without a keychain.
 const envFix = "or set the provider's key_env variable (e.g. OPENAI_API_KEY) instead"
 
@@ -181,9 +185,7 @@ func (k *Keys) Reload(accounts []string) error {
 }
 
 func (k *Keys) read(account string) error {
-	keychainMu.Lock()
-	v, err := keyring.Get(KeychainService, account)
-	keychainMu.Unlock()
+	v, err := keychainGet(account)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch {

@@ -22,9 +22,11 @@ type Query struct {
 	Status     int    // the status the client got
 	Provider   string // exact provider name
 	Model      string // matches the requested or the upstream model, exactly
-	Client     string // substring of the client's User-Agent, any case
-	Since      time.Time
-	Until      time.Time // exclusive
+	// Client is a client token's name (exact, any case; "local": calls
+	// without a token), or a substring of the client's User-Agent, any case.
+	Client string
+	Since  time.Time
+	Until  time.Time // exclusive
 	// Search is text looked for in request and response bodies (any case).
 	Search string
 	// Bodies also loads each call's headers and bodies (export).
@@ -198,7 +200,7 @@ func (q *Query) matches(c *Call, client string) bool {
 		return false
 	case q.Model != "" && c.Model != q.Model && c.UpstreamModel != q.Model:
 		return false
-	case client != "" && !strings.Contains(strings.ToLower(c.ClientUA), client):
+	case client != "" && !strings.EqualFold(c.ClientName(), client) && !strings.Contains(strings.ToLower(c.ClientUA), client):
 		return false
 	}
 	return true

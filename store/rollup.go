@@ -24,11 +24,11 @@ var bucketRollups = []byte("rollups")
 // bytes per hour and combination.
 const rollupMaxAge = 400 * 24 * time.Hour
 
-// LocalClient is the client of every call until calls carry a client token.
+// LocalClient is the client name of calls made without a client token.
 const LocalClient = "local"
 
-// rollupClient is the client a call is counted under.
-func rollupClient(*Call) string { return LocalClient }
+// rollupClient is the client a call is counted under (issue 13).
+func rollupClient(c *Call) string { return c.ClientName() }
 
 // Saved reports whether the call failed at least once and was still answered:
 // a retry or a fallback saved it.
@@ -157,9 +157,10 @@ func (r *rollup) add(c *Call) {
 	r.cacheRead += nonNeg(c.CacheReadTokens)
 	r.cacheWrite += nonNeg(c.CacheWriteTokens)
 	r.reasoning += nonNeg(c.ReasoningTokens)
-	if c.CostUSD != nil {
+	switch {
+	case c.CostUSD != nil:
 		r.cost += *c.CostUSD
-	} else {
+	case !c.Failed(): // a failed call without usage was not billed: not "unpriced"
 		r.costUnknown++
 	}
 	r.latency[histBucket(c.DurationMS)]++

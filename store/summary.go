@@ -25,6 +25,10 @@ func appendSummary(b []byte, c *Call) []byte {
 		b = append(b, `,"client_ua":`...)
 		b = appendJSONString(b, c.ClientUA)
 	}
+	if c.Client != "" {
+		b = append(b, `,"client":`...)
+		b = appendJSONString(b, c.Client)
+	}
 	for _, f := range [...]struct{ name, v string }{
 		{`,"inbound_format":`, c.InboundFormat}, {`,"model":`, c.Model}, {`,"provider":`, c.Provider},
 		{`,"upstream_model":`, c.UpstreamModel},

@@ -37,8 +37,9 @@ type UsageTotals struct {
 	CacheWriteTokens int64   `json:"cache_write_tokens"`
 	ReasoningTokens  int64   `json:"reasoning_tokens"`
 	CostUSD          float64 `json:"cost_usd"`
-	// CostUnknownCalls are the calls without a price (unknown model or usage),
-	// which CostUSD leaves out.
+	// CostUnknownCalls are the answered calls without a price (unknown model
+	// or usage), which CostUSD leaves out. Failed calls without usage are in
+	// neither: nothing was billed.
 	CostUnknownCalls int64 `json:"cost_unknown_calls"`
 	// Latency and first-byte percentiles in milliseconds, from histograms with
 	// buckets about 9 % wide (each figure is its bucket's upper bound).

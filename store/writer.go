@@ -257,7 +257,8 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 		}
 		return rollupBatch(tx, out) // rollup.go: the hourly usage, in the same commit
 	})
-	w.buf = buf[:0] // the values are on disk: the buffer is free again
+	h.setWriteErr(err) // a full disk degrades the history until a commit works again (fault.go)
+	w.buf = buf[:0]    // the values are on disk: the buffer is free again
 	if err != nil {
 		h.droppedCalls.Add(uint64(len(out)))
 		h.log.Error("history: batch not written", "calls", len(out), "err", err)

@@ -38,10 +38,13 @@ type App struct {
 
 	tabs      *container.AppTabs
 	overview  *overviewScreen
+	usage     *usageScreen
 	providers *providersScreen
 	history   *historyScreen
 	settings  *settingsScreen
-	tray      *tray // nil without a tray host
+	clients   *clientsScreen // issue 13
+	prompts   *promptsScreen // issue 13
+	tray      *tray          // nil without a tray host
 
 	health *healthWatch
 	dirty  atomic.Bool // a call arrived since the last stats refresh
@@ -61,6 +64,8 @@ const (
 	TabProviders = "Providers"
 	TabHistory   = "History"
 	TabSettings  = "Settings"
+	TabClients   = "Clients"
+	TabPrompts   = "Prompts"
 )
 
 // New builds the window on b. Call it on the UI thread (or before the app runs);
@@ -76,19 +81,32 @@ func New(fy fyne.App, b *Backend) *App {
 
 	a.winSize = fyne.NewSize(1180, 760)
 	a.overview = newOverviewScreen(a)
+	a.usage = newUsageScreen(a)
 	a.providers = newProvidersScreen(a)
 	a.history = newHistoryScreen(a)
 	a.settings = newSettingsScreen(a)
+	a.clients, a.prompts = newClientsScreen(a), newPromptsScreen(a)
 	a.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(TabOverview, theme.HomeIcon(), a.overview.content),
+		container.NewTabItemWithIcon(TabUsage, theme.InfoIcon(), a.usage.content),
 		container.NewTabItemWithIcon(TabProviders, theme.AccountIcon(), a.providers.content),
 		container.NewTabItemWithIcon(TabHistory, theme.ListIcon(), a.history.content),
+		container.NewTabItemWithIcon(TabClients, theme.LoginIcon(), a.clients.content),
+		container.NewTabItemWithIcon(TabPrompts, theme.DocumentCreateIcon(), a.prompts.content),
 		container.NewTabItemWithIcon(TabSettings, theme.SettingsIcon(), a.settings.content),
 	)
 	a.tabs.SetTabLocation(container.TabLocationLeading)
 	a.tabs.OnSelected = func(t *container.TabItem) {
-		if t.Text == TabHistory {
+		switch t.Text {
+		case TabHistory:
 			a.history.open()
+		case TabClients:
+			a.clients.refresh()
+		case TabPrompts:
+			a.prompts.refresh()
+		}
+		if t.Text == TabUsage {
+			a.usage.refresh()
 		}
 	}
 
@@ -254,10 +272,20 @@ func (a *App) refreshStats() {
 			a.b.log().Warn("history stats", "err", err)
 		}
 	}
+	a.todayCost(&today)
+	warn := a.historyWarning()
 	runOnUI(func() {
+		showHistoryWarning(a.overview.history, warn)
+		if t := a.tabs.Selected(); t != nil && t.Text == TabUsage {
+			a.usage.refresh()
+		}
 		a.overview.update(today, buckets)
 		if a.tray != nil {
+			a.tray.warn = warn
 			a.tray.update(today)
+		}
+		if t := a.tabs.Selected(); t != nil && t.Text == TabClients {
+			a.clients.refresh() // usage today moves with the calls
 		}
 	})
 }
@@ -290,6 +318,6 @@ func (a *App) setPaused(p bool) {
 func (a *App) copyText(s string) { a.fy.Clipboard().SetContent(s) }
 
 // baseURLs are the addresses tools point at.
-func (a *App) openAIBase() string    { return "http://" + a.b.Proxy.Addr() + "/v1" }
-func (a *App) anthropicBase() string { return "http://" + a.b.Proxy.Addr() }
-func (a *App) geminiBase() string    { return "http://" + a.b.Proxy.Addr() }
+func (a *App) openAIBase() string    { return a.localBase() + "/v1" }
+func (a *App) anthropicBase() string { return a.localBase() }
+func (a *App) geminiBase() string    { return a.localBase() }

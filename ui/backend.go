@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/proxy/doctor"
 )
 
 // Backend is everything the screens work on. main adapts the proxy, the history
@@ -21,6 +22,13 @@ type Backend struct {
 	Keys      Keys
 	Providers Providers
 	Settings  Settings
+	// Clients and Prompts are the client tokens and prompt endpoints
+	// (issue 13). Nil: their screens say they are unavailable.
+	Clients Clients
+	Prompts Prompts
+	// Doctor runs `gatehouse doctor`'s checks for what ("provider" or
+	// "provider/model") with the proxy's keys. Nil: "Check now" does nothing.
+	Doctor func(ctx context.Context, what string) ([]doctor.Report, error)
 	// Version is the build's version and commit ("0.1.0+32a75a17bc48"), shown
 	// in Settings.
 	Version string
@@ -59,6 +67,9 @@ type Query struct {
 	Provider   string        // "" for any
 	Model      string        // requested or upstream model; "" for any
 	Search     string        // text in request or response bodies; "" for none
+	// Client is a client token's name ("local": calls without one) or text of
+	// the User-Agent; "" for any (issue 13: the History filter's hook).
+	Client string
 	// Before is the cursor: Page.Next of the previous page. "" starts at the
 	// newest call.
 	Before string
@@ -79,6 +90,10 @@ type Page struct {
 type Stats struct {
 	Calls, Failed             int64
 	InputTokens, OutputTokens int64
+	// CostUSD is what the priced calls cost; Unpriced counts the calls
+	// without a price (issue 14, from the usage rollups when History has them).
+	CostUSD  float64
+	Unpriced int64
 }
 
 // Bucket is one slot of the activity chart.

@@ -37,6 +37,7 @@ type detailScreen struct {
 	status      *widget.Label // result of the last action
 
 	copyCurl, copyJSON, replay *widget.Button
+	checkNow                   *widget.Button // failed calls only (doctor.go)
 
 	call    *proxy.Call // the call shown, in full
 	showing string      // ID of the call shown or being loaded
@@ -79,7 +80,8 @@ func newDetailScreen(a *App) *detailScreen {
 	d.copyCurl = widget.NewButtonWithIcon("Copy as curl", theme.ContentCopyIcon(), d.doCopyCurl)
 	d.copyJSON = widget.NewButtonWithIcon("Copy JSON", theme.ContentCopyIcon(), d.doCopyJSON)
 	d.replay = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), d.doReplay)
-	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay)
+	d.checkNow = a.newCheckNowButton(func() string { return doctorTarget(d.call) })
+	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.checkNow)
 
 	top := container.NewVBox(
 		d.title,
@@ -179,6 +181,11 @@ func (d *detailScreen) display(sc *shownCall) {
 	d.title.Importance = statusImportance(c)
 	d.title.Refresh()
 	d.status.SetText("")
+	if Failed(c) && c.Provider != "" {
+		d.checkNow.Show()
+	} else {
+		d.checkNow.Hide()
+	}
 
 	d.summary.RemoveAll()
 	row := func(k, v string) {
@@ -199,8 +206,8 @@ func (d *detailScreen) display(sc *shownCall) {
 		ttfb = shortDuration(c.TTFB)
 	}
 	row("Duration", shortDuration(c.Duration)+" · first byte after "+ttfb)
-	row("Tokens", tokens(c.Usage.InputTokens)+" in · "+tokens(c.Usage.OutputTokens)+" out")
-	row("Client", fmt.Sprintf("%s (%s format)", orDash(c.ClientUA), orDash(c.InboundFormat)))
+	row("Tokens", tokens(c.Usage.InputTokens)+" in · "+tokens(c.Usage.OutputTokens)+" out · cost "+callCost(c))
+	row("Client", fmt.Sprintf("%s · %s (%s format)", orDash(c.Client), orDash(c.ClientUA), orDash(c.InboundFormat)))
 
 	if sc.diagnosis == "" {
 		d.diagCard.Hide()

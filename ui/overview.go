@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // overviewScreen shows the proxy's status, the base URLs, snippets for common
@@ -24,10 +26,12 @@ type overviewScreen struct {
 	calls    *widget.Label
 	failed   *widget.Label
 	tokens   *widget.Label
+	cost     *widget.Label
 	chart    *canvas.Raster
 	chartSum *widget.Label
 	buckets  []Bucket
 	snippet  *widget.Label
+	history  *widget.Label // the history's fault, if any (historyhealth.go)
 }
 
 func newOverviewScreen(a *App) *overviewScreen {
@@ -71,9 +75,9 @@ func newOverviewScreen(a *App) *overviewScreen {
 	snippetCard := widget.NewCard("Set up a tool", "", container.NewBorder(
 		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(container.NewGridWrap(fyne.NewSize(230, pick.MinSize().Height), pick), where)), nil, nil, nil, s.snippet))
 
-	s.calls, s.failed, s.tokens = bigNumber(), bigNumber(), bigNumber()
-	today := widget.NewCard("Today", "", container.NewGridWithColumns(3,
-		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens)))
+	s.calls, s.failed, s.tokens, s.cost = bigNumber(), bigNumber(), bigNumber(), bigNumber()
+	today := widget.NewCard("Today", "", container.NewGridWithColumns(4,
+		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens), figure("cost", s.cost)))
 
 	s.chart = canvas.NewRaster(s.drawChart)
 	s.chart.SetMinSize(fyne.NewSize(400, 120))
@@ -82,8 +86,11 @@ func newOverviewScreen(a *App) *overviewScreen {
 	chartCard := widget.NewCard("Last 24 hours", "calls and failures (red) per 5 minutes",
 		container.NewBorder(nil, s.chartSum, nil, nil, s.chart))
 
+	s.history = newHistoryWarning()
 	s.content = container.NewVScroll(container.NewVBox(
+		s.history,
 		statusCard,
+		newLANInfo(a), // shared on the network: the URLs to give out (issue 13)
 		container.NewBorder(nil, nil, nil, today, urlCard),
 		chartCard,
 		snippetCard,
@@ -140,6 +147,7 @@ func (s *overviewScreen) update(today Stats, buckets []Bucket) {
 	}
 	s.failed.Refresh()
 	s.tokens.SetText(compact(today.InputTokens) + " / " + compact(today.OutputTokens))
+	s.cost.SetText(costFigure(store.UsageTotals{Calls: today.Calls, CostUSD: today.CostUSD, CostUnknownCalls: today.Unpriced}))
 	s.buckets = buckets
 	var calls, failed int
 	for _, b := range buckets {

@@ -41,7 +41,7 @@ func newProvidersScreen(a *App) *providersScreen {
 	s.keychain.Hide()
 	s.add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { s.openForm(nil) })
 	s.add.Importance = widget.HighImportance
-	s.list = widget.NewList(func() int { return len(s.providers) }, newProviderRow, s.updateRow)
+	s.list = widget.NewList(func() int { return len(s.providers) }, s.newProviderRow, s.updateRow)
 	s.list.OnSelected = func(widget.ListItemID) { s.list.UnselectAll() }
 	intro := widget.NewLabel("Keys live in the OS keychain only; Gatehouse never shows them again.")
 	intro.Importance = widget.LowImportance
@@ -89,9 +89,10 @@ type providerRow struct {
 	name, detail, key, result  *widget.Label
 	network                    *widget.Label
 	setKey, test, edit, remove *widget.Button
+	check                      *widget.Button // "Check now" (doctor.go)
 }
 
-func newProviderRow() fyne.CanvasObject {
+func (s *providersScreen) newProviderRow() fyne.CanvasObject {
 	r := &providerRow{
 		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		detail:  widget.NewLabel(""),
@@ -103,6 +104,7 @@ func newProviderRow() fyne.CanvasObject {
 		edit:    widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
 		remove:  widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	}
+	r.check = s.a.newCheckNowButton(func() string { return r.name.Text })
 	r.detail.Importance = widget.LowImportance
 	r.detail.Truncation = fyne.TextTruncateEllipsis
 	r.result.Truncation = fyne.TextTruncateEllipsis
@@ -113,7 +115,7 @@ func newProviderRow() fyne.CanvasObject {
 
 func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	left := container.NewBorder(nil, nil, r.name, nil, r.detail)
-	right := container.NewHBox(r.key, r.setKey, r.test, r.edit, r.remove)
+	right := container.NewHBox(r.key, r.setKey, r.test, r.check, r.edit, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
 		r.network,

@@ -78,6 +78,7 @@ func newSettingsScreen(a *App) *settingsScreen {
 		widget.NewCard("Settings", "Saved to "+path+", which gatehouse serve reads too", form),
 		container.NewHBox(s.save, revert),
 		s.result,
+		newSharingCard(a), // issue 13
 		lowLabel("Gatehouse "+a.b.Version),
 	))
 	s.load()

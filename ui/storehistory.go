@@ -15,9 +15,17 @@ import (
 type StoreHistory struct{ H *store.History }
 
 var (
-	_ History    = StoreHistory{}
-	_ RecordJSON = StoreHistory{}
+	_ History       = StoreHistory{}
+	_ RecordJSON    = StoreHistory{}
+	_ Usage         = StoreHistory{}
+	_ HistoryHealth = StoreHistory{}
 )
+
+// Health reports the store's disk and file faults.
+func (s StoreHistory) Health() (degraded, notice string) {
+	h := s.H.Health()
+	return h.Degraded, h.Notice
+}
 
 // RecordJSON is the stored call as `gatehouse history show --json` prints it.
 func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
@@ -40,7 +48,7 @@ func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
 func (s StoreHistory) Page(_ context.Context, q Query) (Page, error) {
 	p, err := s.H.List(store.Query{
 		Before: q.Before, Limit: q.limit(), Outcome: string(q.Outcome), FailedOnly: q.FailedOnly,
-		Provider: q.Provider, Model: q.Model, Search: q.Search,
+		Provider: q.Provider, Model: q.Model, Search: q.Search, Client: q.Client,
 	})
 	if err != nil {
 		return Page{}, fmt.Errorf("history page: %w", err)
@@ -109,7 +117,7 @@ func (s StoreHistory) Subscribe(fn func(*proxy.Call)) func() {
 // fromStore converts a stored call to the proxy's record the screens show.
 func fromStore(c *store.Call) *proxy.Call {
 	out := &proxy.Call{
-		ID: c.ID, Start: c.Time, ClientUA: c.ClientUA, InboundFormat: c.InboundFormat,
+		ID: c.ID, Start: c.Time, ClientUA: c.ClientUA, Client: c.ClientName(), InboundFormat: c.InboundFormat,
 		Method: c.Method, Path: c.Path, Model: c.Model, Provider: c.Provider, UpstreamModel: c.UpstreamModel,
 		Stream: c.Stream, Outcome: proxy.Outcome(c.Outcome), Status: c.Status,
 		Duration: time.Duration(c.DurationMS) * time.Millisecond, TTFB: time.Duration(c.TTFBMS) * time.Millisecond,
@@ -119,6 +127,9 @@ func fromStore(c *store.Call) *proxy.Call {
 			CacheReadTokens: tokenCount(c.CacheReadTokens), CacheWriteTokens: tokenCount(c.CacheWriteTokens),
 			ReasoningTokens: tokenCount(c.ReasoningTokens),
 		},
+	}
+	if c.CostUSD != nil {
+		out.Cost, out.CostKnown = *c.CostUSD, true
 	}
 	for _, a := range c.Attempts {
 		pa := proxy.Attempt{
@@ -166,4 +177,9 @@ func tokenCount(n *int64) int64 {
 		return -1
 	}
 	return *n
+}
+
+// Usage reads the hourly usage rollups.
+func (s StoreHistory) Usage(_ context.Context, q store.UsageQuery) (store.UsageReport, error) {
+	return s.H.Usage(q)
 }

@@ -29,6 +29,7 @@ type tray struct {
 	status *fyne.MenuItem
 	pause  *fyne.MenuItem
 	stats  Stats
+	warn   string // the history's fault, shown under the status line
 	shown  string // status, pause label and icon last pushed to the tray
 }
 
@@ -88,6 +89,9 @@ func (t *tray) update(s Stats) {
 func (t *tray) refresh() {
 	paused := t.a.b.Proxy.Paused()
 	t.status.Label = statusLine(t.a.b.Proxy.Addr(), paused, t.stats)
+	if t.warn != "" {
+		t.status.Label += " · " + t.warn
+	}
 	t.pause.Label = MenuPause
 	if paused {
 		t.pause.Label = MenuResume

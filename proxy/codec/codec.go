@@ -82,19 +82,7 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 	if !r.IsObject() {
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, invalid("body is not a JSON object"))
 	}
-	var req *chatRequest
-	var custom map[string]bool
-	var err error
-	switch from {
-	case config.FormatResponses:
-		req, custom, err = decodeResponsesRequest(r)
-	case config.FormatAnthropic:
-		req, err = decodeAnthropicRequest(r)
-	case config.FormatGemini:
-		req, err = decodeGeminiRequest(r, opt.Stream)
-	default:
-		req, err = decodeOpenAIRequest(r)
-	}
+	req, custom, err := decodeRequest(from, r, opt.Stream)
 	if err != nil {
 		return nil, RequestInfo{}, fmt.Errorf("read %s request: %w", from, err)
 	}
@@ -113,15 +101,36 @@ func Request(from, to config.Format, body []byte, opt RequestOptions) ([]byte, R
 	}
 	fillToolNames(req)
 	fitTarget(req, to, opt.Model)
+	return encodeRequest(to, req, opt), info, nil
+}
+
+// decodeRequest reads a request of format from into canonical form (stream:
+// the Gemini URL asked for a stream).
+func decodeRequest(from config.Format, r gjson.Result, stream bool) (req *chatRequest, custom map[string]bool, err error) {
+	switch from {
+	case config.FormatResponses:
+		return decodeResponsesRequest(r)
+	case config.FormatAnthropic:
+		req, err = decodeAnthropicRequest(r)
+	case config.FormatGemini:
+		req, err = decodeGeminiRequest(r, stream)
+	default:
+		req, err = decodeOpenAIRequest(r)
+	}
+	return req, nil, err
+}
+
+// encodeRequest writes a canonical request in format to.
+func encodeRequest(to config.Format, req *chatRequest, opt RequestOptions) []byte {
 	switch to {
 	case config.FormatResponses:
-		return encodeResponsesRequest(req, opt), info, nil
+		return encodeResponsesRequest(req, opt)
 	case config.FormatAnthropic:
-		return encodeAnthropicRequest(req, opt), info, nil
+		return encodeAnthropicRequest(req, opt)
 	case config.FormatGemini:
-		return encodeGeminiRequest(req), info, nil
+		return encodeGeminiRequest(req)
 	}
-	return encodeOpenAIRequest(req, opt), info, nil
+	return encodeOpenAIRequest(req, opt)
 }
 
 // Response translates a non-streaming success body from the upstream's format to

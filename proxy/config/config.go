@@ -101,6 +101,25 @@ type Config struct {
 	// Routes are model aliases with ordered fallback targets.
 	Routes []Route `toml:"route"`
 
+	// Client tokens, sharing and prompt endpoints (issue 13).
+	//
+	// RequireClientToken makes every request, loopback included, carry a client
+	// token (`gatehouse clients add`). Default false: local tools work without
+	// one. Requests from other machines (AllowRemote) always need one.
+	RequireClientToken bool `toml:"require_client_token"`
+	// AllowHosts are Host header names (no port) accepted besides loopback and
+	// this machine's own addresses and host name: the DNS-rebinding check
+	// refuses every other Host. Default none.
+	AllowHosts []string `toml:"allow_hosts"`
+	// TLSCert and TLSKey are PEM files (relative to the config file's folder);
+	// with both set the listener speaks HTTPS only. Default: plain HTTP. A
+	// change needs a restart.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// Prompts are prompt endpoints: the model "prompt/NAME" and
+	// POST /v1/prompts/NAME (prompt.go).
+	Prompts []Prompt `toml:"prompt"`
+
 	// Usage and export (issue 14; usage.go): per-model price overrides, the
 	// Prometheus endpoint and OpenTelemetry tracing.
 	Prices  []Price `toml:"price"`
@@ -426,7 +445,7 @@ func Parse(src []byte, name string) (*Config, error) {
 		var fe *fieldError
 		if errors.As(err, &fe) {
 			idx := fe.index
-			if fe.table != "provider" && fe.table != "route" && fe.table != "price" {
+			if fe.table != "provider" && fe.table != "route" && fe.table != "prompt" && fe.table != "price" {
 				idx = -1
 			}
 			return nil, &Error{File: name, Line: locateField(src, fe.table, idx, fe.key), Field: fe.path(), Msg: fe.msg}
@@ -556,7 +575,7 @@ func (e *fieldError) path() string {
 	switch {
 	case e.table == "":
 		return e.key
-	case e.table == "provider" || e.table == "route" || e.table == "price":
+	case e.table == "provider" || e.table == "route" || e.table == "prompt" || e.table == "price":
 		return fmt.Sprintf("%s[%d].%s", e.table, e.index, e.key)
 	default:
 		return e.table + "." + e.key
@@ -632,6 +651,9 @@ func (c *Config) validate() error {
 	if err := c.validateNetwork(); err != nil {
 		return err
 	}
+	if err := c.validateSharing(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, p := range c.Providers {
 		idx := p.fileIndex
@@ -687,6 +709,9 @@ func (c *Config) validate() error {
 				return &fieldError{table: "route", index: i, key: "targets", msg: fmt.Sprintf("%q names unknown provider %q", t, prov)}
 			}
 		}
+	}
+	if err := c.validatePrompts(); err != nil {
+		return err
 	}
 	return c.validateUsage()
 }

@@ -31,6 +31,8 @@ var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 type Section struct {
 	// Provider selects the [[provider]] table with this name. Empty: a plain table.
 	Provider string
+	// Prompt selects the [[prompt]] table with this name (Provider empty).
+	Prompt string
 	// Table is a plain table ("retry", "history", "app"), or, with Provider, a
 	// subtable of that provider ("auth_options"). Empty with empty Provider: the
 	// top level, before the first table.
@@ -92,6 +94,11 @@ func RemoveProvider(src []byte, name string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("provider %q: %w", name, ErrNotInFile)
 	}
+	return d.remove(sec), nil
+}
+
+// remove drops sec, its subtables and the comment lines directly above it.
+func (d *doc) remove(sec section) []byte {
 	start := sec.start
 	for start > 0 && d.lines[start-1].kind == lineComment {
 		start--
@@ -105,7 +112,7 @@ func RemoveProvider(src []byte, name string) ([]byte, error) {
 	if start == len(lines) && start > 0 && strings.TrimSpace(lines[start-1]) == "" {
 		lines = lines[:start-1]
 	}
-	return join(lines), nil
+	return join(lines)
 }
 
 // SetValue sets key to value in the section, replacing an existing value in place
@@ -481,9 +488,12 @@ func (v *valueState) feed(s string, from int) int {
 }
 
 // provider finds the [[provider]] section named name.
-func (d *doc) provider(name string) (section, bool) {
+func (d *doc) provider(name string) (section, bool) { return d.entry("provider", name) }
+
+// entry finds the [[table]] section whose name key is name.
+func (d *doc) entry(table, name string) (section, bool) {
 	for _, sec := range d.sections {
-		if sec.name != "provider" || !sec.array {
+		if sec.name != table || !sec.array {
 			continue
 		}
 		for i := sec.start + 1; i < sec.end; i++ {
@@ -526,6 +536,9 @@ func (d *doc) lastContent(sec section) int {
 
 // find locates the section s names.
 func (d *doc) find(s Section) (section, bool) {
+	if s.Prompt != "" {
+		return d.entry("prompt", s.Prompt)
+	}
 	if s.Provider == "" {
 		if s.Table == "" {
 			return d.sections[0], true
@@ -552,6 +565,10 @@ func (d *doc) find(s Section) (section, bool) {
 
 // addSection adds a missing section holding one key line.
 func (d *doc) addSection(s Section, kv string) ([]byte, error) {
+	if s.Prompt != "" {
+		name, _ := encodeValue(s.Prompt)
+		return d.appendBlock([]string{"[[prompt]]", "name = " + name, kv}), nil
+	}
 	switch {
 	case s.Provider == "":
 		return d.appendBlock([]string{"[" + s.Table + "]", kv}), nil

@@ -17,7 +17,8 @@
 const [client, base, model, ...modes] = process.argv.slice(2);
 let mode;
 const headers = () => ({ 'x-conformance-mode': mode });
-const apiKey = 'sk-client-placeholder-not-a-key';
+// GATEHOUSE_SDK_KEY: a Gatehouse client token sent as the API key (conformance_tokens_test.go).
+const apiKey = process.env.GATEHOUSE_SDK_KEY || 'sk-client-placeholder-not-a-key';
 const prompt = 'What is the capital of Australia?';
 // The fake upstreams answer a request with this phrase and a tool on offer with a call to it.
 const toolPrompt = 'conformance tool round trip: what is the weather in Paris?';

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/valyala/fasthttp"
@@ -23,6 +24,13 @@ type Admin struct {
 	// Keys is the proxy's key cache; nil: keys/reload answers 503.
 	Keys *store.Keys
 	Log  *slog.Logger
+	// Clients edits the client tokens and puts them in force; ClientUsage
+	// reports the proxy's counts (issue 13). Nil: the clients endpoints
+	// answer 503.
+	Clients     *ClientBook
+	ClientUsage func() map[string]proxy.ClientUsage
+	// Version goes in the User-Agent of the doctor's calls.
+	Version string
 	// Desktop is set when this process runs the desktop app: until SetWindow,
 	// app/show answers "starting" (503) rather than "this is gatehouse serve".
 	Desktop bool
@@ -57,6 +65,10 @@ func (a *Admin) Serve(ctx *fasthttp.RequestCtx) {
 		a.historyAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "history"), "/"))
 	case path == "keys" || strings.HasPrefix(path, "keys/"):
 		a.keysAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "keys"), "/"))
+	case path == "clients" || strings.HasPrefix(path, "clients/"):
+		a.clientsAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "clients"), "/"))
+	case path == "doctor":
+		a.doctorAPI(ctx)
 	case path == "app" || strings.HasPrefix(path, "app/"):
 		a.appAPI(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "app"), "/"))
 	default:

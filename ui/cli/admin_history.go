@@ -22,6 +22,7 @@ import (
 //	GET  history/today     the tray's counts for today
 //	GET  history/usage?from=&to=&by=&step=1h|24h   usage from the hourly rollups (stats.go)
 //	GET  history/drops     calls and bodies dropped under overload
+//	GET  history/health    {"degraded","notice"}: a full disk, a damaged file moved aside
 //	POST history/prune     retention now, then compaction
 func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 	h := a.History
@@ -57,6 +58,8 @@ func (a *Admin) historyAPI(ctx *fasthttp.RequestCtx, path string) {
 		out, err = h.Today()
 	case path == "drops" && ctx.IsGet():
 		out = h.Drops()
+	case path == "health" && ctx.IsGet():
+		out = h.Health()
 	case path == "prune" && ctx.IsPost():
 		out, err = pruneAndCompact(h)
 	default:

@@ -25,8 +25,13 @@ const Usage = `Usage:
   gatehouse keys delete NAME
   gatehouse keys test NAME
   gatehouse providers [--json]
+  gatehouse doctor [PROVIDER | PROVIDER/MODEL | MODEL] [--json]
   gatehouse providers add NAME --format F --base-url URL [--models GLOB,...] [--key-env VAR]
   gatehouse providers remove NAME
+  gatehouse clients add NAME [--models GLOB,...] [--providers P,...] [--daily-tokens N] [--daily-usd X] [--expires 30d]
+  gatehouse clients list [--json] | remove NAME | rotate NAME
+  gatehouse prompts list [--json]
+  gatehouse prompt run NAME [--var k=v ...] [--stream] [--token gh_...]
   gatehouse version
 
 Every command takes --data DIR (env GATEHOUSE_DATA) and --config FILE.
@@ -55,6 +60,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version strin
 		err = runKeys(rest, stdin, stdout, stderr, version)
 	case "providers":
 		err = runProviders(rest, stdout, stderr)
+	case "clients":
+		err = runClients(rest, stdout, stderr)
+	case "prompts", "prompt":
+		err = runPrompts(cmd, rest, stdout, stderr)
+	case "doctor":
+		err = runDoctor(rest, stdout, stderr, version)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "gatehouse %s\n", version)
 		return 0

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/store"
@@ -18,6 +19,9 @@ type Flags struct {
 	Data       string // --data; "" means GATEHOUSE_DATA, then the OS default
 	ConfigFile string // --config; "" means DATA/config.toml
 	Listen     string // --listen; "" means GATEHOUSE_LISTEN, then the config's
+	// AllowRemote is --allow-remote; GATEHOUSE_ALLOW_REMOTE=1 (or true) and
+	// the config's allow_remote also turn sharing on (ApplyListen).
+	AllowRemote bool
 
 	configDir string // where config.toml is by default, set by DataDir
 }
@@ -35,6 +39,7 @@ func (c *Flags) Add(fs *flag.FlagSet, withListen bool) {
 	fs.StringVar(&c.ConfigFile, "config", "", "config file (default DATA/config.toml; on Windows %APPDATA%\\gatehouse\\config.toml)")
 	if withListen {
 		fs.StringVar(&c.Listen, "listen", "", "listen address (default 127.0.0.1:8765); env GATEHOUSE_LISTEN")
+		fs.BoolVar(&c.AllowRemote, "allow-remote", false, "share on the network: allow a --listen address other than loopback; other machines need a client token (env GATEHOUSE_ALLOW_REMOTE=1)")
 	}
 }
 
@@ -137,12 +142,18 @@ func (c *Flags) Open() (dataDir string, cfg *config.Config, err error) {
 	return dataDir, cfg, err
 }
 
-// ApplyListen overrides cfg.Listen with --listen, then GATEHOUSE_LISTEN.
+// ApplyListen overrides cfg.Listen with --listen, then GATEHOUSE_LISTEN, and
+// turns cfg.AllowRemote on for --allow-remote or GATEHOUSE_ALLOW_REMOTE. The
+// proxy reads the config only, so the flag must land there (issue 13: it
+// did not, and every remote request got 403).
 func (c *Flags) ApplyListen(cfg *config.Config) {
 	if c.Listen != "" {
 		cfg.Listen = c.Listen
 	} else if env := os.Getenv("GATEHOUSE_LISTEN"); env != "" {
 		cfg.Listen = env
+	}
+	if env := strings.ToLower(os.Getenv("GATEHOUSE_ALLOW_REMOTE")); c.AllowRemote || env == "1" || env == "true" || env == "yes" {
+		cfg.AllowRemote = true
 	}
 }
 
@@ -162,6 +173,9 @@ func (c Flags) Args() []string {
 	}
 	if c.Listen != "" {
 		out = append(out, "--listen", c.Listen)
+	}
+	if c.AllowRemote {
+		out = append(out, "--allow-remote")
 	}
 	return out
 }

@@ -46,7 +46,7 @@ func (f *historyFilters) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.outcome, "outcome", "", "ok, error, partial or client_cancelled")
 	fs.StringVar(&f.provider, "provider", "", "only this provider")
 	fs.StringVar(&f.model, "model", "", "only this model (requested or upstream)")
-	fs.StringVar(&f.client, "client", "", "only clients whose User-Agent contains this")
+	fs.StringVar(&f.client, "client", "", "only calls of this client token (local: without one), or whose User-Agent contains this")
 	fs.IntVar(&f.status, "status", 0, "only this status code")
 	fs.StringVar(&f.since, "since", "", "only calls newer than this: a duration (1h, 30m, 7d) or an RFC 3339 time")
 	fs.StringVar(&f.until, "until", "", "only calls older than this: a duration or an RFC 3339 time")
@@ -81,13 +81,8 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
+	d, err := parseDays(s)
+	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is neither a duration (1h, 30m, 7d) nor an RFC 3339 time", s)
 	}
 	return now.Add(-d), nil
@@ -157,11 +152,22 @@ func historyList(args []string, stdout, stderr io.Writer, export bool) error {
 	return nil
 }
 
-// warnDrops says on stderr when the running instance could not record every call.
+// warnDrops says on stderr when the running instance could not record every
+// call, or is not recording now (a full disk: issue 15 §4).
 func warnDrops(src historySource, stderr io.Writer) {
 	ds, ok := src.(dropSource)
 	if !ok {
 		return
+	}
+	if r, ok := src.(remoteHistory); ok {
+		if h, err := r.Health(); err == nil {
+			if h.Degraded != "" {
+				fmt.Fprintf(stderr, "warning: history degraded: %s\n", h.Degraded)
+			}
+			if h.Notice != "" {
+				fmt.Fprintf(stderr, "note: %s\n", h.Notice)
+			}
+		}
 	}
 	if d, err := ds.Drops(); err == nil && (d.Calls > 0 || d.Bodies > 0) {
 		fmt.Fprintf(stderr, "note: since it started, Gatehouse was too busy to record %d calls, and the bodies of %d more\n", d.Calls, d.Bodies)
@@ -270,6 +276,7 @@ func printCall(w io.Writer, c *store.Call) {
 	fmt.Fprintf(w, "Call      %s\n", c.ID)
 	fmt.Fprintf(w, "Time      %s\n", c.Time.Local().Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "Request   %s %s (%s, client %s)\n", c.Method, c.Path, c.InboundFormat, dash(c.ClientUA))
+	fmt.Fprintf(w, "Client    %s\n", c.ClientName())
 	fmt.Fprintf(w, "Model     %s → %s %s (stream: %v)\n", c.Model, dash(c.Provider), c.UpstreamModel, c.Stream)
 	fmt.Fprintf(w, "Outcome   %s, status %d, %d ms (first byte %d ms), tokens %s, cost %s\n", c.Outcome, c.Status, c.DurationMS, c.TTFBMS, tokens(c.InputTokens, c.OutputTokens), CostText(c.CostUSD))
 	if c.Error != "" {

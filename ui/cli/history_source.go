@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -83,6 +84,13 @@ func (r remoteHistory) Drops() (store.Drops, error) {
 	return d, r.get("history/drops", &d)
 }
 
+// Health returns the running instance's history faults (a full disk, a
+// damaged file moved aside).
+func (r remoteHistory) Health() (store.Health, error) {
+	var h store.Health
+	return h, r.get("history/health", &h)
+}
+
 // dropSource is a historySource that knows its overload drops (a running
 // instance; a file opened by the command has dropped nothing).
 type dropSource interface {
@@ -118,6 +126,9 @@ func openHistorySource(cf Flags, forPrune bool) (historySource, error) {
 	}
 	opts.NoRetention = true
 	h, err := store.OpenHistory(dataDir, opts)
+	if errors.Is(err, store.ErrCorrupt) {
+		return nil, fmt.Errorf("%w\nstart Gatehouse (the app or `gatehouse serve`): it moves the damaged file aside, keeping it, and begins a new history", err)
+	}
 	if err != nil {
 		return nil, err
 	}

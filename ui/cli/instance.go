@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -35,6 +37,25 @@ type Instance struct {
 	PID     int       `json:"pid"`
 	Version string    `json:"version"`
 	Started time.Time `json:"started"`
+	// TLS says the listener speaks HTTPS (tls_cert, tls_key).
+	TLS bool `json:"tls,omitempty"`
+}
+
+// LoopbackAddr is addr with an unspecified host (0.0.0.0, ::, "") replaced by
+// loopback: the address this machine's own tools dial (the Host check
+// refuses 0.0.0.0, which names no machine).
+func LoopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if ip != nil && ip.To4() == nil {
+			return net.JoinHostPort("::1", port)
+		}
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }
 
 // WriteInstance records the running instance in dataDir.
@@ -108,12 +129,18 @@ func FindRunning(dataDir string) (*Client, bool) {
 	if err != nil {
 		return nil, false
 	}
-	c := &Client{
-		base:  "http://" + info.Addr,
-		token: strings.TrimSpace(string(tok)),
-		http:  &http.Client{Timeout: 30 * time.Second},
+	scheme, tr := "http://", http.DefaultTransport
+	if info.TLS {
+		// The instance's own certificate, on this machine's loopback: the admin
+		// token, not the certificate, is what authenticates.
+		scheme, tr = "https://", &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	}
-	probe := &http.Client{Timeout: time.Second}
+	c := &Client{
+		base:  scheme + LoopbackAddr(info.Addr),
+		token: strings.TrimSpace(string(tok)),
+		http:  &http.Client{Timeout: 30 * time.Second, Transport: tr},
+	}
+	probe := &http.Client{Timeout: time.Second, Transport: tr}
 	resp, err := probe.Get(c.base + "/_gatehouse/health")
 	if err != nil {
 		return nil, false
@@ -127,6 +154,17 @@ func FindRunning(dataDir string) (*Client, bool) {
 
 // Do sends one admin request; path is relative to /_gatehouse/api/.
 func (c *Client) Do(method, path string, body []byte) (int, []byte, error) {
+	return c.do(c.http, method, path, body)
+}
+
+// DoTimeout is Do for a request that may take longer than Do's 30 s.
+func (c *Client) DoTimeout(method, path string, body []byte, d time.Duration) (int, []byte, error) {
+	hc := *c.http
+	hc.Timeout = d
+	return c.do(&hc, method, path, body)
+}
+
+func (c *Client) do(hc *http.Client, method, path string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequest(method, c.base+"/_gatehouse/api/"+strings.TrimPrefix(path, "/"), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, fmt.Errorf("admin request: %w", err)
@@ -135,7 +173,7 @@ func (c *Client) Do(method, path string, body []byte) (int, []byte, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("admin request %s: %w", path, err)
 	}

@@ -35,6 +35,7 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Method:           c.Method,
 		Path:             c.Path,
 		ClientUA:         c.ClientUA,
+		Client:           c.Client,
 		InboundFormat:    c.InboundFormat,
 		Model:            c.Model,
 		Provider:         c.Provider,

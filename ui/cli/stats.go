@@ -104,19 +104,19 @@ func printUsage(w io.Writer, rep *store.UsageReport) {
 		return
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tCALLS\tFAILED\tSAVED\tIN\tOUT\tCOST\tP50\tP95\tP99\tTTFB P50\tTTFB P95\t\n", strings.ToUpper(rep.By))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tCALLS\tFAILED\tSAVED\tIN\tOUT\tCOST\tP50\tP95\tP99\tTTFB P50\tTTFB P95\n", strings.ToUpper(rep.By))
 	for _, g := range rep.Groups {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", g.Key, g.Calls, g.Failures, g.Saved, g.InputTokens, g.OutputTokens,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Key, g.Calls, g.Failures, g.Saved, g.InputTokens, g.OutputTokens,
 			costTotal(&g.UsageTotals), ms(g.LatencyP50MS), ms(g.LatencyP95MS), ms(g.LatencyP99MS), ms(g.FirstByteP50MS), ms(g.FirstByteP95MS))
 	}
 	tw.Flush()
 }
 
-// costTotal is the cost of a set of calls: "–" when none had a price, and
+// costTotal is the cost of a set of calls: "–" when only unpriced ones cost anything, and
 // "$1.23 + 4 unpriced" when some had none.
 func costTotal(t *store.UsageTotals) string {
-	if t.Calls > 0 && t.CostUnknownCalls == t.Calls {
+	if t.CostUnknownCalls > 0 && t.CostUSD == 0 {
 		return "–"
 	}
 	s := FormatUSD(t.CostUSD)
