@@ -98,7 +98,7 @@ func newDetailScreen(a *App) *detailScreen {
 	d.copyCurl = widget.NewButtonWithIcon("Copy as curl", theme.ContentCopyIcon(), d.doCopyCurl)
 	d.copyJSON = widget.NewButtonWithIcon("Copy JSON", theme.ContentCopyIcon(), d.doCopyJSON)
 	d.replay = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), d.doReplay)
-	d.bypass = widget.NewCheck("bypass circuit", nil) // Replay tries a provider whose circuit is open
+	d.bypass = widget.NewCheck("bypass circuit", nil)                               // Replay tries a provider whose circuit is open
 	d.popOut = widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), d.doPopOut) // the body in a window of its own
 	d.checkNow = a.newCheckNowButton(func() string { return doctorTarget(d.call) })
 	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.bypass, d.checkNow)
