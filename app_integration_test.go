@@ -59,14 +59,26 @@ func TestIntegrationAppTray(t *testing.T) {
 	}
 
 	items := trayMenu(t, item)
-	want := []string{ui.MenuOpen, ui.MenuCopyOpenAI, ui.MenuCopyAnthropic, ui.MenuPause, "Quit"}
+	want := []string{ui.MenuOpen, ui.MenuShowFailed, ui.MenuCopyOpenAI, ui.MenuCopyAnthropic, ui.MenuPause, ui.MenuQuit}
 	for _, w := range want {
 		if n := countLabel(items, w); n != 1 {
 			t.Errorf("tray menu has %q %d times, want once: %v", w, n, items)
 		}
 	}
-	if len(items) == 0 || !strings.HasPrefix(items[0].label, "Listening on 127.0.0.1:") || !strings.Contains(items[0].label, " today ") {
-		t.Errorf("tray status line: %v", items)
+	if len(items) == 0 || !strings.HasPrefix(items[0].label, "Listening on 127.0.0.1:") || items[len(items)-1].label != ui.MenuQuit {
+		t.Errorf("tray menu %v, want the status line first and Quit last", items)
+	}
+	// Today's figures change in the tooltip, in place: the menu itself is not
+	// rebuilt (its layout revision stays), so an open menu never moves under
+	// the pointer (issue 16 §5).
+	rev := layoutRevision(t, item)
+	waitFor(t, "the tooltip with today's call", func() bool { return strings.Contains(trayTooltip(t, item), "1 call today") })
+	if _, status := chat(t, base, "hello again", ""); status != 200 {
+		t.Fatalf("a second call got %d", status)
+	}
+	waitFor(t, "the tooltip with two calls", func() bool { return strings.Contains(trayTooltip(t, item), "2 calls today") })
+	if got := layoutRevision(t, item); got != rev {
+		t.Errorf("the tray menu was rebuilt for new figures (layout revision %s → %s)", rev, got)
 	}
 
 	click(t, item, idOf(t, items, ui.MenuPause))
@@ -84,7 +96,7 @@ func TestIntegrationAppTray(t *testing.T) {
 		t.Errorf("second launch: %v\n%s", err, out)
 	}
 
-	click(t, item, idOf(t, trayMenu(t, item), "Quit"))
+	click(t, item, idOf(t, trayMenu(t, item), ui.MenuQuit))
 	select {
 	case <-exited:
 		if app.err != nil {
@@ -100,6 +112,36 @@ func TestIntegrationAppTray(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "instance.json")); !os.IsNotExist(err) {
 		t.Errorf("instance.json left behind after Quit: %v", err)
 	}
+}
+
+// layoutRevision is the tray menu's layout revision: it changes when the menu is rebuilt.
+func layoutRevision(t *testing.T, dest string) string {
+	t.Helper()
+	out := gdbus(t, dest, "/StatusNotifierMenu", "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]")
+	m := regexp.MustCompile(`^\(uint32 (\d+),`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("GetLayout gave %q", out)
+	}
+	return m[1]
+}
+
+// trayTooltip is the tray icon's tooltip text.
+func trayTooltip(t *testing.T, dest string) string {
+	t.Helper()
+	return gdbus(t, dest, "/StatusNotifierItem", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem", "ToolTip")
+}
+
+// gdbus calls a method on the session bus and returns its printed answer.
+func gdbus(t *testing.T, dest, path, method string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := append([]string{"call", "--session", "--dest", dest, "--object-path", path, "--method", method, "--"}, args...)
+	out, err := exec.CommandContext(ctx, "gdbus", cmd...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdbus %s: %v\n%s", method, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func hasOwner(t *testing.T, conn *dbus.Conn, name string) bool {
@@ -119,13 +161,7 @@ type menuItem struct {
 // trayMenu reads the tray menu with gdbus, as a user's tray host would.
 func trayMenu(t *testing.T, dest string) []menuItem {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "gdbus", "call", "--session", "--dest", dest, "--object-path", "/StatusNotifierMenu",
-		"--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]").CombinedOutput()
-	if err != nil {
-		t.Fatalf("GetLayout: %v\n%s", err, out)
-	}
+	out := []byte(gdbus(t, dest, "/StatusNotifierMenu", "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]"))
 	var items []menuItem
 	for _, m := range regexp.MustCompile(`\((\d+), \{([^}]*)\}`).FindAllSubmatch(out, -1) {
 		if l := regexp.MustCompile(`'label': <'([^']*)'>`).FindSubmatch(m[2]); l != nil {

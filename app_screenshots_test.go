@@ -3,23 +3,28 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui"
 	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // TestScreenshots is `make screenshots`: it runs the real app under Xvfb
 // (.ci/screenshots starts it) against a fake upstream with some failed calls,
 // and saves PNGs of the Overview, History (a failed call with 3 attempts
-// selected), Providers and Usage screens into $GATEHOUSE_SCREENSHOTS.
+// selected; a translated call's upstream view and its conversation),
+// Providers and Usage screens into $GATEHOUSE_SCREENSHOTS.
 func TestScreenshots(t *testing.T) {
 	out := os.Getenv("GATEHOUSE_SCREENSHOTS")
 	if out == "" || os.Getenv("DISPLAY") == "" {
@@ -35,6 +40,10 @@ attempts = 3
 base_delay = "150ms"
 max_delay = "400ms"
 circuit_failures = 1000
+
+# Xvfb has no notification service: keep its notice out of the pictures.
+[app]
+notifications = false
 
 [[provider]]
 name = "openai"
@@ -85,11 +94,18 @@ key_env = "GATEHOUSE_TEST_KEY"
 		}
 		time.Sleep(2500 * time.Millisecond) // stats refresh every 2 s; pages load in the background
 	}
+	translatedID := claudeCodeCall(t, base)
 	show(`{"tab":"Overview"}`)
 	time.Sleep(4 * time.Second) // the overview refreshes at most every 5 s under traffic
 	capture(t, filepath.Join(out, "overview.png"))
 	show(`{"call":"` + failedID + `"}`)
 	capture(t, filepath.Join(out, "history.png"))
+	// A call translated from Anthropic's format to the upstream's OpenAI one:
+	// the request as Gatehouse sent it upstream, and the conversation.
+	show(`{"call":"` + translatedID + `","tab":"` + ui.TabUpstream + `"}`)
+	capture(t, filepath.Join(out, "upstream.png"))
+	show(`{"call":"` + translatedID + `","tab":"` + ui.TabConversation + `"}`)
+	capture(t, filepath.Join(out, "conversation.png"))
 	show(`{"tab":"Providers"}`)
 	capture(t, filepath.Join(out, "providers.png"))
 	show(`{"tab":"Usage"}`)
@@ -97,6 +113,36 @@ key_env = "GATEHOUSE_TEST_KEY"
 	if err := os.WriteFile(filepath.Join(os.TempDir(), "gatehouse-screenshots.log"), []byte(stderr.String()), 0o600); err != nil {
 		t.Log(err)
 	}
+}
+
+// claudeCodeCall sends an Anthropic Messages call with a tool round trip, as
+// Claude Code would, for a model the OpenAI-format upstream serves: Gatehouse
+// translates it both ways. It returns the call's ID.
+func claudeCodeCall(t *testing.T, base string) string {
+	t.Helper()
+	body := `{"model":"gpt-4o","max_tokens":1024,"system":"You are a coding assistant. Use the tools to read files before answering.",
+"tools":[{"name":"read_file","description":"Read a file of the repository","input_schema":{"type":"object","properties":{"path":{"type":"string"}},"required":["path"]}}],
+"messages":[
+{"role":"user","content":"Why does the history list look empty after a restart? Look at store/query.go."},
+{"role":"assistant","content":[{"type":"text","text":"Let me read the query code first."},{"type":"tool_use","id":"toolu_01","name":"read_file","input":{"path":"store/query.go"}}]},
+{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01","content":"func (h *History) List(q Query) (Page, error) {\n\t// Walk an index that holds every match …\n}"}]}]}`
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/messages", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("anthropic-version", "2023-06-01")
+	req.Header.Set("User-Agent", "claude-cli/2.1.332 (external, cli)")
+	resp, err := testHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("translated call: %s", resp.Status)
+	}
+	return resp.Header.Get("X-Gatehouse-Call")
 }
 
 // seedDay records a day of earlier traffic in dir's history, so that the
@@ -110,7 +156,7 @@ func seedDay(t *testing.T, dir string) {
 	now := time.Now()
 	one := int64(350)
 	cost := (350*2.50 + 350*10.00) / 1e6 // gpt-4o's price
-	for i := 0; i < 24*12; i++ { // 5-minute slots
+	for i := 0; i < 24*12; i++ {         // 5-minute slots
 		at := now.Add(-24*time.Hour + time.Duration(i)*5*time.Minute)
 		hour := at.Hour()
 		n := 2 + int(6*(1+math.Sin(float64(hour-9)/24*2*math.Pi)))

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkOutOfProcess is issue 12's figure: the fake upstream, a closed-loop
@@ -38,6 +39,7 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	writeUpstreamConfig(b, onDir, up, "")
 	writeUpstreamConfig(b, offDir, up, "[history]\nenabled = false\n")
 	on, off := startServe(b, onDir, env), startServe(b, offDir, env)
+	time.Sleep(3 * time.Second) // idle: start-up settled (serve trims its memory then)
 	idleRSS := rssBytes(on.cmd.Process.Pid)
 
 	type target struct{ name, addr, auth string }

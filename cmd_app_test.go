@@ -44,13 +44,14 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 		t.Errorf("after Save with proxy none the stack has proxy %q", got.Network.Proxy())
 	}
 
-	s := ui.SettingsOf(c.Current())
-	s.FirstByteTimeout = 90 * time.Second
+	s := *c.Current()
+	s.Retry.FirstByteTimeout.Duration = 90 * time.Second
 	s.AllowOrigins = []string{"http://localhost:3000"}
-	s.Notifications = false
-	s.StartAtLogin = true
+	off := false
+	s.App.Notifications = &off
+	s.App.StartAtLogin = true
 	s.ProxyURL = "http://proxy.corp.example:3128"
-	if err := c.SaveSettings(s); err != nil {
+	if _, err := c.SaveSettings(&s); err != nil {
 		t.Fatalf("SaveSettings: %v", err)
 	}
 	cfg := c.Current()
@@ -79,8 +80,9 @@ func TestAppConfigEditsFileInPlace(t *testing.T) {
 	if _, ok := st.cfg.Load().Provider("my-server"); ok {
 		t.Error("my-server still configured after Remove")
 	}
-	s.StartAtLogin = false
-	if err := c.SaveSettings(s); err != nil {
+	s = *c.Current()
+	s.App.StartAtLogin = false
+	if _, err := c.SaveSettings(&s); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "autostart", "gatehouse.desktop")); !os.IsNotExist(err) {

@@ -184,6 +184,7 @@ func startStack(cf cli.Flags, desktop bool, log *slog.Logger) (*stack, error) {
 	opts.OnIdle = func() {
 		runtime.GC()
 		debug.FreeOSMemory()
+		ui.ReleaseImagePages()
 	}
 	// A damaged file, an unwritable folder or a full disk must not stop the
 	// proxy: the history moves the file aside or degrades, and says so.
@@ -448,6 +449,11 @@ func runServe(args []string, stderr io.Writer) int {
 	if err != nil {
 		return cli.Exit(stderr, "", err)
 	}
+	// Start-up code is done with; the goroutines just started settle within a
+	// moment and their first touches come back in.
+	ui.ReleaseImagePages()
+	time.AfterFunc(2*time.Second, ui.ReleaseImagePages)
+
 	select {
 	case s := <-sig:
 		st.grace = drainTime(runtime.GOOS, s)

@@ -139,13 +139,14 @@ func (r *benchRecorder) Record(c *Call) {
 
 // benchGatehouse starts Gatehouse with recording on, routing gpt-* to upstream.
 func benchGatehouse(tb testing.TB, upstream string) string {
-	_, addr := benchServer(tb, upstream)
+	_, addr := benchServer(tb, upstream, "")
 	return addr
 }
 
-// benchServer is benchGatehouse returning the server too.
-func benchServer(tb testing.TB, upstream string) (*Server, string) {
-	cfg, err := config.Parse([]byte(`
+// benchServer is benchGatehouse returning the server too, with extra TOML in
+// its config.
+func benchServer(tb testing.TB, upstream, extra string) (*Server, string) {
+	cfg, err := config.Parse([]byte(extra+`
 [[provider]]
 name = "openai"
 base_url = "http://`+upstream+`/v1"

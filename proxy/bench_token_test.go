@@ -14,7 +14,7 @@ import (
 // and the difference of the p50s is the token's added latency.
 func BenchmarkClientTokenC1(b *testing.B) {
 	up := benchUpstream(b)
-	s, addr := benchServer(b, up)
+	s, addr := benchServer(b, up, "")
 	c := Client{Name: "bench", Hash: sha256.Sum256([]byte(testToken)), Models: []string{"gpt-*"}, Providers: []string{"openai"}, DailyTokens: 1 << 50}
 	s.SetClients([]Client{c})
 	client := &fasthttp.HostClient{Addr: addr, MaxConns: 1}

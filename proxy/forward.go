@@ -56,7 +56,11 @@ type call struct {
 	client *clientEntry
 	res    *reservation
 	// wire: the call is recorded, so each attempt keeps its wire record.
-	wire bool
+	// recvMsg and recvBuf are the attempt's response record and room for its
+	// headers, allocated with its request's (wire.go).
+	wire    bool
+	recvMsg *Message
+	recvBuf []byte
 }
 
 // attemptResult is how one attempt ended when it did not answer the client.
@@ -104,6 +108,13 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
 	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
 
+	// Read the model first: a paused or malformed call shows it too (issue 16 §4);
+	// gjson finds a top-level "model" in broken JSON as long as it comes first.
+	rec.Model = ep.model
+	if rec.Model == "" {
+		rec.Model = gjson.GetBytes(c.body, "model").String()
+	}
+
 	if s.paused.Load() {
 		c.fail(fasthttp.StatusServiceUnavailable, ClassProxy, "Gatehouse is paused: resume it from the tray menu")
 		return
@@ -116,10 +127,6 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	if !gjson.ValidBytes(c.body) || !isObject(c.body) {
 		c.fail(fasthttp.StatusBadRequest, ClassBadRequest, "malformed JSON in request body: "+jsonProblem(c.body))
 		return
-	}
-	rec.Model = ep.model
-	if rec.Model == "" {
-		rec.Model = gjson.GetBytes(c.body, "model").String()
 	}
 	rec.Stream = ep.stream || (ep.format != config.FormatGemini && gjson.GetBytes(c.body, "stream").Bool())
 
@@ -174,9 +181,10 @@ var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); re
 func (c *call) run(targets []target) {
 	r := &c.cfg.Retry
 	var last attemptResult
+	bypass := len(c.ctx.Request.Header.Peek(BypassCircuitHeader)) > 0
 	for _, t := range targets {
 		name := t.provider.Name
-		tk, ok, wait := c.s.circuits.allow(name, time.Now())
+		tk, ok, wait := c.s.circuits.allowBypass(name, time.Now(), bypass)
 		if !ok {
 			msg := fmt.Sprintf("%s is failing (circuit open after %d failures in a row); skipped", name, r.CircuitFailures)
 			if wait > 0 {
@@ -333,7 +341,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 
 	key, src := c.s.resolveKey(p, c.creds)
 	if c.wire {
-		att.KeySource, att.KeyMask = keySourceLabel(src, p), MaskKey(key)
+		att.KeySource, att.KeyMask = c.s.keyFacts.get(src, p, key)
 	}
 	if !c.s.hasCredentials(p, key) {
 		how := fmt.Sprintf("run `gatehouse keys set %s`", p.Name)
@@ -376,7 +384,8 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	att.Method = fasthttp.MethodPost
 	if c.wire {
-		att.Sent = &Message{HeaderBlock: captureHeaders(req.Header.All())}
+		att.Sent, c.recvMsg = wireMessages()
+		att.Sent.HeaderBlock, c.recvBuf = captureSent(&req.Header)
 		att.Sent.Body, att.Sent.Truncated = c.sentBody(upBody)
 	}
 	if !c.rec.Stream {
@@ -404,7 +413,8 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	att.FirstByte = time.Since(att.Start)
 	if c.wire {
-		att.Received = &Message{HeaderBlock: captureHeaders(resp.Header.All())}
+		att.Received = c.recvMsg
+		att.Received.HeaderBlock = captureReceived(&resp.Header, c.recvBuf)
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {

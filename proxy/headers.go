@@ -39,6 +39,8 @@ var dropUpstream = map[string]bool{
 	"referer":         true,
 	// Gatehouse's own admin token is for Gatehouse only (issue 19.9).
 	"x-gatehouse-token": true,
+	// The app's request to bypass an open circuit (circuit_state.go).
+	"x-gatehouse-bypass-circuit": true,
 }
 
 // dropDownstream are response headers not relayed to the client.
@@ -209,14 +211,70 @@ func captureHeaders(all func(yield func(k, v []byte) bool)) []byte {
 	}
 	out := make([]byte, 0, n+64)
 	for k, v := range all {
-		out = append(out, k...)
-		out = append(out, ": "...)
-		if isCredentialHeader(k) {
-			out = append(out, "[REDACTED]"...)
+		out = appendCapturedHeader(out, k, v)
+	}
+	return out
+}
+
+// appendCapturedHeader appends one "Name: value\n" line of a captured header
+// block, a credential's value replaced.
+func appendCapturedHeader(out, k, v []byte) []byte {
+	out = append(out, k...)
+	out = append(out, ": "...)
+	if isCredentialHeader(k) {
+		out = append(out, "[REDACTED]"...)
+	} else {
+		out = append(out, v...)
+	}
+	return append(out, '\n')
+}
+
+// captureSent is captureHeaders for an attempt's request as it will be sent.
+// It reads fasthttp's serialized header (Header()): ranging over All() costs
+// several allocations a call, this one, which also leaves room for the
+// response's headers (spare: captureReceived).
+func captureSent(h *fasthttp.RequestHeader) (block, spare []byte) {
+	raw := h.Header()
+	out := captureSerialized(make([]byte, 0, len(raw)+512), raw, nil, false)
+	return out[:len(out):len(out)], out[len(out):]
+}
+
+// captureReceived is captureSent for the upstream's response, into spare's
+// room when it fits. fasthttp serializes a response with the local clock's
+// Date in place of the one received: the upstream's own is put back (or
+// none, if it sent none).
+func captureReceived(h *fasthttp.ResponseHeader, spare []byte) []byte {
+	return captureSerialized(spare[:0], h.Header(), h.Peek(fasthttp.HeaderDate), true)
+}
+
+// captureSerialized appends to out a serialized header (the request or
+// status line, then "Name: value\r\n" lines) as a captured header block; with
+// fixDate, a Date line gets the value date (dropped when date is empty).
+func captureSerialized(out, raw, date []byte, fixDate bool) []byte {
+	if i := bytes.Index(raw, []byte("\r\n")); i >= 0 {
+		raw = raw[i+2:] // the request or status line
+	}
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
 		} else {
-			out = append(out, v...)
+			raw = nil
 		}
-		out = append(out, '\n')
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		i := bytes.IndexByte(line, ':')
+		if i < 0 {
+			continue // the blank line at the end
+		}
+		k, v := line[:i], bytes.TrimLeft(line[i+1:], " ")
+		switch {
+		case fixDate && len(k) == len(fasthttp.HeaderDate) && bytes.EqualFold(k, []byte(fasthttp.HeaderDate)):
+			if len(date) > 0 {
+				out = appendCapturedHeader(out, k, date)
+			}
+		default:
+			out = appendCapturedHeader(out, k, v)
+		}
 	}
 	return out
 }
@@ -226,4 +284,15 @@ var credentialHeaders = map[string]bool{
 	"cookie": true, "proxy-authorization": true, "set-cookie": true,
 }
 
-func isCredentialHeader(k []byte) bool { return inSet(k, credentialHeaders) }
+// credentialLens marks the name lengths in credentialHeaders: most headers
+// are ruled out without a lookup (every header of every call is checked).
+var credentialLens = func() (l [32]bool) {
+	for k := range credentialHeaders {
+		l[len(k)] = true
+	}
+	return l
+}()
+
+func isCredentialHeader(k []byte) bool {
+	return len(k) < len(credentialLens) && credentialLens[len(k)] && inSet(k, credentialHeaders)
+}

@@ -73,6 +73,7 @@ type Server struct {
 	prices   atomic.Pointer[pricing.Table]
 	tokens   clientsState // client tokens and their usage (clients.go)
 	own      ownNames     // this machine's addresses and names (access.go)
+	keyFacts keyFacts     // attempts' key source labels and masks (wire.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections

@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"net"
-	"sort"
-	"time"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/pricing"
@@ -48,24 +46,4 @@ func (s *Server) metrics(ctx *fasthttp.RequestCtx) {
 func loopbackClient(ctx *fasthttp.RequestCtx) bool {
 	addr, ok := ctx.RemoteAddr().(*net.TCPAddr)
 	return ok && addr.IP.IsLoopback()
-}
-
-// CircuitState is one provider's breaker, as /metrics reports it.
-type CircuitState struct {
-	Provider string
-	Open     bool // open: calls skip the provider (half-open counts as open)
-}
-
-// Circuits returns the state of every breaker that has seen a call, by
-// provider name.
-func (s *Server) Circuits() []CircuitState {
-	now := time.Now()
-	s.circuits.mu.Lock()
-	out := make([]CircuitState, 0, len(s.circuits.m))
-	for name, c := range s.circuits.m {
-		out = append(out, CircuitState{Provider: name, Open: c.open && (now.Before(c.openUntil) || c.probing)})
-	}
-	s.circuits.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Provider < out[j].Provider })
-	return out
 }

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"sync"
+
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
 )
@@ -15,6 +17,53 @@ func keySourceLabel(src keySource, p *config.Provider) string {
 		return "env " + p.KeyEnv
 	}
 	return string(src)
+}
+
+// keyFacts caches the key source label and mask of an attempt: working them
+// out for each attempt would cost allocations on the request path. Keys a
+// client sent are not kept past their call.
+type keyFacts struct {
+	mu sync.RWMutex
+	m  map[keyFactsKey]keyFact
+}
+
+type keyFactsKey struct {
+	src      keySource
+	env, key string
+}
+
+type keyFact struct{ label, mask string }
+
+// maxKeyFacts bounds the cache (keys change rarely; a full cache starts over).
+const maxKeyFacts = 64
+
+// get returns the label and mask for key from src for provider p.
+func (kf *keyFacts) get(src keySource, p *config.Provider, key string) (label, mask string) {
+	if src == sourceClient {
+		return string(src), MaskKey(key)
+	}
+	k := keyFactsKey{src: src, env: p.KeyEnv, key: key}
+	kf.mu.RLock()
+	f, ok := kf.m[k]
+	kf.mu.RUnlock()
+	if ok {
+		return f.label, f.mask
+	}
+	f = keyFact{label: keySourceLabel(src, p), mask: MaskKey(key)}
+	kf.mu.Lock()
+	if kf.m == nil || len(kf.m) >= maxKeyFacts {
+		kf.m = make(map[keyFactsKey]keyFact)
+	}
+	kf.m[k] = f
+	kf.mu.Unlock()
+	return f.label, f.mask
+}
+
+// wireMessages allocates an attempt's two wire messages at once; the second
+// is used only once a response came.
+func wireMessages() (sent, received *Message) {
+	m := new([2]Message)
+	return &m[0], &m[1]
 }
 
 // sentBody is the record of the body an attempt sent: the record's copy of the

@@ -1,13 +1,16 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidwall/gjson"
+	"github.com/valyala/fasthttp"
 )
 
 // A 502-502-200 call keeps three wire records: each with the request line,
@@ -173,5 +176,61 @@ targets = ["ant/claude-sonnet-4-5", "oai/gpt-4.1"]
 	c = check("circuit skipped", 1)
 	if len(c.Attempts) != 2 || c.Attempts[0].Class != ClassCircuitOpen || c.Attempts[0].CircuitUntil.IsZero() || c.Attempts[0].Sent != nil || c.Attempts[0].Method != "" {
 		t.Errorf("skipped: attempts %+v, want ant skipped (circuit open until a time), then oai", c.Attempts)
+	}
+}
+
+// rawUpstream answers each request on a real socket with the response bytes
+// given, as they are (fasthttp's server would set its own Date).
+func rawUpstream(t *testing.T, responses ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for _, r := range responses {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			req := fasthttp.AcquireRequest()
+			_ = req.Read(bufio.NewReader(conn))
+			fasthttp.ReleaseRequest(req)
+			_, _ = conn.Write([]byte(r))
+			conn.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// The received headers are the upstream's: its own Date, not the local
+// clock's, and none where it sent none.
+func TestWireRecordKeepsUpstreamDate(t *testing.T) {
+	const body = `{"error":{"message":"down"}}`
+	resp := func(date string) string {
+		return "HTTP/1.1 502 Bad Gateway\r\n" + date + "Content-Type: application/json\r\nContent-Length: " +
+			strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body
+	}
+	addr := rawUpstream(t, resp("Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n"), resp(""))
+	cfg := testConfig(newFakeUpstream(t), "")
+	cfg.Retry.Attempts = 2
+	for i := range cfg.Providers {
+		if cfg.Providers[i].Name == "oai" {
+			cfg.Providers[i].BaseURL = "http://" + addr + "/v1"
+		}
+	}
+	p := newTestProxy(t, cfg, nil)
+	p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`))
+	c := p.rec.next(t)
+	if len(c.Attempts) != 2 {
+		t.Fatalf("%d attempts, want 2", len(c.Attempts))
+	}
+	if r := c.Attempts[0].Received.HeaderBlock; bytes.Count(r, []byte("Date: ")) != 1 || !bytes.Contains(r, []byte("Date: Tue, 01 Jan 2030 00:00:00 GMT\n")) {
+		t.Errorf("received headers %q: want the upstream's Date once", r)
+	}
+	if r := c.Attempts[1].Received.HeaderBlock; bytes.Contains(r, []byte("Date: ")) {
+		t.Errorf("received headers %q: the upstream sent no Date", r)
 	}
 }

@@ -101,7 +101,7 @@ func (h *History) compact() (int64, error) {
 
 	h.mu.RLock()
 	h.tune(dst)
-	err = h.db.View(func(tx *bolt.Tx) error { return copyAll(dst, tx, 64<<20) })
+	err = h.db.View(func(tx *bolt.Tx) error { return copyAll(dst, tx, copyTxBytes) })
 	h.mu.RUnlock()
 	close(j.copied)
 	if err == nil {
@@ -168,6 +168,11 @@ func (h *History) swap(dst *bolt.DB, tmp string) (*bolt.DB, error) {
 	return nil, fmt.Errorf("reopen history after compaction: %w", err)
 }
 
+// copyTxBytes is how much a compaction copies per transaction: each one's
+// pages are built in memory before they are written, and the process must stay
+// small while it compacts (issue 17).
+const copyTxBytes = 4 << 20
+
 // copyAll copies every bucket of src into dst, committing every txMax bytes.
 // Unlike bolt.Compact it commits before src's transaction ends: the values it
 // puts point into src's mapping, whose pages a concurrent writer may reuse once
@@ -200,6 +205,10 @@ func copyAll(dst *bolt.DB, src *bolt.Tx, txMax int64) (err error) {
 				if err := tx.Commit(); err != nil {
 					return err
 				}
+				// What was copied is not read again: keep neither file's
+				// pages in the process's resident memory (issue 17).
+				releasePages(src)
+				releaseAll(dst)
 				if tx, err = dst.Begin(true); err != nil {
 					return err
 				}

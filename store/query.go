@@ -27,6 +27,11 @@ type Query struct {
 	Client string
 	Since  time.Time
 	Until  time.Time // exclusive
+	// Retried keeps calls that failed at least once and then got an answer
+	// (outcome ok after a failed attempt).
+	Retried bool
+	// ErrorClass keeps calls with an attempt of this class (proxy.ErrorClass).
+	ErrorClass string
 	// Search is text looked for in request and response bodies (any case).
 	Search string
 	// Bodies also loads each call's headers and bodies (export).
@@ -128,7 +133,7 @@ func (h *History) List(q Query) (Page, error) {
 			if err != nil {
 				return err
 			}
-			if !q.matches(&c, client) {
+			if !q.matches(&c, client) || !q.matchesAttempts(&c) {
 				continue
 			}
 			if len(search) > 0 && !bodiesContain(bodies.Get(k), search) {
@@ -204,6 +209,30 @@ func (q *Query) matches(c *Call, client string) bool {
 		return false
 	}
 	return true
+}
+
+// Matches reports whether c passes q's summary filters: every filter but the
+// cursor, the limit and Search (summaries carry no bodies). The live history
+// view applies it to calls as they arrive.
+func (q *Query) Matches(c *Call) bool {
+	if !q.Since.IsZero() && c.Time.Before(q.Since) || !q.Until.IsZero() && !c.Time.Before(q.Until) {
+		return false
+	}
+	return q.matches(c, strings.ToLower(q.Client)) && q.matchesAttempts(c)
+}
+
+// matchesAttempts applies the filters that look at the attempts.
+func (q *Query) matchesAttempts(c *Call) bool {
+	if !q.Retried && q.ErrorClass == "" {
+		return true
+	}
+	failedOnce, class := false, q.ErrorClass == ""
+	for i := range c.Attempts {
+		a := &c.Attempts[i]
+		failedOnce = failedOnce || a.ErrorClass != "" || a.Status >= 400
+		class = class || a.ErrorClass == q.ErrorClass
+	}
+	return class && (!q.Retried || c.Outcome == OutcomeOK && failedOnce)
 }
 
 // bodiesContain reports whether the request or response body in a bodies value

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -303,5 +305,52 @@ func TestStatsAllocatesLittlePerCall(t *testing.T) {
 	t.Logf("per call scanned: %.1f allocations, %.0f bytes", allocs, bytes)
 	if allocs > 1 || bytes > 200 {
 		t.Errorf("Stats allocates %.1f times and %.0f bytes per call scanned, want at most 1 and 200", allocs, bytes)
+	}
+}
+
+// Issue 16 §4: "retried" is a call that failed at least once and was then
+// answered; the error class filter looks at every attempt. Matches (the live
+// view's filter) agrees with List.
+func TestListRetriedAndErrorClass(t *testing.T) {
+	h := openTest(t, Options{})
+	now := time.Now()
+	plain := callAt(now.Add(-3*time.Second), OutcomeOK, "openai")
+	retried := callAt(now.Add(-2*time.Second), OutcomeOK, "openai")
+	retried.Attempts = append([]Attempt{{Provider: "openai", Status: 502, ErrorClass: "upstream_5xx"}}, retried.Attempts...)
+	limited := callAt(now.Add(-time.Second), OutcomeError, "openai")
+	limited.Attempts = []Attempt{{Provider: "openai", Status: 429, ErrorClass: "rate_limited"}, {Provider: "openai", Status: 429, ErrorClass: "rate_limited"}}
+	for _, c := range []*Call{plain, retried, limited} {
+		h.Record(c, bodiesOf("{}", "{}"))
+	}
+	h.Flush()
+	for _, tt := range []struct {
+		name string
+		q    Query
+		want []string
+	}{
+		{"retried", Query{Retried: true}, []string{retried.ID}},
+		{"class upstream_5xx", Query{ErrorClass: "upstream_5xx"}, []string{retried.ID}},
+		{"class rate_limited", Query{ErrorClass: "rate_limited"}, []string{limited.ID}},
+		{"retried and failed", Query{Retried: true, FailedOnly: true}, nil},
+		{"class and since", Query{ErrorClass: "upstream_5xx", Since: now.Add(-1500 * time.Millisecond)}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := h.List(tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range p.Calls {
+				got = append(got, c.ID)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("List(%+v) got %v, want %v", tt.q, got, tt.want)
+			}
+			for _, c := range []*Call{plain, retried, limited} {
+				if m, listed := tt.q.Matches(c), slices.Contains(tt.want, c.ID); m != listed {
+					t.Errorf("Matches(%s) = %v, but List listed it: %v", c.ID, m, listed)
+				}
+			}
+		})
 	}
 }

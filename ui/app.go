@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/gatehouse/gatehouse/assets"
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // runOnUI runs f on the UI thread. Tests replace it with a queue they drain on
@@ -46,8 +46,9 @@ type App struct {
 	prompts   *promptsScreen // issue 13
 	tray      *tray          // nil without a tray host
 
-	health *healthWatch
-	dirty  atomic.Bool // a call arrived since the last stats refresh
+	health   *healthWatch
+	seedOnce sync.Once   // health learns the recent failures from history once
+	dirty    atomic.Bool // a call arrived since the last stats refresh
 
 	stopOnce   sync.Once
 	stop       chan struct{}
@@ -86,27 +87,18 @@ func New(fy fyne.App, b *Backend) *App {
 	a.history = newHistoryScreen(a)
 	a.settings = newSettingsScreen(a)
 	a.clients, a.prompts = newClientsScreen(a), newPromptsScreen(a)
-	a.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(TabOverview, theme.HomeIcon(), a.overview.content),
-		container.NewTabItemWithIcon(TabUsage, theme.InfoIcon(), a.usage.content),
-		container.NewTabItemWithIcon(TabProviders, theme.AccountIcon(), a.providers.content),
-		container.NewTabItemWithIcon(TabHistory, theme.ListIcon(), a.history.content),
-		container.NewTabItemWithIcon(TabClients, theme.LoginIcon(), a.clients.content),
-		container.NewTabItemWithIcon(TabPrompts, theme.DocumentCreateIcon(), a.prompts.content),
-		container.NewTabItemWithIcon(TabSettings, theme.SettingsIcon(), a.settings.content),
-	)
+	a.tabs = container.NewAppTabs()
 	a.tabs.SetTabLocation(container.TabLocationLeading)
-	a.tabs.OnSelected = func(t *container.TabItem) {
-		switch t.Text {
-		case TabHistory:
-			a.history.open()
-		case TabClients:
-			a.clients.refresh()
-		case TabPrompts:
-			a.prompts.refresh()
+	opened := map[string]func(){}
+	for _, s := range a.screens() {
+		a.tabs.Append(container.NewTabItemWithIcon(s.name, s.icon, s.content))
+		if s.opened != nil {
+			opened[s.name] = s.opened
 		}
-		if t.Text == TabUsage {
-			a.usage.refresh()
+	}
+	a.tabs.OnSelected = func(t *container.TabItem) {
+		if f := opened[t.Text]; f != nil {
+			f()
 		}
 	}
 
@@ -114,7 +106,53 @@ func New(fy fyne.App, b *Backend) *App {
 		a.cancelFeed = b.History.Subscribe(a.callArrived)
 	}
 	go a.refreshLoop()
+	go a.checkNotifications(notifierCheck)
 	return a
+}
+
+// notifierCheck says why desktop notifications cannot be shown (nil: they
+// can); a variable so tests can pick the answer.
+var notifierCheck = notificationsMissing
+
+// checkNotifications tells the user once, in the window, when notifications
+// are on but the desktop cannot show them (issue 16 §5); off the UI thread.
+func (a *App) checkNotifications(check func() error) {
+	if a.b.Settings != nil && !a.b.Settings.Current().App.NotificationsEnabled() {
+		return
+	}
+	err := check()
+	if err == nil {
+		return
+	}
+	a.b.log().Info("desktop notifications unavailable", "err", err)
+	runOnUI(func() {
+		a.overview.notice.SetText("Notifications cannot be shown: " + err.Error() +
+			". Failing providers still show in the tray icon and in History; a notification daemon (your desktop's, dunst, mako…) brings them back.")
+		a.overview.notice.Show()
+	})
+}
+
+// navScreen is one entry of the window's navigation, in order: a screen adds
+// itself to screens() with its name, icon, content and, when it loads lazily,
+// what to do the first time it is opened.
+type navScreen struct {
+	name    string
+	icon    fyne.Resource
+	content fyne.CanvasObject
+	opened  func() // nil: nothing to do
+}
+
+// screens lists the navigation; built once in New.
+func (a *App) screens() []navScreen {
+	return []navScreen{
+		{TabOverview, theme.HomeIcon(), a.overview.content, nil},
+		{TabUsage, theme.InfoIcon(), a.usage.content, a.usage.refresh},
+		{TabProviders, theme.AccountIcon(), a.providers.content, nil},
+		{TabHistory, theme.ListIcon(), a.history.content, a.history.open},
+		{TabClients, theme.LoginIcon(), a.clients.content, a.clients.refresh},
+		{TabPrompts, theme.DocumentCreateIcon(), a.prompts.content, a.prompts.refresh},
+		{TabSettings, theme.SettingsIcon(), a.settings.content, nil},
+	}
 }
 
 // Window is the main window, built on first use and again after it was closed
@@ -187,10 +225,13 @@ func (a *App) Show() {
 }
 
 // Reveal brings the window forward on the named tab ("" keeps the current one)
-// and, when callID is set, opens that call in History. Safe from any goroutine.
+// and, when callID is set, opens that call in History; there tab may name a
+// tab of the call's detail (TabConversation, TabUpstream, …). Safe from any
+// goroutine.
 func (a *App) Reveal(tab, callID string) {
 	runOnUI(func() {
 		if callID != "" {
+			a.history.detail.wantTab = tab
 			tab = TabHistory
 		}
 		if tab != "" {
@@ -209,6 +250,7 @@ func (a *App) Reveal(tab, callID string) {
 func (a *App) CircuitChanged(provider string, open bool) {
 	a.health.circuit(provider, open)
 	a.dirty.Store(true)
+	a.tickCircuits()
 }
 
 // Close stops the background work; the proxy itself is main's to stop.
@@ -222,7 +264,7 @@ func (a *App) Close() {
 }
 
 // callArrived runs on the history feed's goroutine.
-func (a *App) callArrived(c *proxy.Call) {
+func (a *App) callArrived(c *store.Call) {
 	a.health.observe(c)
 	a.dirty.Store(true)
 	a.history.arrived(c)
@@ -243,10 +285,28 @@ func (a *App) refreshLoop() {
 			a.refreshStats()
 			last = now
 		}
+		a.tickCircuits()
 		select {
 		case <-a.stop:
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// seedHealth takes the recent failures from history, so that the tray icon
+// shows a call that failed 3 minutes before a restart (issue 16 §5).
+func (a *App) seedHealth(ctx context.Context) {
+	now := a.b.now()
+	p, err := a.b.History.Page(ctx, store.Query{FailedOnly: true, Since: now.Add(-recentFailure), Limit: 20})
+	if err != nil {
+		a.b.log().Warn("history: recent failures", "err", err)
+		return
+	}
+	for i := range p.Calls {
+		if c := &p.Calls[i]; c.Outcome != store.OutcomeClientCancelled {
+			a.health.failedAt(c.Time)
+			return
 		}
 	}
 }
@@ -258,6 +318,7 @@ func (a *App) refreshStats() {
 	if a.b.History != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		a.seedOnce.Do(func() { a.seedHealth(ctx) })
 		now := a.b.now()
 		var err error
 		since := now.Truncate(chartStep).Add(chartStep - chartRange)
@@ -286,6 +347,16 @@ func (a *App) refreshStats() {
 		}
 		if t := a.tabs.Selected(); t != nil && t.Text == TabClients {
 			a.clients.refresh() // usage today moves with the calls
+		}
+	})
+}
+
+// tickCircuits keeps the Providers screen's circuit states and countdowns
+// current while the window is open.
+func (a *App) tickCircuits() {
+	runOnUI(func() {
+		if a.win != nil {
+			a.providers.refreshCircuits()
 		}
 	})
 }

@@ -2,13 +2,13 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/doctor"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Backend is everything the screens work on. main adapts the proxy, the history
@@ -60,30 +60,15 @@ type Proxy interface {
 	SetPaused(paused bool)
 }
 
-// Query selects calls from history. The zero value selects every call.
-type Query struct {
-	FailedOnly bool          // anything but outcome ok
-	Outcome    proxy.Outcome // "" for any
-	Provider   string        // "" for any
-	Model      string        // requested or upstream model; "" for any
-	Search     string        // text in request or response bodies; "" for none
-	// Client is a client token's name ("local": calls without one) or text of
-	// the User-Agent; "" for any (issue 13: the History filter's hook).
-	Client string
-	// Before is the cursor: Page.Next of the previous page. "" starts at the
-	// newest call.
-	Before string
-	// Limit is the page size; 0 means 100.
-	Limit int
-}
-
-// Page is one page of call summaries, newest first. Summaries carry no bodies,
-// headers or events.
-type Page struct {
-	Calls []*proxy.Call
-	// Next is the cursor of the following page (Query.Before); "" when no older
-	// call matches. It may lie past the last call when the store stopped scanning.
-	Next string
+// Circuits is an optional Proxy capability (*proxy.Server has it): each
+// provider's circuit breaker, and a Reset. The Providers screen shows them when
+// the proxy has it.
+type Circuits interface {
+	// Circuits returns the breakers of the providers called so far; a provider
+	// not listed is healthy.
+	Circuits() []proxy.CircuitState
+	// ResetCircuit closes a provider's circuit; it reports whether it was open.
+	ResetCircuit(provider string) bool
 }
 
 // Stats sums the calls of a time range.
@@ -103,15 +88,14 @@ type Bucket struct {
 	InputTokens, OutputTokens int64
 }
 
-// ErrNotFound is returned by History.Call for an unknown call ID.
-var ErrNotFound = errors.New("no such call")
-
-// History is the recorded calls.
+// History is the recorded calls, in the store's own shape (store.Call): the
+// screens show what `gatehouse history show --json` prints.
 type History interface {
-	// Page returns calls matching q, newest first.
-	Page(ctx context.Context, q Query) (Page, error)
-	// Call returns one call in full (headers, bodies, events), or ErrNotFound.
-	Call(ctx context.Context, id string) (*proxy.Call, error)
+	// Page returns calls matching q, newest first: summaries without bodies.
+	Page(ctx context.Context, q store.Query) (store.Page, error)
+	// Call returns one call in full (headers, bodies, events), or an error
+	// wrapping store.ErrNotFound.
+	Call(ctx context.Context, id string) (*store.Call, error)
 	// Stats sums the calls that started in [since, until).
 	Stats(ctx context.Context, since, until time.Time) (Stats, error)
 	// Activity counts calls, failures and tokens per step over [since, until),
@@ -119,13 +103,7 @@ type History interface {
 	Activity(ctx context.Context, since, until time.Time, step time.Duration) ([]Bucket, error)
 	// Subscribe calls fn with the summary of each new call until cancel is called.
 	// fn runs on a background goroutine and must not block.
-	Subscribe(fn func(c *proxy.Call)) (cancel func())
-}
-
-// RecordJSON is an optional History capability: a call's stored record exactly
-// as `gatehouse history show --json` prints it (Copy JSON uses it when present).
-type RecordJSON interface {
-	RecordJSON(ctx context.Context, id string) ([]byte, error)
+	Subscribe(fn func(c *store.Call)) (cancel func())
 }
 
 // KeySource says where a provider's key comes from.
@@ -172,44 +150,8 @@ type Providers interface {
 type Settings interface {
 	// Current returns the configuration in force.
 	Current() *config.Config
-	// SaveSettings writes s to the config file, keeping everything else in it.
-	SaveSettings(s AppSettings) error
-}
-
-// AppSettings are the fields the settings screen edits.
-type AppSettings struct {
-	Listen           string
-	Attempts         int
-	BaseDelay        time.Duration
-	MaxDelay         time.Duration
-	FirstByteTimeout time.Duration
-	IdleTimeout      time.Duration
-	MaxAge           time.Duration
-	MaxSizeMB        int64
-	BodyCapBytes     int
-	AllowOrigins     []string
-	ProxyURL         string // "" (env), "env", "none" or a proxy URL
-	CAFile           string
-	StartAtLogin     bool
-	Notifications    bool
-}
-
-// SettingsOf extracts the editable settings of cfg.
-func SettingsOf(cfg *config.Config) AppSettings {
-	return AppSettings{
-		Listen:           cfg.Listen,
-		Attempts:         cfg.Retry.Attempts,
-		BaseDelay:        cfg.Retry.BaseDelay.Duration,
-		MaxDelay:         cfg.Retry.MaxDelay.Duration,
-		FirstByteTimeout: cfg.Retry.FirstByteTimeout.Duration,
-		IdleTimeout:      cfg.Retry.IdleTimeout.Duration,
-		MaxAge:           cfg.History.MaxAge.Duration,
-		MaxSizeMB:        cfg.History.MaxSizeMB,
-		BodyCapBytes:     cfg.History.BodyCapBytes,
-		AllowOrigins:     append([]string(nil), cfg.AllowOrigins...),
-		ProxyURL:         cfg.ProxyURL,
-		CAFile:           cfg.CAFile,
-		StartAtLogin:     cfg.App.StartAtLogin,
-		Notifications:    cfg.App.NotificationsEnabled(),
-	}
+	// SaveSettings writes the settings of updated (config.AppFields and the
+	// routes) that differ from Current into the config file, keeping
+	// everything else in it, and returns what it wrote.
+	SaveSettings(updated *config.Config) ([]config.Field, error)
 }

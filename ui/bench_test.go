@@ -81,7 +81,7 @@ func BenchmarkOpenHistory1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer h.Close()
-	e := newTestEnv()
+	e := newTestEnv(b)
 	e.b.History = StoreHistory{H: h}
 	var total time.Duration
 	b.ResetTimer()
@@ -101,7 +101,7 @@ func BenchmarkOpenHistory1M(b *testing.B) {
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/open")
 }
 
-// BenchmarkFailedFilter1M measures ticking "Failed only" on the same store.
+// BenchmarkFailedFilter1M measures switching between "failed" and all calls on the same store.
 func BenchmarkFailedFilter1M(b *testing.B) {
 	dir := millionCalls(b)
 	h, err := store.OpenHistory(dir, store.Options{MaxAge: -1, MaxSize: -1})
@@ -109,7 +109,7 @@ func BenchmarkFailedFilter1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer h.Close()
-	e := newTestEnv()
+	e := newTestEnv(b)
 	e.b.History = StoreHistory{H: h}
 	a := newBenchApp(b, e)
 	defer a.Close()
@@ -119,7 +119,11 @@ func BenchmarkFailedFilter1M(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		a.history.failedOnly.SetChecked(i%2 == 0)
+		if i%2 == 0 {
+			a.history.show.SetSelected(ShowFailed)
+		} else {
+			a.history.show.SetSelected(ShowAll)
+		}
 		pump(b, "filtered page", func() bool { return !a.history.loading && len(a.history.calls) > 0 })
 		total += time.Since(t0)
 	}

@@ -46,7 +46,7 @@ func overlayLabels(w fyne.Window) string {
 // its hash is stored; the list shows usage against the budget; Revoke
 // removes it after a confirmation.
 func TestClientsScreen(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	dir := t.TempDir()
 	var applied []store.Client
 	var mu sync.Mutex
@@ -133,7 +133,7 @@ func (f *fakeRunner) RunPrompt(name string, vars map[string]string) (proxy.Promp
 // TestPromptsScreen: a prompt made in the screen lands in config.toml with
 // its comments kept, gets an entry per variable, and runs.
 func TestPromptsScreen(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(path, []byte("# my own notes\nlisten = \"127.0.0.1:8765\"\n"), 0o600); err != nil {
 		t.Fatal(err)

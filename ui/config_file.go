@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -49,8 +50,15 @@ func (c ConfigFile) Save(p config.Provider) error {
 			key string
 			v   any
 		}{{"format", string(p.Format)}, {"base_url", p.BaseURL}, {"models", p.Models}, {"key_env", p.KeyEnv}, {"no_key", p.NoKey},
-			{"proxy_url", orNil(p.ProxyURL)}, {"ca_file", orNil(p.CAFile)}, {"insecure_skip_verify", orNil(p.InsecureSkipVerify)}} {
+			{"proxy_url", orNil(p.ProxyURL)}, {"ca_file", orNil(p.CAFile)}, {"insecure_skip_verify", orNil(p.InsecureSkipVerify)},
+			{"auth", orNil(p.Auth)}, {"key_check", orNil(p.KeyCheck)}} {
 			if src, err = config.SetValue(src, sec, kv.key, kv.v); err != nil {
+				return nil, err
+			}
+		}
+		opts := config.Section{Provider: p.Name, Table: "auth_options"}
+		for _, kv := range []struct{ key, v string }{{"header", p.AuthOptions.Header}, {"user", p.AuthOptions.User}} {
+			if src, err = config.SetValue(src, opts, kv.key, orNil(kv.v)); err != nil {
 				return nil, err
 			}
 		}
@@ -67,9 +75,16 @@ func (c ConfigFile) Save(p config.Provider) error {
 func fileProvider(p config.Provider, preset *config.Provider) config.Provider {
 	if preset == nil {
 		return config.Provider{Name: p.Name, Format: p.Format, BaseURL: p.BaseURL, Models: p.Models, KeyEnv: p.KeyEnv, NoKey: p.NoKey,
-			ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify}
+			ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify,
+			Auth: p.Auth, AuthOptions: p.AuthOptions, KeyCheck: p.KeyCheck}
 	}
 	out := config.Provider{Name: p.Name, ProxyURL: p.ProxyURL, CAFile: p.CAFile, InsecureSkipVerify: p.InsecureSkipVerify}
+	if p.Auth != preset.Auth {
+		out.Auth, out.AuthOptions = p.Auth, p.AuthOptions
+	}
+	if p.KeyCheck != preset.KeyCheck {
+		out.KeyCheck = p.KeyCheck
+	}
 	if p.Format != preset.Format {
 		out.Format = p.Format
 	}
@@ -93,49 +108,39 @@ func (c ConfigFile) Remove(name string) error {
 	return nil
 }
 
-// SaveSettings writes every setting the screen edits.
-func (c ConfigFile) SaveSettings(s AppSettings) error {
-	type set struct {
-		table, key string
-		v          any
-	}
-	origins := s.AllowOrigins
-	if origins == nil {
-		origins = []string{}
-	}
-	sets := []set{
-		{"", "listen", s.Listen},
-		{"", "allow_origins", origins},
-		{"", "proxy_url", orNil(s.ProxyURL)},
-		{"", "ca_file", orNil(s.CAFile)},
-		{"retry", "attempts", s.Attempts},
-		{"retry", "base_delay", s.BaseDelay},
-		{"retry", "max_delay", s.MaxDelay},
-		{"retry", "first_byte_timeout", s.FirstByteTimeout},
-		{"retry", "idle_timeout", s.IdleTimeout},
-		{"history", "max_age", s.MaxAge},
-		{"history", "max_size_mb", s.MaxSizeMB},
-		{"history", "body_cap_bytes", s.BodyCapBytes},
-		{"app", "notifications", s.Notifications},
-		{"app", "start_at_login", s.StartAtLogin},
-	}
+// SaveSettings writes the settings of updated that differ from the config in
+// force (config.AppFields and the routes), and only those.
+func (c ConfigFile) SaveSettings(updated *config.Config) ([]config.Field, error) {
+	var changed []config.Field
 	err := c.edit(func(src []byte) ([]byte, error) {
 		var err error
-		for _, x := range sets {
-			if src, err = config.SetValue(src, config.Section{Table: x.table}, x.key, x.v); err != nil {
-				return nil, err
-			}
-		}
-		return src, nil
+		src, changed, err = EditSettings(src, c.Current(), updated)
+		return src, err
 	})
 	if err != nil {
-		return fmt.Errorf("save settings: %w", err)
+		return nil, fmt.Errorf("save settings: %w", err)
 	}
 	// At login Gatehouse starts in the tray: the window opens from there.
-	if err := SetAutostart(s.StartAtLogin, append([]string{"--hidden"}, c.LoginArgs...)); err != nil {
-		return fmt.Errorf("settings saved, but start at login: %w", err)
+	if err := SetAutostart(updated.App.StartAtLogin, append([]string{"--hidden"}, c.LoginArgs...)); err != nil {
+		return changed, fmt.Errorf("settings saved, but start at login: %w", err)
 	}
-	return nil
+	return changed, nil
+}
+
+// EditSettings writes into a config file's text what the Settings screen
+// changed: the app fields whose values differ between old and updated, and the
+// routes when they differ. changed lists what was written.
+func EditSettings(src []byte, old, updated *config.Config) (out []byte, changed []config.Field, err error) {
+	if out, changed, err = config.SetChanged(src, old, updated, config.AppFields); err != nil {
+		return nil, nil, err
+	}
+	if !reflect.DeepEqual(old.Routes, updated.Routes) {
+		if out, err = config.SetRoutes(out, updated.Routes); err != nil {
+			return nil, nil, err
+		}
+		changed = append(changed, config.Field{Key: "route"})
+	}
+	return out, changed, nil
 }
 
 // edit changes the config file and applies it.

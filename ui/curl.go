@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // keyHeaders are request headers that carry a credential: they are replaced by
@@ -69,7 +69,7 @@ func envName(header string) string {
 // anyway); every other header that may hold a secret (history redacted its
 // value) is kept with a `$HEADER_NAME` placeholder, so the command sends the
 // headers the call had.
-func CurlCommand(c *proxy.Call, addr string) string {
+func CurlCommand(c *store.Call, addr string) string {
 	return curlCommand(c, addr, runtime.GOOS)
 }
 
@@ -78,16 +78,20 @@ func CurlCommand(c *proxy.Call, addr string) string {
 // backtick line ends, and the body piped in from a here-string, since
 // PowerShell before 7.3 strips the double quotes of JSON passed as an argument
 // to a program.
-func curlCommand(c *proxy.Call, addr, goos string) string {
+func curlCommand(c *store.Call, addr, goos string) string {
+	req := c.Request
+	if req == nil {
+		req = &store.Message{}
+	}
 	ps := goos == "windows"
 	quote, dquote, cont, env, prog := shellQuote, shellDoubleEscape, " \\\n  ", "$", "curl"
 	if ps {
 		quote, dquote, cont, env, prog = psQuote, psDoubleEscape, " `\n  ", "$env:", "curl.exe"
 	}
 	var b strings.Builder
-	if ps && len(c.Request.Body) > 0 {
+	if ps && len(req.Body) > 0 {
 		// A here-string line never starts with '@ in JSON, so it cannot end early.
-		b.WriteString("@'\n" + asciiJSON(string(c.Request.Body)) + "\n'@ | ")
+		b.WriteString("@'\n" + asciiJSON(req.Body) + "\n'@ | ")
 	}
 	b.WriteString(prog)
 	if c.Method != "" && c.Method != "POST" && c.Method != "GET" {
@@ -96,7 +100,7 @@ func curlCommand(c *proxy.Call, addr, goos string) string {
 	b.WriteString(" " + quote("http://"+addr+c.Path))
 	auth, authName := authPlaceholder(c.InboundFormat, env)
 	b.WriteString(cont + `-H "` + auth + `"`)
-	for _, h := range c.Request.Headers {
+	for _, h := range req.Headers {
 		n := strings.ToLower(h.Name)
 		switch {
 		case skipHeaders[n] || n == authName:
@@ -107,11 +111,11 @@ func curlCommand(c *proxy.Call, addr, goos string) string {
 		}
 	}
 	switch {
-	case len(c.Request.Body) == 0:
+	case len(req.Body) == 0:
 	case ps:
 		b.WriteString(cont + "--data-binary '@-'")
 	default:
-		b.WriteString(cont + "--data-binary " + quote(string(c.Request.Body)))
+		b.WriteString(cont + "--data-binary " + quote(req.Body))
 	}
 	if c.Stream {
 		b.WriteString(cont + "--no-buffer")

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // The copied command, run by a real POSIX shell, sends every header of the
@@ -27,11 +27,11 @@ func TestCurlCommandRunsInShellWithEveryHeader(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "curl"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c := &proxy.Call{Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai",
-		Request: proxy.Message{
-			Headers: []proxy.Header{{Name: "Authorization", Value: "[REDACTED]"}, {Name: "OpenAI-Organization", Value: "org-1"},
+	c := &store.Call{Method: "POST", Path: "/v1/chat/completions", InboundFormat: "openai",
+		Request: &store.Message{
+			Headers: []store.Header{{Name: "Authorization", Value: "[REDACTED]"}, {Name: "OpenAI-Organization", Value: "org-1"},
 				{Name: "X-Portkey-Api-Key", Value: "[REDACTED]"}, {Name: "Cookie", Value: "[REDACTED]"}},
-			Body: []byte(`{"model":"gpt-4o","messages":[]}`),
+			Body: `{"model":"gpt-4o","messages":[]}`,
 		}}
 	cmd := exec.Command(sh, "-c", curlCommand(c, "127.0.0.1:8765", "linux"))
 	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "OPENAI_API_KEY=sk-one", "X_PORTKEY_API_KEY=pk-two", "COOKIE=session=3"}

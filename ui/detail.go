@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -12,45 +13,56 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
-// detailScreen shows one call: summary, diagnosis, attempts timeline, the
-// request and response, and the actions.
+// detailScreen shows one call: summary, diagnosis, the attempts timeline, the
+// conversation, the request and response, each attempt as it went over the
+// wire, and the actions.
 type detailScreen struct {
 	a       *App
 	content fyne.CanvasObject
 
 	placeholder *widget.Label
-	body        *fyne.Container
+	body        fyne.CanvasObject
 	title       *widget.Label
+	outcome     *widget.Label
 	summary     *fyne.Container
 	diagnosis   *widget.Label
 	diagCard    *widget.Card
 	attempts    *fyne.Container
 	tabs        *container.AppTabs
+	conv        *fyne.Container // holds the conversation view
 	request     *linesView
 	response    *linesView
-	text        *linesView
 	events      *linesView
-	headers     *linesView
+	upstream    *linesView
+	upTab       *container.TabItem
 	status      *widget.Label // result of the last action
+	bypass      *widget.Check // Replay past an open circuit
 
-	copyCurl, copyJSON, replay *widget.Button
-	checkNow                   *widget.Button // failed calls only (doctor.go)
+	copyCurl, copyJSON, replay, popOut *widget.Button
+	checkNow                           *widget.Button // failed calls only (doctor.go)
 
-	call    *proxy.Call // the call shown, in full
+	// onShown, when set, learns the id of each call the pane shows (History
+	// selects its row).
+	onShown func(id string)
+	search  string // text History searched for: highlighted in the bodies
+	wantTab string // the tab to show with the next call displayed ("": the default)
+
+	shown   *shownCall
+	call    *store.Call // the call shown, in full
 	showing string      // ID of the call shown or being loaded
 	gen     int
 }
 
 // Tab names of the detail pane.
 const (
-	TabRequest  = "Request"
-	TabResponse = "Response"
-	TabText     = "Text"
-	TabEvents   = "Events"
-	TabHeaders  = "Headers"
+	TabConversation = "Conversation"
+	TabRequest      = "Request"
+	TabResponse     = "Response"
+	TabEvents       = "Events"
+	TabUpstream     = "⇄ Upstream" // each attempt as Gatehouse sent it and the upstream answered
 )
 
 func newDetailScreen(a *App) *detailScreen {
@@ -59,51 +71,63 @@ func newDetailScreen(a *App) *detailScreen {
 	// system fallback) parsed and held for the life of the app.
 	d.placeholder = widget.NewLabelWithStyle("Select a call to see what happened.", fyne.TextAlignCenter, fyne.TextStyle{})
 	d.placeholder.Importance = widget.LowImportance
+	d.placeholder.Wrapping = fyne.TextWrapWord
 	d.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	d.title.Truncation = fyne.TextTruncateEllipsis
-	d.summary = container.New(layout.NewFormLayout())
+	d.outcome = widget.NewLabel("")
+	d.outcome.Wrapping = fyne.TextWrapWord
+	d.summary = container.New(layout.NewCustomPaddedVBoxLayout(0))
 	d.diagnosis = widget.NewLabel("")
 	d.diagnosis.Wrapping = fyne.TextWrapWord
 	d.diagCard = widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, d.diagnosis))
-	d.attempts = container.NewVBox()
-	d.request, d.response, d.text, d.events, d.headers = newLinesView(), newLinesView(), newLinesView(), newLinesView(), newLinesView()
+	d.attempts = container.New(layout.NewCustomPaddedVBoxLayout(0))
+	d.conv = container.NewStack()
+	d.request, d.response, d.events, d.upstream = newLinesView(), newLinesView(), newLinesView(), newLinesView()
+	d.upTab = container.NewTabItem(TabUpstream, d.upstream)
 	d.tabs = container.NewAppTabs(
-		container.NewTabItem(TabRequest, d.request.content),
-		container.NewTabItem(TabResponse, d.response.content),
-		container.NewTabItem(TabText, d.text.content),
-		container.NewTabItem(TabEvents, d.events.content),
-		container.NewTabItem(TabHeaders, d.headers.content),
+		container.NewTabItem(TabConversation, d.conv),
+		container.NewTabItem(TabRequest, d.request),
+		container.NewTabItem(TabResponse, d.response),
+		container.NewTabItem(TabEvents, d.events),
+		d.upTab,
 	)
 	d.status = widget.NewLabel("")
 	d.status.Importance = widget.LowImportance
 	d.status.Truncation = fyne.TextTruncateEllipsis
+	d.status.Hide()
 	d.copyCurl = widget.NewButtonWithIcon("Copy as curl", theme.ContentCopyIcon(), d.doCopyCurl)
 	d.copyJSON = widget.NewButtonWithIcon("Copy JSON", theme.ContentCopyIcon(), d.doCopyJSON)
 	d.replay = widget.NewButtonWithIcon("Replay", theme.MediaReplayIcon(), d.doReplay)
+	d.bypass = widget.NewCheck("bypass circuit", nil) // Replay tries a provider whose circuit is open
+	d.popOut = widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), d.doPopOut) // the body in a window of its own
 	d.checkNow = a.newCheckNowButton(func() string { return doctorTarget(d.call) })
-	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.checkNow)
+	actions := container.NewHBox(d.copyCurl, d.copyJSON, d.replay, d.bypass, d.checkNow)
 
+	// What happened first: the outcome, the diagnosis, the timeline; the
+	// call's particulars after them.
 	top := container.NewVBox(
-		d.title,
-		actions,
-		d.status,
-		d.summary,
+		d.outcome,
 		d.diagCard,
-		widget.NewLabelWithStyle("Attempts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Timeline (click an attempt for its request and response)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		d.attempts,
+		d.summary,
 	)
-	d.body = container.NewBorder(top, nil, nil, nil, d.tabs)
+	// The split lets the body pane grow over the summary (issue 16 §3).
+	split := container.NewVSplit(container.NewVScroll(top), d.tabs)
+	split.Offset = 0.6
+	d.body = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, d.popOut, d.title), actions, d.status), nil, nil, nil, split)
 	d.body.Hide()
 	d.content = container.NewStack(container.NewCenter(d.placeholder), d.body)
 	return d
 }
 
-// shown is what the detail pane shows once a call is prepared off the UI thread.
+// shownCall is what the detail pane shows once a call is prepared off the UI thread.
 type shownCall struct {
-	c                                   *proxy.Call
-	diagnosis                           string
-	req, resp, text, events, headers    []string
-	reqNote, respNote, textNote, evNote string
+	c                 *store.Call
+	diagnosis         string
+	req, resp, events shownText
+	conv              []convBlock
+	wire              []shownText // per attempt: as it went over the wire
 }
 
 // show loads call id in the background and shows it; on the UI thread.
@@ -140,30 +164,90 @@ func (d *detailScreen) show(id string) {
 }
 
 // prepare does the slow part (pretty-printing big bodies) off the UI thread.
-func (d *detailScreen) prepare(c *proxy.Call) *shownCall {
+func (d *detailScreen) prepare(c *store.Call) *shownCall {
 	sc := &shownCall{c: c}
 	sc.diagnosis = Diagnose(c, d.keySource)
-	sc.req, sc.reqNote = bodyLines(c.Request.Body, c.Request.Truncated)
-	sc.resp, sc.respNote = bodyLines(c.Response.Body, c.Response.Truncated)
-	if t := responseText(c.Response.Body); t != "" {
-		sc.text, sc.textNote = bodyLines([]byte(t), false)
+	req, resp := c.Request, c.Response
+	sc.req = withHeaders(c.Method+" "+c.Path+"  (headers as the client sent them, secrets redacted)", req, c.BodiesDropped)
+	sc.resp = withHeaders(fmt.Sprintf("%d  (what the client got)", c.Status), resp, c.BodiesDropped)
+	if c.Events != "" {
+		sc.events = bodyText([]byte(c.Events), c.EventsTruncated)
 	} else {
-		sc.text = []string{"(no text in the response)"}
+		sc.events = plainText("(not a stream)")
 	}
-	if len(c.Events) > 0 {
-		sc.events, sc.evNote = bodyLines(c.Events, c.EventsTruncated)
-	} else {
-		sc.events = []string{"(not a stream)"}
-	}
-	sc.headers = append(sc.headers, "Request headers (secrets redacted)")
-	for _, h := range c.Request.Headers {
-		sc.headers = append(sc.headers, "  "+h.Name+": "+h.Value)
-	}
-	sc.headers = append(sc.headers, "", "Response headers")
-	for _, h := range c.Response.Headers {
-		sc.headers = append(sc.headers, "  "+h.Name+": "+h.Value)
+	sc.conv = conversationBlocks(c.InboundFormat, []byte(bodyOf(req)), []byte(bodyOf(resp)), []byte(c.Events))
+	for i := range c.Attempts {
+		sc.wire = append(sc.wire, wireText(i, &c.Attempts[i]))
 	}
 	return sc
+}
+
+func plainText(lines ...string) shownText { return shownText{lines: lines, mark: position{-1, 0}} }
+
+// withHeaders is one side of the call as an HTTP message: a first line, the
+// headers, a blank line and the body (its JSON error mark moved along).
+func withHeaders(first string, m *store.Message, dropped bool) shownText {
+	if m == nil {
+		if dropped {
+			return plainText(first, "", "(not stored: the history writer was overloaded)")
+		}
+		return plainText(first, "", "(nothing stored)")
+	}
+	head := []string{first}
+	for _, h := range m.Headers {
+		head = append(head, h.Name+": "+h.Value)
+	}
+	head = append(head, "")
+	t := bodyText([]byte(m.Body), m.Truncated)
+	if t.mark.line >= 0 {
+		t.mark.line += len(head)
+	}
+	t.lines = append(head, t.lines...)
+	return t
+}
+
+// wireText is attempt i as Gatehouse sent it upstream and as the upstream
+// answered (issue 16 §1–2).
+func wireText(i int, a *store.Attempt) shownText {
+	var lines []string
+	add := func(s ...string) { lines = append(lines, s...) }
+	add(fmt.Sprintf("Attempt #%d · %s", i+1, target(a)))
+	if a.Skipped() {
+		add("", "Not sent: the provider's circuit was open"+untilText(a.CircuitUntil)+".")
+		return plainText(lines...)
+	}
+	if a.Wire == nil || a.Wire.Request == nil && a.Wire.Response == nil {
+		add("", "No wire record stored for this attempt (recorded by an older Gatehouse, or nothing was sent).")
+		if a.URL != "" {
+			add("", orDash(a.Method)+" "+a.URL)
+		}
+		return plainText(lines...)
+	}
+	key := a.KeySource
+	if a.KeyMask != "" {
+		key += " " + a.KeyMask
+	}
+	add("", "── Gatehouse → upstream ── key: "+orDash(key))
+	add(orDash(a.Method) + " " + a.URL)
+	lines = appendWireMessage(lines, a.Wire.Request, a.Wire.RequestSameAsClient, "the client's request body")
+	add("", fmt.Sprintf("── upstream → Gatehouse ── %s · %s", attemptResult(a), attemptTimes(a)))
+	lines = appendWireMessage(lines, a.Wire.Response, a.Wire.ResponseSameAsClient, "the body the client got")
+	return plainText(lines...)
+}
+
+func appendWireMessage(lines []string, m *store.Message, same bool, sameWhat string) []string {
+	if m == nil {
+		return append(lines, "(nothing)")
+	}
+	for _, h := range m.Headers {
+		lines = append(lines, h.Name+": "+h.Value)
+	}
+	lines = append(lines, "")
+	if same {
+		lines = append(lines, "(body identical to "+sameWhat+")")
+	}
+	body, _ := bodyLines([]byte(m.Body), m.Truncated)
+	return append(lines, body...)
 }
 
 func (d *detailScreen) keySource(provider string) KeySource {
@@ -176,38 +260,37 @@ func (d *detailScreen) keySource(provider string) KeySource {
 // display fills the pane; on the UI thread.
 func (d *detailScreen) display(sc *shownCall) {
 	c := sc.c
-	d.call = c
+	d.shown, d.call, d.showing = sc, c, c.ID
 	d.title.SetText(fmt.Sprintf("%s  %s %s", statusText(c), c.Method, c.Path))
 	d.title.Importance = statusImportance(c)
 	d.title.Refresh()
-	d.status.SetText("")
+	d.say("")
 	if Failed(c) && c.Provider != "" {
 		d.checkNow.Show()
 	} else {
 		d.checkNow.Hide()
 	}
 
+	// Three short lines, so that the timeline shows at the default size.
 	d.summary.RemoveAll()
-	row := func(k, v string) {
-		d.summary.Add(widget.NewLabelWithStyle(k, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
-		l := widget.NewLabel(v)
-		l.Truncation = fyne.TextTruncateEllipsis
-		d.summary.Add(l)
-	}
-	outcome := string(c.Outcome)
+	outcome := c.Outcome
 	if c.Error != "" {
 		outcome += ": " + c.Error
 	}
-	row("Outcome", outcome)
-	row("When", c.Start.Local().Format("Mon Jan 2 15:04:05.000")+" · "+c.ID)
-	row("Model", modelRoute(c)+streamWord(c.Stream))
-	ttfb := "–"
-	if c.TTFB > 0 {
-		ttfb = shortDuration(c.TTFB)
+	line := func(text string, imp widget.Importance) {
+		l := widget.NewLabel(text)
+		l.Wrapping, l.Importance = fyne.TextWrapWord, imp
+		d.summary.Add(l)
 	}
-	row("Duration", shortDuration(c.Duration)+" · first byte after "+ttfb)
-	row("Tokens", tokens(c.Usage.InputTokens)+" in · "+tokens(c.Usage.OutputTokens)+" out · cost "+callCost(c))
-	row("Client", fmt.Sprintf("%s · %s (%s format)", orDash(c.Client), orDash(c.ClientUA), orDash(c.InboundFormat)))
+	d.outcome.Text, d.outcome.Importance = outcome, statusImportance(c)
+	d.outcome.Refresh()
+	ttfb := ""
+	if c.TTFBMS > 0 {
+		ttfb = " (first byte " + shortDuration(ms(c.TTFBMS)) + ")"
+	}
+	line(fmt.Sprintf("%s · %s%s · %s%s · %s in / %s out tokens · cost %s", c.Time.Local().Format("Jan 2 15:04:05.000"), modelRoute(c), streamWord(c.Stream),
+		shortDuration(ms(c.DurationMS)), ttfb, tokens(tokenCount(c.InputTokens)), tokens(tokenCount(c.OutputTokens)), callCost(c)), widget.MediumImportance)
+	line(fmt.Sprintf("client %s · %s · %s format · %s", orDash(c.ClientName()), orDash(c.ClientUA), orDash(c.InboundFormat), c.ID), widget.LowImportance)
 
 	if sc.diagnosis == "" {
 		d.diagCard.Hide()
@@ -217,25 +300,88 @@ func (d *detailScreen) display(sc *shownCall) {
 	}
 
 	d.attempts.RemoveAll()
-	for i, at := range c.Attempts {
-		d.attempts.Add(attemptRow(i, at))
+	for i := range c.Attempts {
+		// An upstream message repeated from the attempt before is said once.
+		repeat := i > 0 && c.Attempts[i].Error == c.Attempts[i-1].Error
+		for _, o := range timelineRows(i, &c.Attempts[i], repeat, func() { d.showAttempt(i) }) {
+			d.attempts.Add(o)
+		}
 	}
 	if len(c.Attempts) == 0 {
-		d.attempts.Add(widget.NewLabel("no upstream attempt (answered by Gatehouse itself)"))
+		d.attempts.Add(lowLabel("no upstream attempt: Gatehouse answered itself (see Outcome)"))
 	}
 
-	d.request.set(sc.req, sc.reqNote)
-	d.response.set(sc.resp, sc.respNote)
-	d.text.set(sc.text, sc.textNote)
-	d.events.set(sc.events, sc.evNote)
-	d.headers.set(sc.headers, "")
+	d.conv.Objects = []fyne.CanvasObject{conversationView(sc.conv)}
+	d.conv.Refresh()
+	d.request.setMarked(sc.req.lines, sc.req.note, sc.req.mark)
+	d.response.setMarked(sc.resp.lines, sc.resp.note, sc.resp.mark)
+	d.events.set(sc.events.lines, sc.events.note)
+	d.highlight(d.search)
+	d.showAttempt(lastSent(c))
 	d.placeholder.Hide()
-	if c.Stream {
-		d.tabs.SelectIndex(2)
-	} else if Failed(c) {
-		d.tabs.SelectIndex(1)
+	switch {
+	case sc.req.mark.line >= 0:
+		d.tabs.Select(d.tabs.Items[1])
+	case Failed(c):
+		d.tabs.Select(d.tabs.Items[2])
+	default:
+		d.tabs.Select(d.tabs.Items[0])
 	}
+	d.selectWanted()
 	d.body.Show()
+	if d.onShown != nil {
+		d.onShown(c.ID)
+	}
+}
+
+// selectWanted shows the tab Reveal asked for, once.
+func (d *detailScreen) selectWanted() {
+	for _, t := range d.tabs.Items {
+		if t.Text == d.wantTab {
+			d.tabs.Select(t)
+		}
+	}
+	d.wantTab = ""
+}
+
+// lastSent is the index of the last attempt that went upstream (-1: none).
+func lastSent(c *store.Call) int {
+	for i := len(c.Attempts) - 1; i >= 0; i-- {
+		if !c.Attempts[i].Skipped() {
+			return i
+		}
+	}
+	return len(c.Attempts) - 1
+}
+
+// showAttempt puts attempt i in the upstream tab; a click in the timeline also
+// switches to it.
+func (d *detailScreen) showAttempt(i int) {
+	if d.shown == nil || i < 0 || i >= len(d.shown.wire) {
+		d.upstream.set([]string{"no upstream attempt"}, "")
+		return
+	}
+	w := d.shown.wire[i]
+	d.upstream.set(w.lines, w.note)
+	d.upstream.highlight(d.search)
+	if d.body.Visible() {
+		d.tabs.Select(d.upTab)
+	}
+}
+
+// highlight marks text (History's search) in every body; "" clears.
+func (d *detailScreen) highlight(text string) {
+	d.search = text
+	for _, v := range []*linesView{d.request, d.response, d.events, d.upstream} {
+		v.highlight(text)
+	}
+}
+
+// say shows the result of the last action under the buttons ("" hides it).
+func (d *detailScreen) say(text string) {
+	d.status.SetText(text)
+	d.status.Hidden = text == ""
+	d.status.Refresh()
 }
 
 func streamWord(stream bool) string {
@@ -252,73 +398,48 @@ func orDash(s string) string {
 	return s
 }
 
-// attemptRow is one line of the timeline: "#2 ⏱ waited 250 ms → openai/gpt-4o 502
-// server error in 1.2 s".
-func attemptRow(i int, at proxy.Attempt) fyne.CanvasObject {
-	icon := widget.NewIcon(theme.ConfirmIcon())
-	result := fmt.Sprint(at.Status)
-	imp := widget.SuccessImportance
-	if at.Class != proxy.ClassNone || at.Error != "" || at.Status >= 400 {
-		icon.SetResource(theme.NewErrorThemedResource(theme.CancelIcon()))
-		result = attemptError(at)
-		imp = widget.DangerImportance
-	} else {
-		icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
-	}
-	wait := ""
-	if at.Delay > 0 {
-		wait = "after waiting " + shortDuration(at.Delay) + " · "
-	}
-	head := widget.NewLabel(fmt.Sprintf("#%d  %s", i+1, target(at)))
-	head.TextStyle.Bold = true
-	res := widget.NewLabel(result)
-	res.Importance = imp
-	res.TextStyle.Bold = true
-	tail := widget.NewLabel(wait + "took " + shortDuration(at.Duration))
-	tail.Importance = widget.LowImportance
-	if at.Error != "" && at.Error != result {
-		tail.SetText(tail.Text + " · " + at.Error)
-	}
-	tail.Truncation = fyne.TextTruncateEllipsis
-	return container.NewBorder(nil, nil, container.NewHBox(icon, head, res), nil, tail)
-}
-
 func (d *detailScreen) doCopyCurl() {
 	if d.call == nil {
 		return
 	}
 	d.a.copyText(CurlCommand(d.call, d.a.b.Proxy.Addr()))
-	d.status.SetText("Copied a curl command (keys as $VARIABLES)")
+	d.say("Copied a curl command (keys as $VARIABLES)")
 }
 
+// doCopyJSON copies the stored call as `gatehouse history show --json` prints it.
 func (d *detailScreen) doCopyJSON() {
 	if d.call == nil {
 		return
 	}
-	if rj, ok := d.a.b.History.(RecordJSON); ok {
-		id := d.call.ID
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			b, err := rj.RecordJSON(ctx, id)
-			runOnUI(func() {
-				if err != nil {
-					d.status.SetText("Copy JSON: " + err.Error())
-					return
-				}
-				d.a.copyText(string(b))
-				d.status.SetText("Copied the stored call as JSON (" + byteSize(len(b)) + ")")
-			})
-		}()
-		return
-	}
-	b, err := CallJSON(d.call)
+	b, err := json.MarshalIndent(d.call, "", "  ")
 	if err != nil {
-		d.status.SetText("Copy JSON: " + err.Error())
+		d.say("Copy JSON: " + err.Error())
 		return
 	}
-	d.a.copyText(string(b))
-	d.status.SetText("Copied the call as JSON (" + byteSize(len(b)) + ")")
+	d.a.copyText(string(b) + "\n")
+	d.say("Copied the stored call as JSON (" + byteSize(len(b)+1) + ")")
+}
+
+// doPopOut opens the current tab's content in a window of its own.
+func (d *detailScreen) doPopOut() {
+	sc, cur := d.shown, d.tabs.Selected()
+	if sc == nil || cur == nil {
+		return
+	}
+	var content fyne.CanvasObject
+	if cur.Text == TabConversation {
+		content = conversationView(sc.conv)
+	} else {
+		src := cur.Content.(*linesView)
+		v := newLinesView()
+		v.setMarked(src.lines, src.note.Text, src.mark)
+		v.highlight(d.search)
+		content = v
+	}
+	w := d.a.fy.NewWindow(cur.Text + " · " + sc.c.ID)
+	w.SetContent(content)
+	w.Resize(fyne.NewSize(980, 760))
+	w.Show()
 }
 
 // doReplay sends the request again through the proxy and opens the new call.
@@ -326,14 +447,14 @@ func (d *detailScreen) doReplay() {
 	if d.call == nil {
 		return
 	}
-	c, gen := d.call, d.gen
+	c, gen, bypass := d.call, d.gen, d.bypass.Checked
 	d.replay.Disable()
-	d.status.SetText("Replaying " + c.Method + " " + c.Path + " through the proxy…")
+	d.say("Replaying " + c.Method + " " + c.Path + " through the proxy…")
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 11*time.Minute)
 		defer cancel()
-		id, err := Replay(ctx, d.a.b.Proxy.Addr(), c)
-		var nc *proxy.Call
+		id, err := Replay(ctx, d.a.b.Proxy.Addr(), c, bypass)
+		var nc *store.Call
 		if err == nil {
 			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 			nc, err = waitForCall(wctx, d.a.b.History, id)
@@ -349,13 +470,12 @@ func (d *detailScreen) doReplay() {
 				return
 			}
 			if err != nil {
-				d.status.SetText(strings.TrimPrefix(err.Error(), "replay: "))
+				d.say(strings.TrimPrefix(err.Error(), "replay: "))
 				return
 			}
 			d.gen++
-			d.showing = nc.ID
 			d.display(sc)
-			d.status.SetText("Replayed: this is the new call")
+			d.say("Replayed: this is the new call")
 		})
 	}()
 }

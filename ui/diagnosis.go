@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Diagnose explains in plain words what most likely happened in a call and what
 // to do about it, from its attempts' error classes. keySource says where the key
 // of a provider came from (it may be nil). It returns "" for a clean call.
-func Diagnose(c *proxy.Call, keySource func(provider string) KeySource) string {
-	if c.Outcome == proxy.OutcomeOK && len(c.Attempts) <= 1 {
+func Diagnose(c *store.Call, keySource func(provider string) KeySource) string {
+	if c.Outcome == store.OutcomeOK && len(c.Attempts) <= 1 {
 		return ""
 	}
 	var parts []string
@@ -21,18 +22,18 @@ func Diagnose(c *proxy.Call, keySource func(provider string) KeySource) string {
 		parts = append(parts, explainClass(failed, keySource))
 	}
 	switch {
-	case c.Outcome == proxy.OutcomeOK && len(failed) > 0:
-		last := c.Attempts[len(c.Attempts)-1]
+	case c.Outcome == store.OutcomeOK && len(failed) > 0:
+		last := &c.Attempts[len(c.Attempts)-1]
 		if last.Provider != failed[0].Provider {
 			parts = append(parts, fmt.Sprintf("the fallback (%s) answered", target(last)))
 		} else {
 			parts = append(parts, "a retry succeeded")
 		}
-	case c.Outcome == proxy.OutcomeClientCancelled && len(failed) == 0:
+	case c.Outcome == store.OutcomeClientCancelled && len(failed) == 0:
 		parts = append(parts, "the client hung up before the answer was complete: nothing went wrong upstream")
-	case c.Outcome == proxy.OutcomePartial && len(failed) == 0:
+	case c.Outcome == store.OutcomePartial && len(failed) == 0:
 		parts = append(parts, "the stream broke after the client had received part of the answer")
-	case c.Outcome != proxy.OutcomeOK && len(failed) == 0 && c.Error != "":
+	case c.Outcome != store.OutcomeOK && len(failed) == 0 && c.Error != "":
 		parts = append(parts, "the client got: "+c.Error)
 	}
 	if len(parts) == 0 {
@@ -46,17 +47,17 @@ func Diagnose(c *proxy.Call, keySource func(provider string) KeySource) string {
 	return s
 }
 
-func failedAttempts(as []proxy.Attempt) []proxy.Attempt {
-	var out []proxy.Attempt
-	for _, a := range as {
-		if a.Class != proxy.ClassNone || a.Error != "" || a.Status >= 400 {
-			out = append(out, a)
+func failedAttempts(as []store.Attempt) []*store.Attempt {
+	var out []*store.Attempt
+	for i := range as {
+		if attemptFailed(&as[i]) {
+			out = append(out, &as[i])
 		}
 	}
 	return out
 }
 
-func target(a proxy.Attempt) string {
+func target(a *store.Attempt) string {
 	if a.Model == "" {
 		return a.Provider
 	}
@@ -76,16 +77,16 @@ func times(n int) string {
 
 // explainClass explains the most telling failure: the last one, counting how
 // often the same thing happened.
-func explainClass(failed []proxy.Attempt, keySource func(string) KeySource) string {
+func explainClass(failed []*store.Attempt, keySource func(string) KeySource) string {
 	last := failed[len(failed)-1]
 	n := 0
 	for _, a := range failed {
-		if a.Class == last.Class && a.Provider == last.Provider {
+		if a.ErrorClass == last.ErrorClass && a.Provider == last.Provider {
 			n++
 		}
 	}
 	p := last.Provider
-	switch last.Class {
+	switch class(last) {
 	case proxy.ClassRefused:
 		host := hostOf(last.URL)
 		hint := "is the server running?"
@@ -168,9 +169,9 @@ func localApp(host string) string {
 
 // explainNetwork explains the failures caused by the network between Gatehouse
 // and a provider: the company proxy, or a certificate nobody here trusts.
-func explainNetwork(a proxy.Attempt) string {
+func explainNetwork(a *store.Attempt) string {
 	host := hostOf(a.URL)
-	switch a.Class {
+	switch class(a) {
 	case proxy.ClassProxyAuth:
 		return fmt.Sprintf("the network's proxy refused to pass the call to %s without valid proxy credentials (407 Proxy Authentication Required): "+
 			"put your proxy user and password in the proxy URL, http://user:password@proxy:port, in HTTPS_PROXY or in proxy_url (Settings, or the provider's dialog)", host)

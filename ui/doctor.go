@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/doctor"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // doctorTimeout bounds one "Check now": a few network steps of up to 10 s.
@@ -26,7 +26,7 @@ func (a *App) newCheckNowButton(what func() string) *widget.Button {
 
 // doctorTarget is what to check for a failed call: its last provider and the
 // model sent to it.
-func doctorTarget(c *proxy.Call) string {
+func doctorTarget(c *store.Call) string {
 	if c == nil || c.Provider == "" {
 		return ""
 	}

@@ -17,7 +17,7 @@ import (
 // call's detail runs the doctor for that provider (and the call's model) and
 // shows the verdict and each check in a dialog.
 func TestCheckNowShowsTheVerdict(t *testing.T) {
-	e := newTestEnv()
+	e := newTestEnv(t)
 	var mu sync.Mutex
 	var asked []string
 	e.b.Doctor = func(_ context.Context, what string) ([]doctor.Report, error) {
@@ -32,7 +32,7 @@ func TestCheckNowShowsTheVerdict(t *testing.T) {
 			}}}, nil
 	}
 	for _, c := range sampleCalls(10, time.Now()) {
-		e.hist.add(c)
+		e.add(c)
 	}
 	a := newTestApp(t, e)
 	p := a.providers
@@ -58,9 +58,9 @@ func TestCheckNowShowsTheVerdict(t *testing.T) {
 
 	a.ShowTab(TabHistory)
 	h := a.history
-	test.Tap(h.failedOnly)
+	h.show.SetSelected(ShowFailed)
 	pump(t, "failed calls", func() bool { return !h.loading && len(h.calls) > 0 })
-	h.list.Select(0)
+	h.table.Select(widget.TableCellID{Row: 0})
 	d := h.detail
 	pump(t, "detail", func() bool { return d.call != nil && d.body.Visible() })
 	if !d.checkNow.Visible() {

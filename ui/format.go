@@ -92,3 +92,48 @@ func compact(n int64) string {
 	}
 	return fmt.Sprintf("%.1fG", float64(n)/1e9)
 }
+
+// humanDuration prints a setting's duration the way people write it: "1m",
+// "250ms", "8s", "30 days" (issue 16 §5: "1m0s", "720h0m0s").
+func humanDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == 0:
+		return "0s"
+	case d == day:
+		return "1 day"
+	case d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
+}
+
+// parseHumanDuration reads what humanDuration writes, and Go durations:
+// "250ms", "1m30s", "30 days", "30d", "2 weeks".
+func parseHumanDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"weeks", 7 * 24 * time.Hour}, {"week", 7 * 24 * time.Hour}, {"w", 7 * 24 * time.Hour},
+		{"days", 24 * time.Hour}, {"day", 24 * time.Hour}, {"d", 24 * time.Hour}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.Atoi(strings.TrimSpace(n))
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("%q is not a duration like 250ms, 8s, 1m or 30 days", s)
+			}
+			return time.Duration(v) * u.unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration like 250ms, 8s, 1m or 30 days", s)
+	}
+	return d, nil
+}

@@ -4,85 +4,119 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
-// historyPage is how many summaries one fetch loads; the list asks for the next
-// page when it shows one of the last prefetch rows, so a million stored calls
-// cost no more to open than a hundred.
+// historyPage is how many summaries one fetch loads; the table asks for the
+// next page when it shows one of the last prefetch rows, so a million stored
+// calls cost no more to open than a hundred.
 const (
 	historyPage = 200
 	prefetch    = 40
 	anyChoice   = "any"
 )
 
-// historyScreen is the virtualised list of calls with its filters, and the
-// detail of the selected call.
+// The choices of the outcome filter: one control for "failed only" and the
+// outcomes (issue 16 §4).
+const (
+	ShowAll       = "all calls"
+	ShowFailed    = "failed"
+	ShowRetried   = "retried, then answered"
+	ShowOK        = "ok"
+	ShowError     = "error"
+	ShowPartial   = "stream cut short"
+	ShowCancelled = "client hung up"
+)
+
+// The choices of the time filter.
+const (
+	RangeAny    = "any time"
+	RangeHour   = "last hour"
+	RangeToday  = "today"
+	RangeWeek   = "last 7 days"
+	RangeCustom = "custom…"
+)
+
+var periodChoices = []string{RangeAny, RangeHour, RangeToday, RangeWeek, RangeCustom}
+
+// historyScreen is the table of calls with its filters, and the detail of the
+// selected call.
 type historyScreen struct {
 	a       *App
 	content fyne.CanvasObject
 	detail  *detailScreen
 
-	failedOnly *widget.Check
-	outcome    *widget.Select
-	provider   *widget.Select
-	model      *widget.Entry
-	search     *widget.Entry
-	summary    *widget.Label
-	list       *widget.List
+	show     *widget.Select // outcome
+	class    *widget.Select
+	status   *widget.Entry
+	provider *widget.Select
+	model    *widget.Entry
+	period   *widget.Select
+	search   *widget.Entry
+	summary  *widget.Label
+	table    *callTable
 
-	query    Query
-	calls    []*proxy.Call
+	// from and to are the custom time range (zero: open).
+	from, to time.Time
+
+	query    store.Query
+	calls    []store.Call
 	next     string // cursor of the next page; "" when there is none
 	loading  bool
 	opened   bool
 	gen      int    // bumps when the filters change: late pages of old filters are dropped
-	selected string // ID of the selected call
+	selected string // ID of the call the detail pane shows
 	err      string
 }
 
 func newHistoryScreen(a *App) *historyScreen {
 	s := &historyScreen{a: a}
 	s.detail = newDetailScreen(a)
-	s.failedOnly = widget.NewCheck("Failed only", func(bool) { s.reload() })
-	outcomes := []string{anyChoice, string(proxy.OutcomeOK), string(proxy.OutcomeError), string(proxy.OutcomePartial), string(proxy.OutcomeClientCancelled)}
-	s.outcome = widget.NewSelect(outcomes, func(string) { s.reload() })
-	s.outcome.PlaceHolder = "outcome"
+	s.detail.onShown = s.follow
+	s.show = widget.NewSelect([]string{ShowAll, ShowFailed, ShowRetried, ShowOK, ShowError, ShowPartial, ShowCancelled}, func(string) { s.reload() })
+	s.show.PlaceHolder = ShowAll
+	classes := []string{anyChoice}
+	for _, c := range proxy.ErrorClasses {
+		classes = append(classes, classWords(c))
+	}
+	s.class = widget.NewSelect(classes, func(string) { s.reload() })
+	s.class.PlaceHolder = "error class"
+	s.status = widget.NewEntry()
+	s.status.SetPlaceHolder("status")
+	s.status.OnSubmitted = func(string) { s.reload() }
 	s.provider = widget.NewSelect(s.providerChoices(), func(string) { s.reload() })
 	s.provider.PlaceHolder = "provider"
 	s.model = widget.NewEntry()
 	s.model.SetPlaceHolder("model")
 	s.model.OnSubmitted = func(string) { s.reload() }
+	s.period = widget.NewSelect(append([]string(nil), periodChoices...), s.periodChanged)
+	s.period.PlaceHolder = RangeAny
 	s.search = widget.NewEntry()
 	s.search.SetPlaceHolder("search bodies…")
 	s.search.OnSubmitted = func(string) { s.reload() }
 	s.search.ActionItem = widget.NewButtonWithIcon("", theme.SearchIcon(), s.reload)
 	s.summary = widget.NewLabel("")
 	s.summary.Importance = widget.LowImportance
+	s.summary.Truncation = fyne.TextTruncateEllipsis
+	s.table = s.newTable()
 
-	s.list = widget.NewList(s.length, newHistoryRow, s.updateRow)
-	s.list.OnSelected = func(id widget.ListItemID) {
-		if id < len(s.calls) {
-			s.selected = s.calls[id].ID
-			s.detail.show(s.selected)
-		}
-	}
-
-	// Two rows keep the list pane narrow enough for the detail beside it.
 	filters := container.NewVBox(
-		container.NewBorder(nil, nil, s.failedOnly, nil, container.NewGridWithColumns(2, s.outcome, s.provider)),
-		container.NewGridWithColumns(2, s.model, s.search))
-	left := container.NewBorder(container.NewVBox(filters, historyHeader()), s.summary, nil, nil, s.list)
+		container.NewGridWithColumns(4, s.show, s.class, s.period, s.status),
+		container.NewGridWithColumns(3, s.provider, s.model, s.search))
+	left := container.NewBorder(filters, s.summary, nil, nil, s.table)
 	split := container.NewHSplit(left, s.detail.content)
-	split.Offset = 0.58
+	split.Offset = 0.5
 	s.content = split
 	return s
 }
@@ -103,20 +137,123 @@ func (s *historyScreen) providerChoices() []string {
 // openCall shows call id in the detail pane and selects its row once loaded.
 func (s *historyScreen) openCall(id string) {
 	s.open()
-	s.selected = id
+	if s.detail.showing == id && s.detail.call != nil {
+		s.detail.selectWanted() // shown already: only the tab changes
+	}
 	s.detail.show(id)
+	s.follow(id)
+}
+
+// ShowFailed opens the failed calls (the tray's "Show failed calls").
+func (s *historyScreen) ShowFailed() {
+	s.opened = true
+	s.show.SetSelected(ShowFailed) // reloads
+}
+
+// ShowRange lists the calls of [from, to) (a click on the chart).
+func (s *historyScreen) ShowRange(from, to time.Time) {
+	s.opened = true
+	s.from, s.to = from, to
+	label := rangeLabel(from, to)
+	s.period.Options = append(append([]string(nil), periodChoices...), label)
+	if s.period.Selected == label {
+		s.reload()
+		return
+	}
+	s.period.SetSelected(label) // reloads
+}
+
+// rangeLabel names a custom range: "14:05–14:10", "Nov 29 14:05 – Nov 30 10:00".
+func rangeLabel(from, to time.Time) string {
+	if from.Local().YearDay() == to.Add(-time.Nanosecond).Local().YearDay() {
+		return from.Local().Format("Jan 2 15:04") + "–" + to.Local().Format("15:04")
+	}
+	return from.Local().Format("Jan 2 15:04") + " – " + to.Local().Format("Jan 2 15:04")
+}
+
+// periodChanged applies the time filter; custom asks for the range first.
+func (s *historyScreen) periodChanged(v string) {
+	if v != RangeCustom {
+		s.reload()
+		return
+	}
+	from, to := widget.NewEntry(), widget.NewEntry()
+	from.SetPlaceHolder("2026-11-30 14:00")
+	to.SetPlaceHolder("empty: now")
+	if !s.from.IsZero() {
+		from.SetText(s.from.Local().Format(timeInput))
+	}
+	dialog.ShowForm("Calls between", "Show", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("From", from), widget.NewFormItem("To", to),
+	}, func(ok bool) {
+		if !ok {
+			s.period.SetSelected(RangeAny)
+			return
+		}
+		f, errF := parseTimeInput(from.Text)
+		t, errT := parseTimeInput(to.Text)
+		if errF != nil || errT != nil || f.IsZero() {
+			s.summary.SetText("the range needs times like 2026-11-30 14:00")
+			s.period.SetSelected(RangeAny)
+			return
+		}
+		if t.IsZero() {
+			t = s.a.b.now().Add(time.Minute)
+		}
+		s.ShowRange(f, t)
+	}, s.a.Window())
+}
+
+// timeInput is the layout of typed times (local time).
+const timeInput = "2006-01-02 15:04"
+
+func parseTimeInput(v string) (time.Time, error) {
+	if v = strings.TrimSpace(v); v == "" {
+		return time.Time{}, nil
+	}
+	return time.ParseInLocation(timeInput, v, time.Local)
+}
+
+// follow makes the row of the call the detail pane shows the selected one,
+// now or once it is loaded (after a replay, a search or a reload).
+func (s *historyScreen) follow(id string) {
+	s.selected = id
 	s.selectLoaded()
 }
 
-// selectLoaded selects the row of the selected call, if it is loaded.
+// selectLoaded highlights the row of the selected call, if it is loaded.
 func (s *historyScreen) selectLoaded() {
-	for i, c := range s.calls {
-		if c.ID == s.selected {
-			s.list.Select(i)
-			s.list.ScrollTo(i)
-			return
+	for i := range s.calls {
+		if s.calls[i].ID == s.selected {
+			s.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+			break
 		}
 	}
+	s.table.Refresh()
+}
+
+// openRow shows row i in the detail pane.
+func (s *historyScreen) openRow(i int) {
+	s.selected = s.calls[i].ID
+	s.detail.show(s.selected)
+	s.table.Refresh()
+}
+
+// step opens the call delta rows below the selected one (Up/Down).
+func (s *historyScreen) step(delta int) {
+	if len(s.calls) == 0 {
+		return
+	}
+	i := -1
+	for k := range s.calls {
+		if s.calls[k].ID == s.selected {
+			i = k
+			break
+		}
+	}
+	i = min(max(i+delta, 0), len(s.calls)-1)
+	s.openRow(i)
+	s.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
 }
 
 // open loads the first page the first time the tab is shown.
@@ -128,28 +265,58 @@ func (s *historyScreen) open() {
 }
 
 // currentQuery reads the filters.
-func (s *historyScreen) currentQuery() Query {
-	q := Query{FailedOnly: s.failedOnly.Checked, Limit: historyPage}
-	if v := s.outcome.Selected; v != "" && v != anyChoice {
-		q.Outcome = proxy.Outcome(v)
+func (s *historyScreen) currentQuery() store.Query {
+	q := store.Query{Limit: historyPage}
+	switch s.show.Selected {
+	case ShowFailed:
+		q.FailedOnly = true
+	case ShowRetried:
+		q.Retried = true
+	case ShowOK:
+		q.Outcome = store.OutcomeOK
+	case ShowError:
+		q.Outcome = store.OutcomeError
+	case ShowPartial:
+		q.Outcome = store.OutcomePartial
+	case ShowCancelled:
+		q.Outcome = store.OutcomeClientCancelled
 	}
+	for _, c := range proxy.ErrorClasses {
+		if classWords(c) == s.class.Selected {
+			q.ErrorClass = string(c)
+		}
+	}
+	q.Status, _ = strconv.Atoi(strings.TrimSpace(s.status.Text))
 	if v := s.provider.Selected; v != "" && v != anyChoice {
 		q.Provider = v
 	}
 	q.Model = strings.TrimSpace(s.model.Text)
 	q.Search = strings.TrimSpace(s.search.Text)
+	now := s.a.b.now()
+	switch s.period.Selected {
+	case RangeAny, "", RangeCustom:
+	case RangeHour:
+		q.Since = now.Add(-time.Hour)
+	case RangeToday:
+		q.Since = startOfDay(now)
+	case RangeWeek:
+		q.Since = now.Add(-7 * 24 * time.Hour)
+	default: // the custom range, named by its label
+		q.Since, q.Until = s.from, s.to
+	}
 	return q
 }
 
-// reload starts over with the current filters; on the UI thread.
+// reload starts over with the current filters; on the UI thread. The call the
+// detail pane shows stays selected if the new list has it.
 func (s *historyScreen) reload() {
 	s.opened = true
 	s.gen++
 	s.query = s.currentQuery()
+	s.detail.highlight(s.query.Search)
 	s.calls, s.next, s.loading, s.err = nil, "", false, ""
-	s.list.UnselectAll()
-	s.selected = ""
-	s.list.ScrollToTop()
+	s.table.UnselectAll()
+	s.table.ScrollToTop()
 	s.fetch()
 }
 
@@ -179,7 +346,7 @@ func (s *historyScreen) fetch() {
 				s.next = p.Next
 			}
 			s.showSummary()
-			s.list.Refresh()
+			s.table.Refresh()
 			if s.selected != "" {
 				s.selectLoaded()
 			}
@@ -199,157 +366,21 @@ func (s *historyScreen) showSummary() {
 	case len(s.calls) == 0:
 		s.summary.SetText("no calls match")
 	case s.next != "":
-		s.summary.SetText(fmt.Sprintf("%s calls shown, newest first; scroll for older ones", thousands(int64(len(s.calls)))))
+		s.summary.SetText(fmt.Sprintf("%s calls shown, newest first; scroll for older ones · ↑/↓ open the next call", thousands(int64(len(s.calls)))))
 	default:
-		s.summary.SetText(fmt.Sprintf("%s calls", thousands(int64(len(s.calls)))))
+		s.summary.SetText(fmt.Sprintf("%s calls · ↑/↓ open the next call", thousands(int64(len(s.calls)))))
 	}
 }
 
 // arrived takes a new call from the live feed (any goroutine).
-func (s *historyScreen) arrived(c *proxy.Call) {
+func (s *historyScreen) arrived(c *store.Call) {
 	runOnUI(func() {
 		// A search needs the bodies, which summaries lack: refreshing is the user's call.
 		if !s.opened || s.query.Search != "" || !s.query.Matches(c) {
 			return
 		}
-		s.calls = append([]*proxy.Call{c}, s.calls...)
+		s.calls = append([]store.Call{*c}, s.calls...)
 		s.showSummary()
-		s.list.Refresh()
-		if s.selected != "" {
-			s.selectLoaded()
-		}
+		s.table.Refresh() // the selected call's row keeps its highlight (by id)
 	})
-}
-
-func (s *historyScreen) length() int { return len(s.calls) }
-
-// Row columns: time, status, method + path, model → provider/model, duration,
-// tokens, attempts.
-var historyColumns = []float32{76, 58, 0, 0, 70, 70, 36}
-
-func historyHeader() fyne.CanvasObject {
-	names := []string{"Time", "Status", "Request", "Model → provider/model", "Duration", "Tokens", "Tries"}
-	objs := make([]fyne.CanvasObject, len(names))
-	for i, n := range names {
-		l := widget.NewLabelWithStyle(n, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		l.Truncation = fyne.TextTruncateEllipsis
-		objs[i] = l
-	}
-	return container.New(&columnsLayout{widths: historyColumns}, objs...)
-}
-
-func newHistoryRow() fyne.CanvasObject {
-	objs := make([]fyne.CanvasObject, len(historyColumns))
-	for i := range objs {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		objs[i] = l
-	}
-	return container.New(&columnsLayout{widths: historyColumns}, objs...)
-}
-
-func (s *historyScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
-	if id >= len(s.calls) {
-		return
-	}
-	if s.next != "" && id >= len(s.calls)-prefetch {
-		s.fetch()
-	}
-	c := s.calls[id]
-	cells := o.(*fyne.Container).Objects
-	set := func(i int, text string, imp widget.Importance) {
-		l := cells[i].(*widget.Label)
-		if l.Text != text || l.Importance != imp {
-			l.Text, l.Importance = text, imp
-			l.Refresh()
-		}
-	}
-	set(0, clock(c.Start, s.a.b.now()), widget.MediumImportance)
-	set(1, statusText(c), statusImportance(c))
-	set(2, requestText(c), widget.MediumImportance)
-	set(3, modelRoute(c), widget.MediumImportance)
-	set(4, shortDuration(c.Duration), widget.MediumImportance)
-	set(5, tokens(c.Usage.InputTokens)+"/"+tokens(c.Usage.OutputTokens), widget.MediumImportance)
-	badge, imp := "", widget.MediumImportance
-	if n := len(c.Attempts); n > 1 {
-		badge, imp = fmt.Sprintf("%d×", n), widget.WarningImportance
-	}
-	set(6, badge, imp)
-}
-
-// statusText is the status column: the code, or the outcome when no status.
-func statusText(c *proxy.Call) string {
-	switch {
-	case c.Outcome == proxy.OutcomeClientCancelled:
-		return "gone"
-	case c.Outcome == proxy.OutcomePartial:
-		return fmt.Sprintf("%d ✂", c.Status)
-	case c.Status == 0:
-		return string(c.Outcome)
-	}
-	return fmt.Sprint(c.Status)
-}
-
-func statusImportance(c *proxy.Call) widget.Importance {
-	switch c.Outcome {
-	case proxy.OutcomeOK:
-		return widget.SuccessImportance
-	case proxy.OutcomeError:
-		return widget.DangerImportance
-	}
-	return widget.WarningImportance
-}
-
-// requestText is the request column: the path, with the method unless POST
-// (nearly every LLM call), so the path gets the room.
-func requestText(c *proxy.Call) string {
-	if c.Method == "" || c.Method == "POST" {
-		return c.Path
-	}
-	return c.Method + " " + c.Path
-}
-
-// modelRoute is "requested → provider/upstream".
-func modelRoute(c *proxy.Call) string {
-	if c.Provider == "" {
-		return c.Model
-	}
-	return c.Model + " → " + c.Provider + "/" + c.UpstreamModel
-}
-
-// columnsLayout lays cells out in a row: fixed widths, and the zero-width
-// columns share what is left.
-type columnsLayout struct{ widths []float32 }
-
-func (l *columnsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	fixed, flex := float32(0), 0
-	for _, w := range l.widths {
-		if w == 0 {
-			flex++
-		}
-		fixed += w
-	}
-	rest := float32(0)
-	if flex > 0 {
-		rest = max(size.Width-fixed, 40) / float32(flex)
-	}
-	x := float32(0)
-	for i, o := range objs {
-		w := l.widths[i]
-		if w == 0 {
-			w = rest
-		}
-		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(w, size.Height))
-		x += w
-	}
-}
-
-func (l *columnsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var w, h float32
-	for i, o := range objs {
-		w += max(l.widths[i], 40)
-		h = max(h, o.MinSize().Height)
-	}
-	return fyne.NewSize(w, h)
 }

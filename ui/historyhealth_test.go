@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// faultyHistory is a memHistory whose store reports a fault.
+// faultyHistory is a History whose store reports a fault.
 type faultyHistory struct {
-	*memHistory
+	History
 	mu       sync.Mutex
 	degraded string
 }
@@ -22,8 +22,8 @@ func (f *faultyHistory) Health() (string, string) {
 // TestOverviewAndTraySayHistoryIsDegraded: a full disk shows on the Overview and
 // in the tray's status line, and goes away once recording works again.
 func TestOverviewAndTraySayHistoryIsDegraded(t *testing.T) {
-	e := newTestEnv()
-	fh := &faultyHistory{memHistory: e.hist, degraded: "the disk holding /data is full: calls are not being recorded until space is freed"}
+	e := newTestEnv(t)
+	fh := &faultyHistory{History: e.b.History, degraded: "the disk holding /data is full: calls are not being recorded until space is freed"}
 	e.b.History = fh
 	a := newTestApp(t, e)
 	desk := &fakeDesktop{}

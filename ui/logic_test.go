@@ -14,37 +14,38 @@ import (
 
 	"github.com/gatehouse/gatehouse/assets"
 	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
-func att(provider string, status int, class proxy.ErrorClass) proxy.Attempt {
-	return proxy.Attempt{Provider: provider, Model: "m", Status: status, Class: class, URL: "https://api.example.com/v1/chat"}
+func att(provider string, status int, class proxy.ErrorClass) store.Attempt {
+	return store.Attempt{Provider: provider, Model: "m", Status: status, ErrorClass: string(class), URL: "https://api.example.com/v1/chat"}
 }
 
 func TestDiagnose(t *testing.T) {
 	keychain := func(string) KeySource { return KeyKeychain }
 	tests := []struct {
 		name string
-		call proxy.Call
+		call store.Call
 		keys func(string) KeySource
 		want string // "" means no diagnosis
 	}{
-		{"clean", proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{att("openai", 200, "")}}, nil, ""},
-		{"502 thrice then fallback", proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{
+		{"clean", store.Call{Outcome: store.OutcomeOK, Attempts: []store.Attempt{att("openai", 200, "")}}, nil, ""},
+		{"502 thrice then fallback", store.Call{Outcome: store.OutcomeOK, Attempts: []store.Attempt{
 			att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx),
 			att("openai", 502, proxy.ClassUpstream5xx), att("anthropic", 200, "")}}, nil,
 			"openai's gateway answered 502 3 times: its service is degraded; the fallback (anthropic/m) answered."},
-		{"ollama down", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{
-			{Provider: "ollama", Class: proxy.ClassRefused, URL: "http://127.0.0.1:11434/v1/chat/completions"}}}, nil,
+		{"ollama down", store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{
+			{Provider: "ollama", ErrorClass: string(proxy.ClassRefused), URL: "http://127.0.0.1:11434/v1/chat/completions"}}}, nil,
 			"connection refused at http://127.0.0.1:11434: is Ollama running?"},
-		{"keychain key rejected", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("anthropic", 401, proxy.ClassAuth)}}, keychain,
+		{"keychain key rejected", store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{att("anthropic", 401, proxy.ClassAuth)}}, keychain,
 			"401: the key in the keychain for anthropic was rejected: replace it."},
-		{"no key", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("anthropic", 401, proxy.ClassAuth)}}, nil,
+		{"no key", store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{att("anthropic", 401, proxy.ClassAuth)}}, nil,
 			"401: anthropic rejected the request's key: add a key for anthropic in Providers."},
-		{"slow", proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("openai", 0, proxy.ClassFirstByteTimeout)}}, nil,
+		{"slow", store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{att("openai", 0, proxy.ClassFirstByteTimeout)}}, nil,
 			"no first byte within the first_byte_timeout: raise first_byte_timeout or pick a faster model."},
-		{"retry worked", proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{att("openai", 429, proxy.ClassRateLimited), att("openai", 200, "")}}, nil,
+		{"retry worked", store.Call{Outcome: store.OutcomeOK, Attempts: []store.Attempt{att("openai", 429, proxy.ClassRateLimited), att("openai", 200, "")}}, nil,
 			"openai rate-limited the key (429) once: slow down, raise your plan's limit or add a fallback; a retry succeeded."},
-		{"client left", proxy.Call{Outcome: proxy.OutcomeClientCancelled, Attempts: []proxy.Attempt{att("openai", 200, "")}}, nil,
+		{"client left", store.Call{Outcome: store.OutcomeClientCancelled, Attempts: []store.Attempt{att("openai", 200, "")}}, nil,
 			"the client hung up before the answer was complete: nothing went wrong upstream."},
 	}
 	for _, tt := range tests {
@@ -56,7 +57,7 @@ func TestDiagnose(t *testing.T) {
 	}
 	// Every error class gets words of its own, never the raw class name alone.
 	for _, class := range proxy.ErrorClasses {
-		c := proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("p", 500, class)}}
+		c := store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{att("p", 500, class)}}
 		if got := Diagnose(&c, nil); got == "" || got == "p answered 500 once." {
 			t.Errorf("class %s: generic diagnosis %q", class, got)
 		}
@@ -64,12 +65,12 @@ func TestDiagnose(t *testing.T) {
 }
 
 func TestCurlCommand(t *testing.T) {
-	c := &proxy.Call{Method: "POST", Path: "/v1/messages", InboundFormat: "anthropic", Stream: true,
-		Request: proxy.Message{
-			Headers: []proxy.Header{{Name: "x-api-key", Value: "sk-ant-123"}, {Name: "anthropic-version", Value: "2023-06-01"},
+	c := &store.Call{Method: "POST", Path: "/v1/messages", InboundFormat: "anthropic", Stream: true,
+		Request: &store.Message{
+			Headers: []store.Header{{Name: "x-api-key", Value: "sk-ant-123"}, {Name: "anthropic-version", Value: "2023-06-01"},
 				{Name: "Content-Length", Value: "42"}, {Name: "X-Session-Secret", Value: "[REDACTED]"},
 				{Name: "Authorization", Value: "[REDACTED]"}, {Name: "X-Odd$Token`", Value: "[REDACTED]"}},
-			Body: []byte(`{"model":"claude","messages":[{"role":"user","content":"it's"}]}`),
+			Body: `{"model":"claude","messages":[{"role":"user","content":"it's"}]}`,
 		}}
 	got := curlCommand(c, "127.0.0.1:8765", "linux")
 	// Every header is kept; each value history redacted is a variable.
@@ -134,10 +135,10 @@ func TestHealthNotifications(t *testing.T) {
 		sent = append(sent, title)
 		mu.Unlock()
 	})
-	fail := &proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{att("openai", 502, proxy.ClassUpstream5xx)}}
-	ok := &proxy.Call{Outcome: proxy.OutcomeOK, Attempts: []proxy.Attempt{att("openai", 200, "")}}
+	fail := &store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{att("openai", 502, proxy.ClassUpstream5xx)}}
+	ok := &store.Call{Outcome: store.OutcomeOK, Attempts: []store.Attempt{att("openai", 200, "")}}
 	// One call with three failed attempts is one failed call, not three.
-	h.observe(&proxy.Call{Outcome: proxy.OutcomeError, Attempts: []proxy.Attempt{
+	h.observe(&store.Call{Outcome: store.OutcomeError, Attempts: []store.Attempt{
 		att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx), att("openai", 502, proxy.ClassUpstream5xx)}})
 	if len(sent) != 0 {
 		t.Fatalf("one call with three failed attempts sent %v", sent)
@@ -199,9 +200,9 @@ func TestBodyLinesLargeBody(t *testing.T) {
 		t.Errorf("shows %d bytes, more than the %d cap", total, maxShownBytes)
 	}
 	t.Logf("6 MiB body prepared in %v", time.Since(start))
-	long, _ := bodyLines([]byte(strings.Repeat("é", 5000)), false)
+	long, _ := bodyLines([]byte(strings.Repeat("é", maxLineRunes+100)), false)
 	if n := len([]rune(long[0])); n != maxLineRunes+2 {
-		t.Errorf("a 5000-rune line shows %d runes, want %d", n, maxLineRunes+2)
+		t.Errorf("a long line shows %d runes, want %d", n, maxLineRunes+2)
 	}
 }
 
@@ -240,11 +241,11 @@ func TestReplay(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { _ = srv.Shutdown() })
 
-	c := &proxy.Call{Method: "POST", Path: "/v1/messages", ClientUA: "claude-cli/1.0", Request: proxy.Message{
-		Headers: []proxy.Header{{Name: "Authorization", Value: "[REDACTED]"}, {Name: "x-api-key", Value: "[REDACTED]"}, {Name: "anthropic-version", Value: "2023-06-01"}},
-		Body:    []byte(`{"model":"claude"}`),
+	c := &store.Call{Method: "POST", Path: "/v1/messages", ClientUA: "claude-cli/1.0", Request: &store.Message{
+		Headers: []store.Header{{Name: "Authorization", Value: "[REDACTED]"}, {Name: "x-api-key", Value: "[REDACTED]"}, {Name: "anthropic-version", Value: "2023-06-01"}},
+		Body:    `{"model":"claude"}`,
 	}}
-	id, err := Replay(t.Context(), ln.Addr().String(), c)
+	id, err := Replay(t.Context(), ln.Addr().String(), c, false)
 	if err != nil || id != "01NEWCALL" {
 		t.Fatalf("Replay got %q, %v; want 01NEWCALL", id, err)
 	}
@@ -265,5 +266,29 @@ func TestCompact(t *testing.T) {
 		if got := compact(tt.n); got != tt.want {
 			t.Errorf("compact(%d) got %q, want %q", tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{{time.Minute, "1m"}, {30 * 24 * time.Hour, "30 days"}, {24 * time.Hour, "1 day"}, {250 * time.Millisecond, "250ms"},
+		{90 * time.Second, "90s"}, {2 * time.Hour, "2h"}, {0, "0s"}, {1500 * time.Millisecond, "1.5s"}} {
+		got := humanDuration(tt.d)
+		if got != tt.want {
+			t.Errorf("humanDuration(%v) got %q, want %q", tt.d, got, tt.want)
+		}
+		if back, err := parseHumanDuration(got); err != nil || back != tt.d {
+			t.Errorf("parseHumanDuration(%q) got %v, %v; want %v", got, back, err, tt.d)
+		}
+	}
+	for _, in := range []string{"2 weeks", "30d", "1m30s"} {
+		if _, err := parseHumanDuration(in); err != nil {
+			t.Errorf("parseHumanDuration(%q): %v", in, err)
+		}
+	}
+	if _, err := parseHumanDuration("soon"); err == nil {
+		t.Error(`parseHumanDuration("soon") gave no error`)
 	}
 }

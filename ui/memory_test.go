@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/ui/cli"
 )
 
 // uiQueue stands in for the UI thread in tests: background goroutines queue
@@ -49,120 +52,12 @@ func drain() {
 	}
 }
 
-// memHistory is an in-memory History, newest call last in calls.
-type memHistory struct {
-	mu    sync.Mutex
-	calls []*proxy.Call
-	subs  map[int]func(*proxy.Call)
-	next  int
-}
-
-func (h *memHistory) add(c *proxy.Call) {
-	h.mu.Lock()
-	h.calls = append(h.calls, c)
-	var subs []func(*proxy.Call)
-	for _, f := range h.subs {
-		subs = append(subs, f)
-	}
-	h.mu.Unlock()
-	for _, f := range subs {
-		f(summary(c))
-	}
-}
-
-func summary(c *proxy.Call) *proxy.Call {
-	s := *c
-	s.Request, s.Response, s.Events = proxy.Message{}, proxy.Message{}, nil
-	return &s
-}
-
-func (h *memHistory) Page(_ context.Context, q Query) (Page, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var p Page
-	for i := len(h.calls) - 1; i >= 0; i-- {
-		c := h.calls[i]
-		if q.Before != "" && c.ID >= q.Before {
-			continue
-		}
-		if !q.Matches(c) {
-			continue
-		}
-		if len(p.Calls) == q.limit() {
-			p.Next = p.Calls[len(p.Calls)-1].ID
-			break
-		}
-		p.Calls = append(p.Calls, summary(c))
-	}
-	return p, nil
-}
-
-func (h *memHistory) Call(_ context.Context, id string) (*proxy.Call, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.calls {
-		if c.ID == id {
-			cc := *c
-			return &cc, nil
-		}
-	}
-	return nil, ErrNotFound
-}
-
-func (h *memHistory) Stats(_ context.Context, since, until time.Time) (Stats, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var s Stats
-	for _, c := range h.calls {
-		if c.Start.Before(since) || !c.Start.Before(until) {
-			continue
-		}
-		s.Calls++
-		if Failed(c) {
-			s.Failed++
-		}
-		s.InputTokens += max(c.Usage.InputTokens, 0)
-		s.OutputTokens += max(c.Usage.OutputTokens, 0)
-	}
-	return s, nil
-}
-
-func (h *memHistory) Activity(_ context.Context, since, until time.Time, step time.Duration) ([]Bucket, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]Bucket, int(until.Sub(since)/step))
-	for i := range out {
-		out[i].Start = since.Add(time.Duration(i) * step)
-	}
-	for _, c := range h.calls {
-		k := int(c.Start.Sub(since) / step)
-		if c.Start.Before(since) || k >= len(out) {
-			continue
-		}
-		out[k].Calls++
-		if Failed(c) {
-			out[k].Failed++
-		}
-		out[k].InputTokens += max(c.Usage.InputTokens, 0)
-		out[k].OutputTokens += max(c.Usage.OutputTokens, 0)
-	}
-	return out, nil
-}
-
-func (h *memHistory) Subscribe(fn func(*proxy.Call)) func() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.subs == nil {
-		h.subs = map[int]func(*proxy.Call){}
-	}
-	h.next++
-	id := h.next
-	h.subs[id] = fn
-	return func() {
-		h.mu.Lock()
-		delete(h.subs, id)
-		h.mu.Unlock()
-	}
+// add records c in the env's history file the way the proxy's recorder does,
+// and waits until it is committed.
+func (e *testEnv) add(c *proxy.Call) {
+	sc, b := cli.StoreCall(c)
+	e.hist.Record(sc, b)
+	e.hist.Flush()
 }
 
 // memKeys is an in-memory keychain.
@@ -210,10 +105,12 @@ func (k *memKeys) Test(_ context.Context, p string) error {
 	return k.tests[p]
 }
 
-// memConfig is an in-memory config file: providers and settings.
+// memConfig is an in-memory config file: providers, and settings edited in
+// the file's text (src) with the app's real editor.
 type memConfig struct {
 	mu  sync.Mutex
 	cfg *config.Config
+	src []byte
 }
 
 func newMemConfig() *memConfig {
@@ -263,20 +160,21 @@ func (m *memConfig) Current() *config.Config {
 	return &c
 }
 
-func (m *memConfig) SaveSettings(s AppSettings) error {
+// SaveSettings edits the config file's text as ConfigFile does.
+func (m *memConfig) SaveSettings(updated *config.Config) ([]config.Field, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := *m.cfg
-	c.Listen = s.Listen
-	c.Retry.Attempts = s.Attempts
-	c.Retry.FirstByteTimeout.Duration = s.FirstByteTimeout
-	c.History.MaxAge.Duration = s.MaxAge
-	c.AllowOrigins = s.AllowOrigins
-	n := s.Notifications
-	c.App.Notifications = &n
-	c.App.StartAtLogin = s.StartAtLogin
-	m.cfg = &c
-	return nil
+	out, changed, err := EditSettings(m.src, m.cfg, updated)
+	if err != nil {
+		return nil, err
+	}
+	c, err := config.Parse(out, m.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	c.Path, c.Providers = m.cfg.Path, m.cfg.Providers
+	m.src, m.cfg = out, c
+	return changed, nil
 }
 
 // fakeProxy is a Proxy that listens nowhere.
@@ -300,44 +198,60 @@ func (p *fakeProxy) SetPaused(v bool) {
 
 // fakeDesktop records what the app puts in the system tray.
 type fakeDesktop struct {
-	menu *fyne.Menu
-	icon fyne.Resource
+	menu  *fyne.Menu
+	menus int // how often the menu was pushed
+	icon  fyne.Resource
 }
 
-func (d *fakeDesktop) SetSystemTrayMenu(m *fyne.Menu)    { d.menu = m }
+// trayTip is the last tray tooltip set.
+var trayTip string
+
+func init() {
+	setTrayTooltip = func(s string) { trayTip = s }
+	notifierCheck = func() error { return nil } // TestNotificationsMissingSaidOnce picks its own
+}
+
+func (d *fakeDesktop) SetSystemTrayMenu(m *fyne.Menu)    { d.menu, d.menus = m, d.menus+1 }
 func (d *fakeDesktop) SetSystemTrayIcon(r fyne.Resource) { d.icon = r }
 func (d *fakeDesktop) SetSystemTrayWindow(w fyne.Window) {}
 
-// testEnv is an app on in-memory parts.
+// testEnv is an app on a real history file and in-memory other parts.
 type testEnv struct {
-	hist  *memHistory
+	hist  *store.History
 	keys  *memKeys
 	conf  *memConfig
 	proxy *fakeProxy
 	b     *Backend
 }
 
-func newTestEnv() *testEnv {
-	e := &testEnv{hist: &memHistory{}, keys: &memKeys{}, conf: newMemConfig(), proxy: &fakeProxy{addr: "127.0.0.1:8765"}}
-	e.b = &Backend{Proxy: e.proxy, History: e.hist, Keys: e.keys, Providers: e.conf, Settings: e.conf}
+func newTestEnv(t testing.TB) *testEnv {
+	e := &testEnv{hist: openStore(t), keys: &memKeys{}, conf: newMemConfig(), proxy: &fakeProxy{addr: "127.0.0.1:8765"}}
+	e.b = &Backend{Proxy: e.proxy, History: StoreHistory{H: e.hist}, Keys: e.keys, Providers: e.conf, Settings: e.conf}
 	return e
 }
 
 // sampleCalls are n calls over the last hour, every 7th failed with three 502s.
+// Their IDs carry their start times, as the store keys calls by them.
+// at moves c to t, with an ID of that time.
+func at(c *proxy.Call, t time.Time) *proxy.Call {
+	c.Start, c.ID = t, ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
+	return c
+}
+
 func sampleCalls(n int, now time.Time) []*proxy.Call {
 	var out []*proxy.Call
 	for i := 0; i < n; i++ {
 		start := now.Add(-time.Hour + time.Duration(i)*time.Hour/time.Duration(n+1))
 		c := &proxy.Call{
-			ID: proxy.NewCallID(), Start: start, Method: "POST", Path: "/v1/chat/completions",
+			ID: ulid.MustNew(ulid.Timestamp(start), ulid.DefaultEntropy()).String(), Start: start, Method: "POST", Path: "/v1/chat/completions",
 			InboundFormat: "openai", Model: "gpt-4o", Provider: "openai", UpstreamModel: "gpt-4o",
 			Outcome: proxy.OutcomeOK, Status: 200, Duration: 800 * time.Millisecond, TTFB: 300 * time.Millisecond,
 			ClientUA: "openai-python/1.50",
 			Usage:    proxy.Usage{InputTokens: 12, OutputTokens: 30},
 			Attempts: []proxy.Attempt{{Provider: "openai", Model: "gpt-4o", URL: "https://api.openai.com/v1/chat/completions", Status: 200, Duration: 780 * time.Millisecond}},
 			Request: proxy.Message{
-				Headers: []proxy.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Authorization", Value: "[REDACTED]"}},
-				Body:    []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hello ` + strings.Repeat("x", i%5) + `"}]}`),
+				HeaderBlock: []byte("Content-Type: application/json\nAuthorization: [REDACTED]\n"),
+				Body:        []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hello ` + strings.Repeat("x", i%5) + `"}]}`),
 			},
 			Response: proxy.Message{Body: []byte(`{"choices":[{"message":{"role":"assistant","content":"Hi there"}}],"usage":{"prompt_tokens":12,"completion_tokens":30}}`)},
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Notification rules (issue 6): a provider "starts failing" when its circuit
@@ -42,24 +43,25 @@ func newHealthWatch(now func() time.Time, enabled func() bool, send func(title, 
 
 // observe takes a finished call into account: for each provider it tried, the
 // call counts as a success if any attempt there succeeded, else as a failure.
-func (h *healthWatch) observe(c *proxy.Call) {
+func (h *healthWatch) observe(c *store.Call) {
 	var out [][2]string
 	h.mu.Lock()
-	if Failed(c) && c.Outcome != proxy.OutcomeClientCancelled {
+	if Failed(c) && c.Outcome != store.OutcomeClientCancelled {
 		h.lastFailure = h.now()
 	}
 	ok := map[string]bool{}
-	var last = map[string]proxy.Attempt{}
+	var last = map[string]*store.Attempt{}
 	var order []string
-	for _, a := range c.Attempts {
-		if a.Provider == "" || a.Class == proxy.ClassClientCancelled || a.Class == proxy.ClassCircuitOpen {
+	for i := range c.Attempts {
+		a := &c.Attempts[i]
+		if a.Provider == "" || class(a) == proxy.ClassClientCancelled || a.Skipped() {
 			continue
 		}
 		if _, seen := last[a.Provider]; !seen {
 			order = append(order, a.Provider)
 		}
 		last[a.Provider] = a
-		if a.Class == proxy.ClassNone && a.Error == "" && a.Status < 400 {
+		if !attemptFailed(a) {
 			ok[a.Provider] = true
 		}
 	}
@@ -127,6 +129,16 @@ func (h *healthWatch) deliver(msgs [][2]string) {
 	}
 }
 
+// failedAt records a failure at t (from history, at start) unless a later one
+// is known.
+func (h *healthWatch) failedAt(t time.Time) {
+	h.mu.Lock()
+	if t.After(h.lastFailure) {
+		h.lastFailure = t
+	}
+	h.mu.Unlock()
+}
+
 // failedRecently reports whether a call failed within recentFailure.
 func (h *healthWatch) failedRecently() bool {
 	h.mu.Lock()
@@ -135,14 +147,14 @@ func (h *healthWatch) failedRecently() bool {
 }
 
 // attemptError is an attempt's outcome in a few words: "502", "connection refused".
-func attemptError(a proxy.Attempt) string {
+func attemptError(a *store.Attempt) string {
 	switch {
-	case a.Status > 0 && a.Class != proxy.ClassNone:
-		return fmt.Sprintf("%d %s", a.Status, classWords(a.Class))
+	case a.Status > 0 && class(a) != proxy.ClassNone:
+		return fmt.Sprintf("%d %s", a.Status, classWords(class(a)))
 	case a.Status > 0:
 		return fmt.Sprint(a.Status)
-	case a.Class != proxy.ClassNone:
-		return classWords(a.Class)
+	case class(a) != proxy.ClassNone:
+		return classWords(class(a))
 	}
 	return a.Error
 }

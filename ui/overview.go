@@ -1,12 +1,11 @@
 package ui
 
 import (
-	"image"
 	"image/color"
 	"runtime"
+	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -27,10 +26,12 @@ type overviewScreen struct {
 	failed   *widget.Label
 	tokens   *widget.Label
 	cost     *widget.Label
-	chart    *canvas.Raster
+	chart    *activityChart
 	chartSum *widget.Label
-	buckets  []Bucket
+	hover    string // the counts under the pointer, shown in place of the sum
+	sum      string
 	snippet  *widget.Label
+	notice   *widget.Label // what the app cannot do on this desktop; hidden when nothing
 	history  *widget.Label // the history's fault, if any (historyhealth.go)
 }
 
@@ -76,22 +77,33 @@ func newOverviewScreen(a *App) *overviewScreen {
 		container.NewBorder(nil, nil, nil, copySnippet, container.NewHBox(container.NewGridWrap(fyne.NewSize(230, pick.MinSize().Height), pick), where)), nil, nil, nil, s.snippet))
 
 	s.calls, s.failed, s.tokens, s.cost = bigNumber(), bigNumber(), bigNumber(), bigNumber()
-	today := widget.NewCard("Today", "", container.NewGridWithColumns(4,
+	// Two columns: the window must stay within its width with big figures.
+	today := widget.NewCard("Today", "", container.NewGridWithColumns(2,
 		figure("calls", s.calls), figure("failed", s.failed), figure("tokens in / out", s.tokens), figure("cost", s.cost)))
 
-	s.chart = canvas.NewRaster(s.drawChart)
-	s.chart.SetMinSize(fyne.NewSize(400, 120))
+	s.chart = newActivityChart(s.chartColors, s.hoverChart, func(from, to time.Time) {
+		a.ShowTab(TabHistory)
+		a.history.ShowRange(from, to)
+	})
 	s.chartSum = widget.NewLabel("")
 	s.chartSum.Importance = widget.LowImportance
-	chartCard := widget.NewCard("Last 24 hours", "calls and failures (red) per 5 minutes",
+	chartCard := widget.NewCard("Last 24 hours", "calls and failures (red) per 5 minutes, from the first call; click a bar to list its calls",
 		container.NewBorder(nil, s.chartSum, nil, nil, s.chart))
 
+	s.notice = widget.NewLabel("")
+	s.notice.Wrapping = fyne.TextWrapWord
+	s.notice.Importance = widget.WarningImportance
+	s.notice.Hide()
 	s.history = newHistoryWarning()
 	s.content = container.NewVScroll(container.NewVBox(
 		s.history,
+		s.notice,
 		statusCard,
 		newLANInfo(a), // shared on the network: the URLs to give out (issue 13)
-		container.NewBorder(nil, nil, nil, today, urlCard),
+		// Stacked, not side by side: four big figures beside the URLs made the
+		// window wider than its 1180 px.
+		urlCard,
+		today,
 		chartCard,
 		snippetCard,
 	))
@@ -148,19 +160,29 @@ func (s *overviewScreen) update(today Stats, buckets []Bucket) {
 	s.failed.Refresh()
 	s.tokens.SetText(compact(today.InputTokens) + " / " + compact(today.OutputTokens))
 	s.cost.SetText(costFigure(store.UsageTotals{Calls: today.Calls, CostUSD: today.CostUSD, CostUnknownCalls: today.Unpriced}))
-	s.buckets = buckets
 	var calls, failed int
 	for _, b := range buckets {
 		calls += b.Calls
 		failed += b.Failed
 	}
-	s.chartSum.SetText(thousands(int64(calls)) + " calls, " + thousands(int64(failed)) + " failed in the last 24 hours")
-	s.chart.Refresh()
+	s.sum = thousands(int64(calls)) + " calls, " + thousands(int64(failed)) + " failed in the last 24 hours"
+	if s.hover == "" {
+		s.chartSum.SetText(s.sum)
+	}
+	s.chart.set(buckets)
 }
 
-func (s *overviewScreen) drawChart(w, h int) image.Image {
+// hoverChart shows the counts under the pointer ("" puts the sum back).
+func (s *overviewScreen) hoverChart(text string) {
+	s.hover = text
+	if text == "" {
+		text = s.sum
+	}
+	s.chartSum.SetText(text)
+}
+
+func (s *overviewScreen) chartColors() (ok, bad, axis color.Color) {
 	th := s.a.fy.Settings().Theme()
 	v := s.a.fy.Settings().ThemeVariant()
-	axis := th.Color(theme.ColorNameSeparator, v)
-	return drawActivity(s.buckets, w, h, th.Color(theme.ColorNamePrimary, v), color.NRGBA{0xd9, 0x30, 0x25, 0xff}, axis)
+	return th.Color(theme.ColorNamePrimary, v), color.NRGBA{0xd9, 0x30, 0x25, 0xff}, th.Color(theme.ColorNameSeparator, v)
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,10 +32,11 @@ type providersScreen struct {
 	status    map[string]KeyStatus
 	network   map[string]string // how each provider reaches the network (proxy.NetworkPath)
 	results   map[string]string // inline result of the last action per provider
+	circuits  map[string]proxy.CircuitState
 }
 
 func newProvidersScreen(a *App) *providersScreen {
-	s := &providersScreen{a: a, status: map[string]KeyStatus{}, results: map[string]string{}}
+	s := &providersScreen{a: a, status: map[string]KeyStatus{}, results: map[string]string{}, circuits: map[string]proxy.CircuitState{}}
 	s.keychain = widget.NewLabel("")
 	s.keychain.Wrapping = fyne.TextWrapWord
 	s.keychain.Importance = widget.DangerImportance
@@ -83,11 +85,12 @@ func (s *providersScreen) reload() {
 	}()
 }
 
-// providerRow: name and URL, network path, key status, result, and the action buttons.
+// providerRow: name and URL, network path, circuit, key status, result, and the action buttons.
 type providerRow struct {
 	widget.BaseWidget
 	name, detail, key, result  *widget.Label
-	network                    *widget.Label
+	network, circuit           *widget.Label
+	reset                      *widget.Button
 	setKey, test, edit, remove *widget.Button
 	check                      *widget.Button // "Check now" (doctor.go)
 }
@@ -99,6 +102,8 @@ func (s *providersScreen) newProviderRow() fyne.CanvasObject {
 		key:     widget.NewLabel(""),
 		result:  widget.NewLabel(""),
 		network: widget.NewLabel(""),
+		circuit: widget.NewLabel(""),
+		reset:   widget.NewButtonWithIcon("Reset", theme.ViewRefreshIcon(), nil),
 		setKey:  widget.NewButtonWithIcon("Key", theme.LoginIcon(), nil),
 		test:    widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), nil),
 		edit:    widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), nil),
@@ -118,7 +123,7 @@ func (r *providerRow) CreateRenderer() fyne.WidgetRenderer {
 	right := container.NewHBox(r.key, r.setKey, r.test, r.check, r.edit, r.remove)
 	return widget.NewSimpleRenderer(container.NewVBox(
 		container.NewBorder(nil, nil, nil, right, left),
-		r.network,
+		container.NewBorder(nil, nil, nil, container.NewHBox(r.circuit, r.reset), r.network),
 		r.result,
 	))
 }
@@ -141,6 +146,19 @@ func (s *providersScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		r.network.Importance = widget.DangerImportance
 	}
 	r.network.Refresh()
+	cs, known := s.circuits[p.Name]
+	if !known {
+		cs = proxy.CircuitState{Provider: p.Name, Health: proxy.CircuitHealthy}
+	}
+	r.circuit.SetText(circuitText(cs, s.a.b.now(), s.a.b.Settings))
+	r.circuit.Importance = circuitImportance(cs.Health)
+	r.circuit.Refresh()
+	if cs.Health == proxy.CircuitHealthy {
+		r.reset.Hide()
+	} else {
+		r.reset.Show()
+	}
+	r.reset.OnTapped = func() { s.resetCircuit(p.Name) }
 	st := s.status[p.Name]
 	r.key.SetText(keyText(p, st))
 	switch {
@@ -178,6 +196,67 @@ func (s *providersScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	s.list.SetItemHeight(id, r.MinSize().Height)
 }
 
+// refreshCircuits reads the breakers (a quick snapshot); on the UI thread.
+func (s *providersScreen) refreshCircuits() {
+	cs, ok := s.a.b.Proxy.(Circuits)
+	if !ok {
+		return
+	}
+	m := make(map[string]proxy.CircuitState)
+	for _, c := range cs.Circuits() {
+		m[c.Provider] = c
+	}
+	changed := len(m) != len(s.circuits)
+	for k, v := range m {
+		old := s.circuits[k]
+		// An open circuit's countdown moves every second.
+		changed = changed || old != v || v.Health == proxy.CircuitOpen
+	}
+	s.circuits = m
+	if changed {
+		s.list.Refresh()
+	}
+}
+
+// resetCircuit closes a provider's circuit at once; on the UI thread.
+func (s *providersScreen) resetCircuit(name string) {
+	if cs, ok := s.a.b.Proxy.(Circuits); ok {
+		cs.ResetCircuit(name)
+		s.results[name] = "circuit reset: the next call goes to " + name
+		s.refreshCircuits()
+		s.list.Refresh()
+	}
+}
+
+// circuitText is "circuit: healthy", "circuit: failing (2 in a row of 5)",
+// "circuit: cooling down 24 s", "circuit: open, the next call tests it".
+func circuitText(c proxy.CircuitState, now time.Time, settings Settings) string {
+	switch c.Health {
+	case proxy.CircuitFailing:
+		of := ""
+		if settings != nil {
+			of = fmt.Sprintf(" of %d", settings.Current().Retry.CircuitFailures)
+		}
+		return fmt.Sprintf("circuit: failing (%d in a row%s before it opens)", c.Failures, of)
+	case proxy.CircuitOpen:
+		left := max(c.OpenUntil.Sub(now).Round(time.Second), time.Second)
+		return "circuit: cooling down " + shortDuration(left) + ": calls skip it until " + c.OpenUntil.Local().Format("15:04:05")
+	case proxy.CircuitProbing:
+		return "circuit: open, the next call tests it"
+	}
+	return "circuit: healthy"
+}
+
+func circuitImportance(h proxy.CircuitHealth) widget.Importance {
+	switch h {
+	case proxy.CircuitFailing, proxy.CircuitProbing:
+		return widget.WarningImportance
+	case proxy.CircuitOpen:
+		return widget.DangerImportance
+	}
+	return widget.LowImportance
+}
+
 // keyText is the key column: "keychain sk-…abcd", "env OPENAI_API_KEY", "no key".
 func keyText(p config.Provider, st KeyStatus) string {
 	switch {
@@ -207,14 +286,29 @@ func (s *providersScreen) test(name string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := s.a.b.Keys.Test(ctx, name)
+		how := ""
+		if p, ok := s.provider(name); ok && keyCheckMissing(err) {
+			// No /models here: a one-token completion through the proxy tells instead.
+			err, how = completionTest(ctx, s.a.b.Proxy.Addr(), p), " (checked with a one-token completion: no key check endpoint here)"
+		}
 		runOnUI(func() {
 			if err != nil {
 				s.setResult(name, "✗ "+err.Error())
 			} else {
-				s.setResult(name, "✓ the key works")
+				s.setResult(name, "✓ the key works"+how)
 			}
 		})
 	}()
+}
+
+// provider is the listed provider called name.
+func (s *providersScreen) provider(name string) (config.Provider, bool) {
+	for _, p := range s.a.b.Providers.List() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return config.Provider{}, false
 }
 
 // askKey asks for a provider's key in a masked field and stores it.
@@ -278,6 +372,11 @@ type providerForm struct {
 	keyEnv  *widget.Entry
 	noKey   *widget.Check
 	key     *widget.Entry
+	// auth is the scheme ("" for the format's default); authOpt its one
+	// parameter the form edits (the header name, or the basic user);
+	// keyCheck the path Test calls.
+	auth              *widget.Select
+	authOpt, keyCheck *widget.Entry
 	// Network: proxy_url, ca_file, insecure_skip_verify.
 	proxyURL, caFile *widget.Entry
 	insecure         *widget.Check
@@ -307,6 +406,13 @@ func (s *providersScreen) openForm(p *config.Provider) {
 	f.caFile = widget.NewEntry()
 	f.caFile.SetPlaceHolder("optional: PEM file of extra trusted certificates")
 	f.insecure = widget.NewCheck("skip TLS certificate checks (dangerous)", nil)
+	f.auth = widget.NewSelect(authChoices, nil)
+	f.auth.PlaceHolder = authDefault
+	f.authOpt = widget.NewEntry()
+	f.authOpt.Hide()
+	f.auth.OnChanged = func(v string) { showAuthOption(f.authOpt, v) }
+	f.keyCheck = widget.NewEntry()
+	f.keyCheck.SetPlaceHolder("/models (a cheap GET that needs the key)")
 	warn := widget.NewLabel(proxy.InsecureWarning)
 	warn.Importance = widget.DangerImportance
 	warn.Wrapping = fyne.TextWrapWord
@@ -334,6 +440,11 @@ func (s *providersScreen) openForm(p *config.Provider) {
 		f.proxyURL.SetText(p.ProxyURL)
 		f.caFile.SetText(p.CAFile)
 		f.insecure.SetChecked(p.InsecureSkipVerify)
+		if p.Auth != "" {
+			f.auth.SetSelected(p.Auth)
+		}
+		f.authOpt.SetText(p.AuthOptions.Header + p.AuthOptions.User)
+		f.keyCheck.SetText(p.KeyCheck)
 	}
 	form := widget.NewForm(
 		widget.NewFormItem("Name", f.name),
@@ -343,6 +454,8 @@ func (s *providersScreen) openForm(p *config.Provider) {
 		widget.NewFormItem("Key env", f.keyEnv),
 		widget.NewFormItem("", f.noKey),
 		widget.NewFormItem("Key", f.key),
+		widget.NewFormItem("Auth", container.NewGridWithColumns(2, f.auth, f.authOpt)),
+		widget.NewFormItem("Key check", f.keyCheck),
 		widget.NewFormItem("Proxy", f.proxyURL),
 		widget.NewFormItem("CA file", f.caFile),
 		widget.NewFormItem("", f.insecure),
@@ -352,6 +465,11 @@ func (s *providersScreen) openForm(p *config.Provider) {
 	f.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
 	content := container.NewVBox(form, f.errText, container.NewHBox(cancel, f.save))
+	// A validation error goes away as soon as the form is right again.
+	for _, e := range []*widget.Entry{f.name, f.baseURL, f.models, f.keyEnv, f.proxyURL, f.caFile, f.authOpt, f.keyCheck} {
+		e.OnChanged = func(string) { f.revalidate() }
+	}
+	f.format.OnChanged = func(string) { f.revalidate() }
 	f.dlg = dialog.NewCustomWithoutButtons(title, content, s.a.Window())
 	f.dlg.Resize(fyne.NewSize(560, 0))
 	f.dlg.SetOnClosed(func() {
@@ -384,7 +502,60 @@ func (f *providerForm) provider() (config.Provider, error) {
 	p.ProxyURL = strings.TrimSpace(f.proxyURL.Text)
 	p.CAFile = strings.TrimSpace(f.caFile.Text)
 	p.InsecureSkipVerify = f.insecure.Checked
+	p.Auth = f.auth.Selected
+	if p.Auth == authDefault {
+		p.Auth = ""
+	}
+	opt := strings.TrimSpace(f.authOpt.Text)
+	p.AuthOptions.Header, p.AuthOptions.User = "", ""
+	switch p.Auth {
+	case "header":
+		p.AuthOptions.Header = opt
+	case "basic":
+		p.AuthOptions.User = opt
+	}
+	p.KeyCheck = strings.TrimSpace(f.keyCheck.Text)
+	if p.Auth == "header" && opt == "" {
+		return p, errors.New("auth header: name the header the key goes in")
+	}
+	if p.KeyCheck != "" && !strings.HasPrefix(p.KeyCheck, "/") {
+		return p, fmt.Errorf("key check %q: a path below the base URL, starting with /", p.KeyCheck)
+	}
 	return p, p.CheckEntry()
+}
+
+// revalidate clears the error shown once the form is valid; on the UI thread.
+func (f *providerForm) revalidate() {
+	if f.errText.Text == "" || f.errText.Text == "saving…" {
+		return
+	}
+	if _, err := f.provider(); err != nil {
+		f.errText.SetText(err.Error())
+	} else {
+		f.errText.SetText("")
+	}
+}
+
+// The auth choices of the form; "" in the config is the format's default.
+const authDefault = "default for the format"
+
+var authChoices = []string{authDefault, "bearer", "x-api-key", "x-goog-api-key", "api-key", "header", "basic", "jwt", "aksk", "none"}
+
+// showAuthOption shows the one parameter the chosen scheme needs.
+func showAuthOption(e *widget.Entry, auth string) {
+	switch auth {
+	case "header":
+		e.SetPlaceHolder("header name, e.g. X-Auth-Token")
+		e.Show()
+	case "basic":
+		e.SetPlaceHolder("user (the key is the password)")
+		e.Show()
+	case "jwt", "aksk":
+		e.SetPlaceHolder("set [provider.auth_options] in config.toml")
+		e.Show()
+	default:
+		e.Hide()
+	}
 }
 
 // submit saves the provider (and key) in the background; on the UI thread.

@@ -1,43 +1,38 @@
 package ui
 
 import (
-	"bytes"
-	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // Failed reports whether a call counts as failed: anything but a clean ok.
-func Failed(c *proxy.Call) bool { return c.Outcome != proxy.OutcomeOK }
+func Failed(c *store.Call) bool { return c.Failed() }
 
-// Matches reports whether c passes q's filters (the cursor and limit aside).
-// Search looks into bodies, so a summary without bodies never matches a search.
-func (q Query) Matches(c *proxy.Call) bool {
-	if q.FailedOnly && !Failed(c) {
-		return false
+// ms is a stored millisecond count as a duration.
+func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// tokenCount is a stored token count, -1 when unknown (nil).
+func tokenCount(n *int64) int64 {
+	if n == nil {
+		return -1
 	}
-	if q.Outcome != "" && c.Outcome != q.Outcome {
-		return false
-	}
-	if q.Provider != "" && c.Provider != q.Provider {
-		return false
-	}
-	if q.Model != "" && !strings.EqualFold(c.Model, q.Model) && !strings.EqualFold(c.UpstreamModel, q.Model) {
-		return false
-	}
-	if q.Search != "" {
-		s := []byte(strings.ToLower(q.Search))
-		if !bytes.Contains(bytes.ToLower(c.Request.Body), s) && !bytes.Contains(bytes.ToLower(c.Response.Body), s) {
-			return false
-		}
-	}
-	return true
+	return *n
 }
 
-// limit is the page size q asks for.
-func (q Query) limit() int {
-	if q.Limit <= 0 {
-		return 100
+// class is an attempt's error class as the proxy names it.
+func class(a *store.Attempt) proxy.ErrorClass { return proxy.ErrorClass(a.ErrorClass) }
+
+// attemptFailed reports whether an attempt did not get a usable answer.
+func attemptFailed(a *store.Attempt) bool {
+	return class(a) != proxy.ClassNone || a.Error != "" || a.Status >= 400
+}
+
+// bodyOf is a stored message's body ("" when none was stored).
+func bodyOf(m *store.Message) string {
+	if m == nil {
+		return ""
 	}
-	return q.Limit
+	return m.Body
 }

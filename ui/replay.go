@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,20 +10,25 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // callIDHeader is the header in which the proxy names the call it recorded.
 const callIDHeader = "X-Gatehouse-Call"
 
 // Replay sends c's request through the proxy at addr again and returns the new
-// call's ID. Headers that may carry a secret are left out: the proxy adds the key.
-func Replay(ctx context.Context, addr string, c *proxy.Call) (string, error) {
-	if c.Method == "" || c.Path == "" {
-		return "", errors.New("replay: the call has no method or path")
+// call's ID. Headers that may carry a secret are left out: the proxy adds the
+// key. With bypass, the proxy tries providers whose circuit is open too.
+func Replay(ctx context.Context, addr string, c *store.Call, bypass bool) (string, error) {
+	if c.Method == "" || c.Path == "" || c.Request == nil {
+		return "", errors.New("replay: the call has no method, path or stored request")
 	}
-	req, err := http.NewRequestWithContext(ctx, c.Method, "http://"+addr+c.Path, bytes.NewReader(c.Request.Body))
+	req, err := http.NewRequestWithContext(ctx, c.Method, "http://"+addr+c.Path, strings.NewReader(c.Request.Body))
 	if err != nil {
 		return "", fmt.Errorf("replay: %w", err)
+	}
+	if bypass {
+		req.Header.Set(proxy.BypassCircuitHeader, "1")
 	}
 	for _, h := range c.Request.Headers {
 		if skipHeaders[strings.ToLower(h.Name)] || secretish(h.Name) {
@@ -47,14 +51,14 @@ func Replay(ctx context.Context, addr string, c *proxy.Call) (string, error) {
 }
 
 // waitForCall polls history until id is recorded (writes are queued) or ctx ends.
-func waitForCall(ctx context.Context, h History, id string) (*proxy.Call, error) {
+func waitForCall(ctx context.Context, h History, id string) (*store.Call, error) {
 	delay := 20 * time.Millisecond
 	for {
 		c, err := h.Call(ctx, id)
 		if err == nil {
 			return c, nil
 		}
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
 		select {

@@ -5,16 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/proxy"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 func TestCurlCommandPowerShell(t *testing.T) {
-	c := &proxy.Call{Method: "POST", Path: "/v1/messages", InboundFormat: "anthropic", Stream: true,
-		Request: proxy.Message{
-			Headers: []proxy.Header{{Name: "x-api-key", Value: "sk-ant-123"}, {Name: "anthropic-version", Value: "2023-06-01"},
+	c := &store.Call{Method: "POST", Path: "/v1/messages", InboundFormat: "anthropic", Stream: true,
+		Request: &store.Message{
+			Headers: []store.Header{{Name: "x-api-key", Value: "sk-ant-123"}, {Name: "anthropic-version", Value: "2023-06-01"},
 				{Name: "X-Title", Value: "Bob's ‘tool’"}, {Name: "Content-Length", Value: "42"},
 				{Name: "X-Session-Token", Value: "[REDACTED]"}, {Name: "X-Odd$Key`", Value: "[REDACTED]"}},
-			Body: []byte(`{"model":"claude","messages":[{"role":"user","content":"it's \"déjà vu\" 🙂"}]}`),
+			Body: `{"model":"claude","messages":[{"role":"user","content":"it's \"déjà vu\" 🙂"}]}`,
 		}}
 	got := curlCommand(c, "127.0.0.1:8765", "windows")
 	want := `@'
@@ -33,7 +33,7 @@ func TestCurlCommandPowerShell(t *testing.T) {
 	// The piped body is the same JSON, in ASCII.
 	body := strings.SplitN(got, "\n", 3)[1]
 	var orig, piped any
-	if err := json.Unmarshal(c.Request.Body, &orig); err != nil {
+	if err := json.Unmarshal([]byte(c.Request.Body), &orig); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal([]byte(body), &piped); err != nil {

@@ -2,12 +2,9 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -16,7 +13,6 @@ type StoreHistory struct{ H *store.History }
 
 var (
 	_ History       = StoreHistory{}
-	_ RecordJSON    = StoreHistory{}
 	_ Usage         = StoreHistory{}
 	_ HistoryHealth = StoreHistory{}
 )
@@ -27,49 +23,23 @@ func (s StoreHistory) Health() (degraded, notice string) {
 	return h.Degraded, h.Notice
 }
 
-// RecordJSON is the stored call as `gatehouse history show --json` prints it.
-func (s StoreHistory) RecordJSON(_ context.Context, id string) ([]byte, error) {
-	c, err := s.H.Get(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("call %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode call %s: %w", id, err)
-	}
-	return append(b, '\n'), nil
-}
-
 // Page lists summaries newest first; the store bounds its own scan, so a filter
 // matching little in a huge file still answers quickly, with a cursor.
-func (s StoreHistory) Page(_ context.Context, q Query) (Page, error) {
-	p, err := s.H.List(store.Query{
-		Before: q.Before, Limit: q.limit(), Outcome: string(q.Outcome), FailedOnly: q.FailedOnly,
-		Provider: q.Provider, Model: q.Model, Search: q.Search, Client: q.Client,
-	})
+func (s StoreHistory) Page(_ context.Context, q store.Query) (store.Page, error) {
+	p, err := s.H.List(q)
 	if err != nil {
-		return Page{}, fmt.Errorf("history page: %w", err)
+		return store.Page{}, fmt.Errorf("history page: %w", err)
 	}
-	out := Page{Calls: make([]*proxy.Call, len(p.Calls)), Next: p.Next}
-	for i := range p.Calls {
-		out.Calls[i] = fromStore(&p.Calls[i])
-	}
-	return out, nil
+	return p, nil
 }
 
 // Call returns one call in full.
-func (s StoreHistory) Call(_ context.Context, id string) (*proxy.Call, error) {
+func (s StoreHistory) Call(_ context.Context, id string) (*store.Call, error) {
 	c, err := s.H.Get(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("call %s: %w", id, ErrNotFound)
-	}
 	if err != nil {
 		return nil, err
 	}
-	return fromStore(&c), nil
+	return &c, nil
 }
 
 // Stats sums a time range.
@@ -104,79 +74,14 @@ func (s StoreHistory) Activity(_ context.Context, since, until time.Time, step t
 }
 
 // Subscribe relays the store's live feed.
-func (s StoreHistory) Subscribe(fn func(*proxy.Call)) func() {
+func (s StoreHistory) Subscribe(fn func(*store.Call)) func() {
 	ch, cancel := s.H.Subscribe(256)
 	go func() {
 		for c := range ch {
-			fn(fromStore(&c))
+			fn(&c)
 		}
 	}()
 	return cancel
-}
-
-// fromStore converts a stored call to the proxy's record the screens show.
-func fromStore(c *store.Call) *proxy.Call {
-	out := &proxy.Call{
-		ID: c.ID, Start: c.Time, ClientUA: c.ClientUA, Client: c.ClientName(), InboundFormat: c.InboundFormat,
-		Method: c.Method, Path: c.Path, Model: c.Model, Provider: c.Provider, UpstreamModel: c.UpstreamModel,
-		Stream: c.Stream, Outcome: proxy.Outcome(c.Outcome), Status: c.Status,
-		Duration: time.Duration(c.DurationMS) * time.Millisecond, TTFB: time.Duration(c.TTFBMS) * time.Millisecond,
-		Error: c.Error, Events: []byte(c.Events), EventsTruncated: c.EventsTruncated,
-		Usage: proxy.Usage{
-			InputTokens: tokenCount(c.InputTokens), OutputTokens: tokenCount(c.OutputTokens),
-			CacheReadTokens: tokenCount(c.CacheReadTokens), CacheWriteTokens: tokenCount(c.CacheWriteTokens),
-			ReasoningTokens: tokenCount(c.ReasoningTokens),
-		},
-	}
-	if c.CostUSD != nil {
-		out.Cost, out.CostKnown = *c.CostUSD, true
-	}
-	for _, a := range c.Attempts {
-		pa := proxy.Attempt{
-			Provider: a.Provider, Model: a.Model, URL: a.URL, Status: a.Status, Error: a.Error,
-			Class: proxy.ErrorClass(a.ErrorClass), Start: a.Start,
-			Duration: time.Duration(a.DurationMS) * time.Millisecond, Delay: time.Duration(a.DelayMS) * time.Millisecond,
-			Method: a.Method, KeySource: a.KeySource, KeyMask: a.KeyMask,
-			Connect:       time.Duration(a.ConnectMS) * time.Millisecond,
-			FirstByte:     time.Duration(a.FirstByteMS) * time.Millisecond,
-			CircuitOpened: a.CircuitOpened, CircuitUntil: a.CircuitUntil,
-		}
-		if w := a.Wire; w != nil {
-			pa.Sent, pa.Received = messagePtrFromStore(w.Request), messagePtrFromStore(w.Response)
-			pa.SentSameAsClient, pa.ReceivedSameAsClient = w.RequestSameAsClient, w.ResponseSameAsClient
-		}
-		out.Attempts = append(out.Attempts, pa)
-	}
-	out.Request = messageFromStore(c.Request)
-	out.Response = messageFromStore(c.Response)
-	return out
-}
-
-func messageFromStore(m *store.Message) proxy.Message {
-	if m == nil {
-		return proxy.Message{}
-	}
-	out := proxy.Message{Body: []byte(m.Body), Truncated: m.Truncated}
-	for _, h := range m.Headers {
-		out.Headers = append(out.Headers, proxy.Header{Name: h.Name, Value: h.Value})
-	}
-	return out
-}
-
-// messagePtrFromStore is messageFromStore keeping "absent" as nil.
-func messagePtrFromStore(m *store.Message) *proxy.Message {
-	if m == nil {
-		return nil
-	}
-	out := messageFromStore(m)
-	return &out
-}
-
-func tokenCount(n *int64) int64 {
-	if n == nil {
-		return -1
-	}
-	return *n
 }
 
 // Usage reads the hourly usage rollups.

@@ -6,22 +6,35 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/systray"
 
 	"github.com/gatehouse/gatehouse/assets"
 )
 
-// Tray menu labels. Fyne appends its own "Quit" item (after a separator) to
-// every tray menu, so the menu does not add one: Quit ends Run, and main then
-// stops the proxy gracefully.
+// Tray menu labels.
 const (
 	MenuOpen          = "Open Gatehouse"
+	MenuShowFailed    = "Show failed calls"
 	MenuCopyOpenAI    = "Copy OpenAI base URL"
 	MenuCopyAnthropic = "Copy Anthropic base URL"
 	MenuPause         = "Pause proxy"
 	MenuResume        = "Resume proxy"
+	MenuQuit          = "Quit" // Fyne's own label: it gives the item its quit action
 )
 
+// setTrayTooltip shows text when the pointer rests on the tray icon; a
+// variable so tests can read it.
+var setTrayTooltip = systray.SetTooltip
+
 // tray is the system tray icon and menu.
+//
+// Fyne rebuilds the whole OS menu on every SetSystemTrayMenu, and an open menu
+// then re-lays itself out under the pointer: a click meant for "Pause proxy"
+// once landed on Quit (issue 16 §5). So the menu is pushed only when the user
+// changed something from it or the window (pause and resume: the menu is
+// closed then); the live figures go to the icon's tooltip, which changes in
+// place, and the icon itself is set on its own. Quit sits last, after a
+// separator, away from Pause.
 type tray struct {
 	a      *App
 	desk   desktop.App
@@ -29,8 +42,9 @@ type tray struct {
 	status *fyne.MenuItem
 	pause  *fyne.MenuItem
 	stats  Stats
-	warn   string // the history's fault, shown under the status line
-	shown  string // status, pause label and icon last pushed to the tray
+	warn   string // the history's fault, shown in the status line
+
+	menuShown, iconShown string // what was last pushed to the tray
 }
 
 // EnableTray puts Gatehouse in the system tray. With hideOnClose, closing the
@@ -48,13 +62,19 @@ func (a *App) enableTray(desk desktop.App, hideOnClose bool) {
 	t.status = fyne.NewMenuItem("", nil)
 	t.status.Disabled = true
 	t.pause = fyne.NewMenuItem(MenuPause, func() { a.setPaused(!a.b.Proxy.Paused()) })
+	quit := fyne.NewMenuItem(MenuQuit, nil) // Fyne gives it the app's Quit
+	quit.IsQuit = true
 	t.menu = fyne.NewMenu("Gatehouse",
 		t.status,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem(MenuOpen, a.Show),
+		fyne.NewMenuItem(MenuShowFailed, a.showFailed),
 		fyne.NewMenuItem(MenuCopyOpenAI, func() { a.copyText(a.openAIBase()) }),
 		fyne.NewMenuItem(MenuCopyAnthropic, func() { a.copyText(a.anthropicBase()) }),
+		fyne.NewMenuItemSeparator(),
 		t.pause,
+		fyne.NewMenuItemSeparator(),
+		quit,
 	)
 	a.tray = t
 	t.refresh()
@@ -64,6 +84,13 @@ func (a *App) enableTray(desk desktop.App, hideOnClose bool) {
 			a.win.SetCloseIntercept(a.closeWindowToTray)
 		}
 	}
+}
+
+// showFailed opens the window on History, filtered to failed calls.
+func (a *App) showFailed() {
+	a.ShowTab(TabHistory)
+	a.history.ShowFailed()
+	a.Show()
 }
 
 // InTray reports whether closing the window leaves the app in the tray (a
@@ -84,27 +111,33 @@ func (t *tray) update(s Stats) {
 	t.refresh()
 }
 
-// refresh pushes the menu and icon to the tray when what they show changed; on
-// the UI thread.
+// refresh pushes to the tray what changed: the menu only when its labels did
+// (pause state), the icon and the tooltip in place; on the UI thread.
 func (t *tray) refresh() {
 	paused := t.a.b.Proxy.Paused()
-	t.status.Label = statusLine(t.a.b.Proxy.Addr(), paused, t.stats)
+	addr := t.a.b.Proxy.Addr()
+	t.status.Label = listenLine(addr, paused)
 	if t.warn != "" {
+		// A history fault is rare and worth a rebuild of the menu.
 		t.status.Label += " · " + t.warn
 	}
 	t.pause.Label = MenuPause
 	if paused {
 		t.pause.Label = MenuResume
 	}
+	if key := t.status.Label + "|" + t.pause.Label; key != t.menuShown {
+		t.menuShown = key
+		t.desk.SetSystemTrayMenu(t.menu)
+	}
 	state := trayState(paused, t.a.health.failedRecently())
 	dark := t.a.fy.Settings().ThemeVariant() == theme.VariantDark
-	key := fmt.Sprint(t.status.Label, t.pause.Label, state, dark)
-	if key == t.shown {
-		return
+	if key := fmt.Sprint(state, dark); key != t.iconShown {
+		t.iconShown = key
+		t.desk.SetSystemTrayIcon(assets.Tray(state, dark))
 	}
-	t.shown = key
-	t.desk.SetSystemTrayMenu(t.menu)
-	t.desk.SetSystemTrayIcon(assets.Tray(state, dark))
+	// Set each time, after the menu started the tray: on Windows a tooltip set
+	// before the tray is ready is dropped.
+	setTrayTooltip("Gatehouse: " + statusLine(addr, paused, t.stats))
 }
 
 // trayState picks the tray icon.
@@ -118,16 +151,20 @@ func trayState(paused, failedRecently bool) assets.TrayState {
 	return assets.TrayRunning
 }
 
-// statusLine is the first line of the tray menu:
+// listenLine is the first line of the tray menu: "Listening on 127.0.0.1:8765".
+func listenLine(addr string, paused bool) string {
+	if paused {
+		return "Paused on " + addr
+	}
+	return "Listening on " + addr
+}
+
+// statusLine is the tray's tooltip:
 // "Listening on 127.0.0.1:8765 · 1,204 calls today · 3 failed".
 func statusLine(addr string, paused bool, s Stats) string {
-	verb := "Listening on "
-	if paused {
-		verb = "Paused on "
-	}
 	calls := "calls"
 	if s.Calls == 1 {
 		calls = "call"
 	}
-	return fmt.Sprintf("%s%s · %s %s today · %s failed", verb, addr, thousands(s.Calls), calls, thousands(s.Failed))
+	return listenLine(addr, paused) + " · " + thousands(s.Calls) + " " + calls + " today · " + thousands(s.Failed) + " failed"
 }

@@ -29,6 +29,7 @@ func TrimMemory(done <-chan struct{}, closed <-chan struct{}) {
 		}
 		debug.FreeOSMemory()
 		trimCHeap()
+		ReleaseImagePages()
 		timer.Reset(30 * time.Second)
 	}
 }

@@ -11,11 +11,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/ui/cli"
 )
@@ -94,7 +92,7 @@ func newUsageScreen(a *App) *usageScreen {
 	s.headline.SizeName = theme.SizeNameSubHeadingText
 	s.headline.Wrapping = fyne.TextWrapWord
 	s.calls, s.failed, s.saved, s.tok, s.cost, s.lat = bigNumber(), bigNumber(), bigNumber(), bigNumber(), bigNumber(), bigNumber()
-	figures := container.NewGridWithColumns(6,
+	figures := container.NewGridWithColumns(3,
 		figure("calls", s.calls), figure("failed", s.failed), figure("saved by retries", s.saved),
 		figure("tokens in / out", s.tok), figure("cost", s.cost), figure("latency p50 / p95 / p99", s.lat))
 
@@ -253,37 +251,61 @@ func costFigure(t store.UsageTotals) string {
 	return s
 }
 
-func shortMS(ms int64) string { return shortDuration(time.Duration(ms) * time.Millisecond) }
-
-// showTable lists the groups with a bar of their share of the calls.
-func (s *usageScreen) showTable(rep store.UsageReport) {
-	grid := container.New(layout.NewGridLayoutWithColumns(8))
-	for _, h := range []string{s.by, "calls", "failed", "saved", "tokens in / out", "cost", "p50 / p95 / p99", "first byte p50"} {
-		grid.Add(widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+// shortMS is a latency in few characters: "850 ms", "1.2 s", "42 s", "21 min".
+func shortMS(ms int64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%d ms", ms)
+	case ms < 10_000:
+		return fmt.Sprintf("%.1f s", float64(ms)/1000)
+	case ms < 100_000:
+		return fmt.Sprintf("%d s", ms/1000)
 	}
-	th, v := s.a.fy.Settings().Theme(), s.a.fy.Settings().ThemeVariant()
+	return fmt.Sprintf("%d min", ms/60_000)
+}
+
+// showTable lists the groups. Each column is as wide as its widest cell (a
+// grid would make all of them as wide as the widest of all).
+func (s *usageScreen) showTable(rep store.UsageReport) {
+	heads := []string{s.by, "calls (share)", "failed · saved", "tokens in / out", "cost", "latency p50 / p95 / p99"}
+	cols := make([]*fyne.Container, len(heads))
+	for i, h := range heads {
+		cols[i] = container.NewVBox(widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	}
 	for _, g := range rep.Groups {
 		share := 0.0
 		if rep.Total.Calls > 0 {
-			share = float64(g.Calls) / float64(rep.Total.Calls)
+			share = float64(g.Calls) * 100 / float64(rep.Total.Calls)
 		}
-		bar := canvas.NewRectangle(th.Color(theme.ColorNamePrimary, v))
-		bar.SetMinSize(fyne.NewSize(float32(120*share)+1, 4))
-		grid.Add(container.NewVBox(widget.NewLabel(g.Key), container.NewHBox(bar)))
-		grid.Add(widget.NewLabel(thousands(g.Calls)))
-		failed := widget.NewLabel(thousands(g.Failures))
-		if g.Failures > 0 {
+		failed := widget.NewLabel(compact(g.Failures) + " · " + compact(g.Saved))
+		if g.Failures*20 > g.Calls { // over 5 % failed
 			failed.Importance = widget.DangerImportance
 		}
-		grid.Add(failed)
-		grid.Add(widget.NewLabel(thousands(g.Saved)))
-		grid.Add(widget.NewLabel(compact(g.InputTokens) + " / " + compact(g.OutputTokens)))
-		grid.Add(widget.NewLabel(costFigure(g.UsageTotals)))
-		grid.Add(widget.NewLabel(shortMS(g.LatencyP50MS) + " / " + shortMS(g.LatencyP95MS) + " / " + shortMS(g.LatencyP99MS)))
-		grid.Add(widget.NewLabel(shortMS(g.FirstByteP50MS)))
+		for i, cell := range []fyne.CanvasObject{
+			widget.NewLabel(cut(g.Key, 28)),
+			widget.NewLabel(fmt.Sprintf("%s (%.0f %%)", compact(g.Calls), share)),
+			failed,
+			widget.NewLabel(compact(g.InputTokens) + " / " + compact(g.OutputTokens)),
+			widget.NewLabel(costFigure(g.UsageTotals)),
+			widget.NewLabel(shortMS(g.LatencyP50MS) + " / " + shortMS(g.LatencyP95MS) + " / " + shortMS(g.LatencyP99MS)),
+		} {
+			cols[i].Add(cell)
+		}
 	}
-	s.table.Objects = []fyne.CanvasObject{grid}
+	row := container.NewHBox()
+	for _, c := range cols {
+		row.Add(c)
+	}
+	s.table.Objects = []fyne.CanvasObject{row}
 	s.table.Refresh()
+}
+
+// cut shortens s to n runes with an ellipsis.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // Chart colours: the theme's primary for ok, amber for saved, red for failed.
@@ -329,11 +351,10 @@ func (s *usageScreen) drawLatency(w, h int) image.Image {
 // drawStacked draws one bar per step, its three parts stacked bottom up, on a
 // transparent w×h image with a baseline.
 func drawStacked(stacks [][3]float64, colours [3]color.Color, axis color.Color, w, h int) image.Image {
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	if w <= 0 || h <= 2 {
+	img, ok := chartImage(axis, w, h)
+	if !ok {
 		return img
 	}
-	draw.Draw(img, image.Rect(0, h-1, w, h), image.NewUniform(axis), image.Point{}, draw.Src)
 	top := 0.0
 	for _, st := range stacks {
 		top = max(top, st[0]+st[1]+st[2])
@@ -361,11 +382,10 @@ func drawStacked(stacks [][3]float64, colours [3]color.Color, axis color.Color, 
 // drawLines draws each series as a 2-pixel polyline over the steps (zeros are
 // gaps: no calls, no latency).
 func drawLines(series [][]float64, colours []color.Color, axis color.Color, w, h int) image.Image {
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	if w <= 0 || h <= 2 {
+	img, ok := chartImage(axis, w, h)
+	if !ok {
 		return img
 	}
-	draw.Draw(img, image.Rect(0, h-1, w, h), image.NewUniform(axis), image.Point{}, draw.Src)
 	top := 0.0
 	for _, s := range series {
 		for _, v := range s {
@@ -395,6 +415,17 @@ func drawLines(series [][]float64, colours []color.Color, axis color.Color, w, h
 		}
 	}
 	return img
+}
+
+// chartImage is a transparent w×h image with a baseline in axis; ok is false
+// when it is too small to draw on.
+func chartImage(axis color.Color, w, h int) (img *image.NRGBA, ok bool) {
+	img = image.NewNRGBA(image.Rect(0, 0, max(w, 0), max(h, 0)))
+	if w <= 0 || h <= 2 {
+		return img, false
+	}
+	draw.Draw(img, image.Rect(0, h-1, w, h), image.NewUniform(axis), image.Point{}, draw.Src)
+	return img, true
 }
 
 // line draws a 2-pixel-thick segment (Bresenham).
@@ -458,9 +489,9 @@ func (a *App) todayCost(today *Stats) {
 }
 
 // callCost is one call's cost: "–" when unknown, never $0 for it.
-func callCost(c *proxy.Call) string {
-	if !c.CostKnown {
+func callCost(c *store.Call) string {
+	if c.CostUSD == nil {
 		return "–"
 	}
-	return cli.FormatUSD(c.Cost)
+	return cli.FormatUSD(*c.CostUSD)
 }

@@ -62,7 +62,7 @@ func waitUsage(tb testing.TB, a *App) {
 
 func TestUsageScreen(t *testing.T) {
 	now := time.Now()
-	e := newTestEnv()
+	e := newTestEnv(t)
 	e.b.History = StoreHistory{H: recordUsage(t, 70, 6*24*time.Hour, now)}
 	a := newTestApp(t, e)
 	a.ShowTab(TabUsage)
@@ -96,6 +96,13 @@ func TestUsageScreen(t *testing.T) {
 	if painted < 600 {
 		t.Errorf("the calls chart paints %d pixels, want bars", painted)
 	}
+	// Big figures must not widen the window past its 1180 px (as the Overview's).
+	big := store.UsageTotals{Calls: 12_345_678, Failures: 1_234_567, Saved: 123_456, InputTokens: 9_876_543_210, OutputTokens: 1_234_567_890,
+		CostUSD: 123_456.78, CostUnknownCalls: 5, LatencyP50MS: 12_345, LatencyP95MS: 123_456, LatencyP99MS: 1_234_567, FirstByteP50MS: 54_321}
+	s.show(store.UsageReport{Total: big, Groups: []store.UsageGroup{{Key: "claude-sonnet-4-5-20250929", UsageTotals: big}}})
+	if min := a.Window().Content().MinSize(); min.Width > 1000 {
+		t.Errorf("the Usage screen with big figures needs %v", min)
+	}
 	// The Overview's today figures carry the cost.
 	a.refreshStats()
 	drain()
@@ -125,7 +132,7 @@ func TestHeadline(t *testing.T) {
 // and table, and the three charts at 1000×130 pixels.
 func BenchmarkUsageRedraw(b *testing.B) {
 	now := time.Now()
-	e := newTestEnv()
+	e := newTestEnv(b)
 	// The 30 d range: today and the 29 days before it.
 	e.b.History = StoreHistory{H: recordUsage(b, 1_000_000, now.Sub(startOfDay(now).Add(-29*24*time.Hour)), now)}
 	a := newBenchApp(b, e)

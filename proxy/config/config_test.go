@@ -77,6 +77,12 @@ func TestBadFileNamesFileLineAndField(t *testing.T) {
 		{"negative timeout", "[retry]\nfirst_byte_timeout = \"-1s\"\n", []string{"c.toml:2", "retry.first_byte_timeout"}},
 		{"zero body cap", "[history]\nbody_cap_bytes = 0\n", []string{"c.toml:2", "history.body_cap_bytes"}},
 		{"zero cooldown", "[retry]\ncircuit_cooldown = \"0s\"\n", []string{"c.toml:2", "retry.circuit_cooldown", "circuit_failures = 0"}},
+		{"price without output", "[[price]]\nmodel = \"a\"\ninput = 1\noutput = 1\n[[price]]\nmodel = \"b\"\ninput = 1\n", []string{"c.toml:5", "price[1].output", "required"}},
+		{"negative price", "[[price]]\nmodel = \"a\"\ninput = 1\noutput = -2\n", []string{"c.toml:4", "price[0].output"}},
+		{"price twice", "[[price]]\nmodel = \"a\"\ninput = 1\noutput = 1\n[[price]]\nmodel = \"a\"\ninput = 1\noutput = 1\n", []string{"c.toml:6", "price[1].model", "twice"}},
+		{"price as text", "[[price]]\nmodel = \"a\"\ninput = \"cheap\"\n", []string{"c.toml:3", "input"}},
+		{"tracing protocol", "[tracing]\nenabled = true\nprotocol = \"zipkin\"\n", []string{"c.toml:3", "tracing.protocol", "grpc"}},
+		{"tracing endpoint", "[tracing]\nendpoint = \"127.0.0.1:4318\"\n", []string{"c.toml:2", "tracing.endpoint", "http://"}},
 		{"glob class", "[[provider]]\nname = \"x\"\nformat = \"openai\"\nbase_url = \"http://h/v1\"\nmodels = [\"gpt-[45]*\"]\n", []string{"c.toml:5", "provider[0].models", "[...]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -166,6 +166,12 @@ key_env = "TELEMETRY_TEST_KEY"
 	if err != nil {
 		t.Fatal(err)
 	}
+	return exp, serveProxy(t, srv)
+}
+
+// serveProxy serves srv on 127.0.0.1 until the test ends and returns its address.
+func serveProxy(t *testing.T, srv *proxy.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +182,7 @@ key_env = "TELEMETRY_TEST_KEY"
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return exp, ln.Addr().String()
+	return ln.Addr().String()
 }
 
 func chat(t *testing.T, addr string) {
@@ -307,13 +313,7 @@ func TestMetricsOnlyForAllowedClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
-	defer srv.Shutdown(context.Background())
-	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	resp, err := http.Get("http://" + serveProxy(t, srv) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

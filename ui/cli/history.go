@@ -263,9 +263,7 @@ func historyShow(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(c)
+		return printJSON(stdout, c)
 	}
 	printCall(stdout, &c)
 	return nil

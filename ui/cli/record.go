@@ -23,6 +23,7 @@ func (r Recorder) Record(c *proxy.Call) {
 type record struct {
 	call   store.Call
 	bodies store.Bodies
+	one    [1]store.AttemptBodies // the wire record of a call of one attempt, the usual
 }
 
 // StoreCall converts a proxy call to the store's record. It shares the body
@@ -75,14 +76,12 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		EventsTruncated: c.EventsTruncated,
 	}
 	b := &r.bodies
+	b.Attempts = r.one[:]
+	if len(c.Attempts) != 1 {
+		b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
+	}
 	for i := range c.Attempts {
 		a := &c.Attempts[i]
-		if a.Sent == nil && a.Received == nil {
-			continue
-		}
-		if b.Attempts == nil {
-			b.Attempts = make([]store.AttemptBodies, len(c.Attempts))
-		}
 		b.Attempts[i] = store.AttemptBodies{Request: rawMessagePtr(a.Sent), Response: rawMessagePtr(a.Received)}
 	}
 	return sc, b

@@ -60,12 +60,17 @@ func runStats(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(stdout, rep)
 	}
 	printUsage(stdout, &rep)
 	return nil
+}
+
+// printJSON writes v as indented JSON (the --json of show and stats).
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // statsQuery reads the range and grouping flags.
