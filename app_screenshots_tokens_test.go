@@ -68,7 +68,7 @@ template = "Translate into {{language}}:\n{{input}}"
 		if err != nil || status != 200 {
 			t.Fatalf("show %s: %d %s %v", tab, status, b, err)
 		}
-		time.Sleep(2500 * time.Millisecond)
+		time.Sleep(4 * time.Second) // the list loads in the background; a loaded machine draws late
 	}
 	show("Clients")
 	capture(t, filepath.Join(out, "clients.png"))

@@ -143,9 +143,9 @@ func TokensOfBudget(used, budget int64) string {
 // USDOfBudget shows a day's spend against the budget ("$0.12 / $2.00").
 func USDOfBudget(used, budget float64) string {
 	if budget <= 0 {
-		return fmt.Sprintf("$%.2f", used)
+		return FormatUSD(used)
 	}
-	return fmt.Sprintf("$%.2f / $%.2f", used, budget)
+	return FormatUSD(used) + " / " + FormatUSD(budget)
 }
 
 func orAny(l []string) string {
