@@ -235,7 +235,7 @@ func TestSharingSwitch(t *testing.T) {
 		t.Errorf("sharing off: listen %s, allow_remote %v\n%s", cfg.Listen, cfg.AllowRemote, b)
 	}
 
-	e := newTestEnv()
+	e := newTestEnv(t)
 	e.proxy.addr = "10.1.2.3:8765"
 	a := newTestApp(t, e)
 	info := strings.Join(labels(newLANInfo(a)), "\n")
