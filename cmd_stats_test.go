@@ -57,8 +57,11 @@ func TestStatsAndCostAgainstRunningInstance(t *testing.T) {
 			t.Fatalf("stats %s: %v in %s", when, err, out)
 		}
 		tot := rep.Total
+		// No latency check here: local calls take under a millisecond, so 0 ms
+		// is a right p50 on a quiet machine (it failed there); the store's
+		// TestUsageFromRollups checks percentiles of known durations.
 		if tot.Calls != 4 || tot.Failures != 1 || tot.InputTokens != 81 || tot.OutputTokens != 24 || tot.CostUnknownCalls != 0 ||
-			math.Abs(tot.CostUSD-3*want) > 1e-12 || tot.LatencyP50MS <= 0 && tot.LatencyP99MS <= 0 {
+			math.Abs(tot.CostUSD-3*want) > 1e-12 {
 			t.Errorf("stats %s: totals %+v; want 4 calls, 1 failure, 81/24 tokens, $%v and none unpriced (the failure was not billed)", when, tot, 3*want)
 		}
 		if len(rep.Groups) != 1 || rep.Groups[0].Key != "gpt-4o" {

@@ -119,6 +119,14 @@ func TestSharingOnTheNetwork(t *testing.T) {
 	if k := up.lastKey(); strings.HasPrefix(k, "gh_") {
 		t.Errorf("the client token reached the upstream: %q", k)
 	}
+	// A team's Prometheus scrapes /metrics with a client token (issue 14 §4).
+	metricsURL := "http://" + addr + "/metrics"
+	if status, body = post(t, metricsURL, "", "", ""); status != 403 {
+		t.Errorf("remote /metrics without a token: status %d, want 403: %.200s", status, body)
+	}
+	if status, body = post(t, metricsURL, "", "Bearer "+free, ""); status != 200 || !strings.Contains(body, "gatehouse_requests_total") {
+		t.Errorf("remote /metrics with a token: status %d, want 200 with the metrics: %.200s", status, body)
+	}
 	status, body = post(t, base, "gatehouse.attacker.example:8765", "Bearer "+free, chatJSON("gpt-4o"))
 	if status != 403 || !strings.Contains(body, "not allowed") {
 		t.Errorf("rebinding Host with a token: status %d, want 403: %s", status, body)

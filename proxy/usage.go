@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net"
+	"time"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/pricing"
@@ -27,19 +28,34 @@ func (s *Server) setPrices(cfg *config.Config) { s.prices.Store(pricing.New(cfg.
 var pathMetrics = []byte("/metrics")
 
 // metrics serves GET /metrics with Options.Metrics, to the clients
-// Options.AllowMetrics lets in (default: loopback only).
+// Options.AllowMetrics lets in (default: metricsClient).
 func (s *Server) metrics(ctx *fasthttp.RequestCtx) {
 	allow := s.opts.AllowMetrics
 	if allow == nil {
-		allow = loopbackClient
+		allow = s.metricsClient
 	}
 	if !allow(ctx) {
 		ctx.SetContentType("text/plain; charset=utf-8")
 		ctx.SetStatusCode(fasthttp.StatusForbidden)
-		ctx.SetBodyString("/metrics answers only this machine (127.0.0.1, ::1)\n")
+		ctx.SetBodyString("/metrics answers this machine (127.0.0.1, ::1) and requests with a Gatehouse client token (`gatehouse clients add prometheus`, sent as Authorization: Bearer)\n")
 		return
 	}
 	s.opts.Metrics(ctx)
+}
+
+// metricsClient lets in this machine, and any other with a valid, unexpired
+// client token: a team's Prometheus scrapes a shared Gatehouse with a token of
+// its own (issue 14 §4).
+func (s *Server) metricsClient(ctx *fasthttp.RequestCtx) bool {
+	if loopbackClient(ctx) {
+		return true
+	}
+	tok := findToken(&ctx.Request)
+	if tok == nil {
+		return false
+	}
+	cl := s.lookupClient(tok)
+	return cl != nil && (cl.Expires.IsZero() || time.Now().Before(cl.Expires))
 }
 
 // loopbackClient reports whether the request came from this machine.
