@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bufio"
+	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -13,29 +15,47 @@ import (
 // telemetry and SDK libraries) touches about 30 MB of it that an idle proxy
 // never reads again. The pages stay in the kernel's page cache; those still in
 // use fault back in at once, so an idle serve keeps about 15 MB of them instead
-// of 32 (issue 12: idle RSS ≤ 30 MB). Only read-only mappings are dropped: a
-// private writable page may hold changes that dropping it would lose.
+// of 32 (issue 12: idle RSS ≤ 30 MB).
+//
+// Only mappings that are read-only and still exactly the file are dropped. A
+// read-only mapping can hold pages the process changed before it was made
+// read-only: the RELRO segment of a cgo build holds the GOT, filled in by the
+// dynamic loader. Dropping it put the file's unrelocated bytes back, and the
+// next call through it jumped to address 0 (the desktop app crashed in
+// glfwPollEvents). smaps counts such changed pages as Anonymous.
 func ReleaseImagePages() {
 	exe, err := os.Executable()
 	if err != nil {
 		return
 	}
-	maps, err := os.ReadFile("/proc/self/maps")
+	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return
 	}
-	for line := range strings.SplitSeq(string(maps), "\n") {
-		// address perms offset dev inode path
-		f := strings.Fields(line)
-		if len(f) != 6 || f[5] != exe || !strings.HasPrefix(f[1], "r-") || !strings.HasSuffix(f[1], "p") {
+	var start, end uint64 // the current mapping, when it is a candidate
+	sc := bufio.NewScanner(bytes.NewReader(smaps))
+	for sc.Scan() {
+		line := sc.Text()
+		if f := strings.Fields(line); len(f) == 6 && strings.Contains(f[0], "-") {
+			// A mapping's header: address perms offset dev inode path.
+			start, end = 0, 0
+			if f[5] != exe || !strings.HasPrefix(f[1], "r-") || !strings.HasSuffix(f[1], "p") {
+				continue
+			}
+			lo, hi, _ := strings.Cut(f[0], "-")
+			s, err1 := strconv.ParseUint(lo, 16, 64)
+			e, err2 := strconv.ParseUint(hi, 16, 64)
+			if err1 == nil && err2 == nil && e > s {
+				start, end = s, e
+			}
 			continue
 		}
-		lo, hi, _ := strings.Cut(f[0], "-")
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
+		if end == 0 || !strings.HasPrefix(line, "Anonymous:") {
 			continue
 		}
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		if strings.Fields(line)[1] == "0" {
+			_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		}
+		start, end = 0, 0
 	}
 }
