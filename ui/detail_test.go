@@ -199,6 +199,7 @@ func TestHistoryFiltersAndKeys(t *testing.T) {
 	retried := calls[5]
 	retried.Attempts = append([]proxy.Attempt{{Provider: "openai", Model: "gpt-4o", Status: 429, Class: proxy.ClassRateLimited}}, retried.Attempts...)
 	at(calls[0], now.Add(-3*24*time.Hour))
+	calls[7].Client, calls[8].Client = "ci-bot", "ci-bot" // calls with a client token (issue 13)
 	for _, c := range calls {
 		e.add(c)
 	}
@@ -227,6 +228,13 @@ func TestHistoryFiltersAndKeys(t *testing.T) {
 	if n := count("7 days", func() { h.period.SetSelected(RangeWeek) }); n != 20 {
 		t.Errorf("7 days: %d calls, want 20", n)
 	}
+	if n := count("client", func() { h.client.SetText("ci-bot"); h.reload() }); n != 2 || h.calls[0].Client != "ci-bot" {
+		t.Errorf("client ci-bot: %d calls, want its 2", n)
+	}
+	if n := count("local", func() { h.client.SetText("local"); h.reload() }); n != 18 {
+		t.Errorf("client local: %d calls, want the 18 without a token", n)
+	}
+	h.client.SetText("")
 	h.table.Select(widget.TableCellID{Row: 0})
 	d := h.detail
 	pump(t, "first", func() bool { return d.call != nil && d.call.ID == h.calls[0].ID })

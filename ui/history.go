@@ -62,6 +62,7 @@ type historyScreen struct {
 	status   *widget.Entry
 	provider *widget.Select
 	model    *widget.Entry
+	client   *widget.Entry // a client token's name, "local", or User-Agent text
 	period   *widget.Select
 	search   *widget.Entry
 	summary  *widget.Label
@@ -100,6 +101,9 @@ func newHistoryScreen(a *App) *historyScreen {
 	s.model = widget.NewEntry()
 	s.model.SetPlaceHolder("model")
 	s.model.OnSubmitted = func(string) { s.reload() }
+	s.client = widget.NewEntry()
+	s.client.SetPlaceHolder("client")
+	s.client.OnSubmitted = func(string) { s.reload() }
 	s.period = widget.NewSelect(append([]string(nil), periodChoices...), s.periodChanged)
 	s.period.PlaceHolder = RangeAny
 	s.search = widget.NewEntry()
@@ -113,7 +117,7 @@ func newHistoryScreen(a *App) *historyScreen {
 
 	filters := container.NewVBox(
 		container.NewGridWithColumns(4, s.show, s.class, s.period, s.status),
-		container.NewGridWithColumns(3, s.provider, s.model, s.search))
+		container.NewGridWithColumns(4, s.provider, s.model, s.client, s.search))
 	left := container.NewBorder(filters, s.summary, nil, nil, s.table)
 	split := container.NewHSplit(left, s.detail.content)
 	split.Offset = 0.5
@@ -291,6 +295,7 @@ func (s *historyScreen) currentQuery() store.Query {
 		q.Provider = v
 	}
 	q.Model = strings.TrimSpace(s.model.Text)
+	q.Client = strings.TrimSpace(s.client.Text)
 	q.Search = strings.TrimSpace(s.search.Text)
 	now := s.a.b.now()
 	switch s.period.Selected {
