@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -159,17 +158,7 @@ base_url = "http://`+upstream+`/v1"
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go s.Serve(ln) //nolint:errcheck
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	return s, ln.Addr().String()
+	return s, serveLoopback(tb, s)
 }
 
 // benchTargets starts the upstream and both hops.

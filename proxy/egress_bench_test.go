@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"path/filepath"
@@ -50,17 +49,7 @@ proxy_url = "`+px.url("")+`"
 		b.Fatal(err)
 	}
 	mapDirect(s)
-	gl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go s.Serve(gl) //nolint:errcheck
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	addr := gl.Addr().String()
+	addr := serveLoopback(b, s)
 	names := []string{"direct", "tunnel"}
 	bodies := [][]byte{
 		[]byte(`{"model":"direct/gpt-4.1","stream":true,"messages":[{"role":"user","content":"hi"}]}`),

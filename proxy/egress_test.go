@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -433,17 +432,7 @@ func TestProxyCredentials(t *testing.T) {
 // serveTestProxy serves s on loopback for the test.
 func serveTestProxy(t testing.TB, s *Server, rec *recorder) *testProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln) //nolint:errcheck
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	return &testProxy{Server: s, url: "http://" + ln.Addr().String(), rec: rec}
+	return &testProxy{Server: s, url: "http://" + serveLoopback(t, s), rec: rec}
 }
 
 // lockedBuffer is a log sink the server writes while the test reads it.

@@ -400,17 +400,24 @@ func newTestProxyOpts(t testing.TB, cfg *config.Config, o Options) *testProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveTestProxy(t, s, nil)
+}
+
+// serveLoopback serves s on 127.0.0.1 until the test ends and returns its
+// address: the one listener helper of this package's tests and benchmarks.
+func serveLoopback(tb testing.TB, s *Server) string {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	go s.Serve(ln) //nolint:errcheck
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = s.Shutdown(ctx)
 	})
-	return &testProxy{Server: s, url: "http://" + ln.Addr().String()}
+	return ln.Addr().String()
 }
 
 func asError[T error](err error, target *T) bool { return errors.As(err, target) }
