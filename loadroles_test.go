@@ -196,6 +196,8 @@ type loadResult struct {
 	P99us  float64 `json:"p99_us"`
 	// FirstError is the first failed call's error, if any.
 	FirstError string `json:"first_error,omitempty"`
+	// CPU is the load generator's own CPU time (set by runLoadProcess).
+	CPU time.Duration `json:"-"`
 }
 
 // runLoad sends spec's calls from spec.Conc clients in a closed loop.
@@ -301,6 +303,13 @@ func runLoad(spec loadSpec) (loadResult, error) {
 // startRole starts a server role and returns its address; it stops with the test.
 func startRole(tb testing.TB, role string, env ...string) string {
 	tb.Helper()
+	addr, _ := startRolePID(tb, role, env...)
+	return addr
+}
+
+// startRolePID is startRole that also returns the role's process ID.
+func startRolePID(tb testing.TB, role string, env ...string) (string, int) {
+	tb.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
 	stdin, err := cmd.StdinPipe()
@@ -326,7 +335,7 @@ func startRole(tb testing.TB, role string, env ...string) string {
 	if err != nil || !ok {
 		tb.Fatalf("%s did not start: %v %q\n%s", role, err, line, stderr.String())
 	}
-	return addr
+	return addr, cmd.Process.Pid
 }
 
 // runLoadProcess runs the load generator as a process and returns its result.
@@ -344,7 +353,30 @@ func runLoadProcess(tb testing.TB, spec loadSpec) loadResult {
 	if err := json.Unmarshal(out, &res); err != nil {
 		tb.Fatalf("load generator output %q: %v", out, err)
 	}
+	res.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return res
+}
+
+// procCPU is the CPU time (user and system) a process has used so far, from
+// /proc/PID/stat (Linux; 0 elsewhere). The kernel counts it in USER_HZ ticks,
+// 100 a second on every Linux Go runs on.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count fields after its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64) // field 14 of stat
+	stime, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+	return time.Duration(utime+stime) * (time.Second / 100)
 }
 
 // rssBytes reads a process's resident set size (Linux; 0 elsewhere).
