@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"os"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,34 +27,42 @@ func ReleaseImagePages() {
 	if err != nil {
 		return
 	}
-	smaps, err := os.ReadFile("/proc/self/smaps")
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return
 	}
+	defer f.Close()
+	// Collect first, drop after: the scan must not allocate its way into a
+	// garbage collection between the two (the collector reads type and stack
+	// data all over the image, and would bring much of it back at once).
+	var drop [][2]uint64
 	var start, end uint64 // the current mapping, when it is a candidate
-	sc := bufio.NewScanner(bytes.NewReader(smaps))
+	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := sc.Text()
-		if f := strings.Fields(line); len(f) == 6 && strings.Contains(f[0], "-") {
+		line := sc.Bytes()
+		if f := bytes.Fields(line); len(f) == 6 && bytes.IndexByte(f[0], '-') > 0 {
 			// A mapping's header: address perms offset dev inode path.
 			start, end = 0, 0
-			if f[5] != exe || !strings.HasPrefix(f[1], "r-") || !strings.HasSuffix(f[1], "p") {
+			if string(f[5]) != exe || !bytes.HasPrefix(f[1], []byte("r-")) || !bytes.HasSuffix(f[1], []byte("p")) {
 				continue
 			}
-			lo, hi, _ := strings.Cut(f[0], "-")
-			s, err1 := strconv.ParseUint(lo, 16, 64)
-			e, err2 := strconv.ParseUint(hi, 16, 64)
+			lo, hi, _ := bytes.Cut(f[0], []byte("-"))
+			s, err1 := strconv.ParseUint(string(lo), 16, 64)
+			e, err2 := strconv.ParseUint(string(hi), 16, 64)
 			if err1 == nil && err2 == nil && e > s {
 				start, end = s, e
 			}
 			continue
 		}
-		if end == 0 || !strings.HasPrefix(line, "Anonymous:") {
+		if end == 0 || !bytes.HasPrefix(line, []byte("Anonymous:")) {
 			continue
 		}
-		if strings.Fields(line)[1] == "0" {
-			_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		if f := bytes.Fields(line); len(f) > 1 && string(f[1]) == "0" {
+			drop = append(drop, [2]uint64{start, end})
 		}
 		start, end = 0, 0
+	}
+	for _, m := range drop {
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(m[0]), uintptr(m[1]-m[0]), unix.MADV_DONTNEED)
 	}
 }
