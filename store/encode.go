@@ -57,6 +57,15 @@ func eachHeaderLine(b []byte, fn func(name, value []byte)) {
 	}
 }
 
+// unterminated is 1 when b's last line has no newline (eachHeaderLine still
+// yields it), else 0.
+func unterminated(b []byte) int {
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		return 1
+	}
+	return 0
+}
+
 func (b *Bodies) size() int64 {
 	if b == nil {
 		return 0
@@ -215,15 +224,19 @@ func appendMessage(dst []byte, m preparedMessage, r *redactor) []byte {
 // read in place (no header is copied to a string on its way to disk).
 func appendHeaders(dst []byte, m preparedMessage, r *redactor) []byte {
 	if m.headers == nil && m.block != nil {
-		n := 0
-		eachHeaderLine(m.block, func(_, _ []byte) { n++ })
-		dst = binary.AppendUvarint(dst, uint64(n))
+		// One search of the whole block for the secrets, instead of one per
+		// header value: most blocks hold none.
+		secrets := r.contains(m.block)
+		dst = binary.AppendUvarint(dst, uint64(bytes.Count(m.block, []byte{'\n'})+unterminated(m.block)))
 		eachHeaderLine(m.block, func(name, value []byte) {
 			dst = appendBytes(dst, name)
-			if sensitiveHeader(name) {
+			switch {
+			case r.sensitive(name):
 				dst = appendBytes(dst, Redacted)
-			} else {
+			case secrets:
 				dst = appendBytes(dst, r.bytes(value))
+			default:
+				dst = appendBytes(dst, value)
 			}
 		})
 		return dst

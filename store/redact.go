@@ -47,19 +47,48 @@ func sensitiveHeader[T string | []byte](name T) bool {
 	return false
 }
 
-// redactor removes secrets from what is about to be written.
+// redactor removes secrets from what is about to be written. The writer owns
+// it: it is not safe for concurrent use.
 type redactor struct {
 	secrets [][]byte
+	// names caches sensitiveHeader's verdict by header name as written: the
+	// same few dozen names come with every call (issue 12).
+	names map[string]bool
 }
 
+// maxCachedNames bounds names against a client that invents header names.
+const maxCachedNames = 512
+
 func newRedactor(secrets []string) *redactor {
-	r := &redactor{}
+	r := &redactor{names: make(map[string]bool)}
 	for _, s := range secrets {
 		if len(s) >= minSecretLen {
 			r.secrets = append(r.secrets, []byte(s))
 		}
 	}
 	return r
+}
+
+// sensitive is sensitiveHeader through the cache.
+func (r *redactor) sensitive(name []byte) bool {
+	if v, ok := r.names[string(name)]; ok {
+		return v
+	}
+	v := sensitiveHeader(name)
+	if len(r.names) < maxCachedNames {
+		r.names[string(name)] = v
+	}
+	return v
+}
+
+// contains reports whether b holds any literal secret.
+func (r *redactor) contains(b []byte) bool {
+	for _, s := range r.secrets {
+		if bytes.Contains(b, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // bytes replaces every literal secret in b; it returns b itself when there is none.

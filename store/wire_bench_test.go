@@ -113,3 +113,21 @@ func storedBytes(b *testing.B, h *History) int64 {
 	}
 	return n
 }
+
+// BenchmarkEncodeCallWire is the writer's encoding of one small same-format
+// call with its wire record (four header blocks, two bodies), without bbolt:
+// redaction, header blocks and the summary.
+func BenchmarkEncodeCallWire(b *testing.B) {
+	red := newRedactor([]string{"sk-bench-0123456789abcdef", "sk-ant-bench-0123456789", "AIzaBench0123456789"})
+	bc := newBenchCall()
+	base := time.Now()
+	var buf []byte
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p := bc.pending(i, base, "same-format")
+		var err error
+		if _, buf, err = encodeCall(&p, red, 1<<20, buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
