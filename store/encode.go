@@ -346,6 +346,11 @@ func appendWires(dst []byte, wires []preparedMessage, r *redactor, req, resp, ev
 }
 
 // bodiesPayload returns the payload of a bodies value, decompressed.
+// maxDecodedBodies bounds what one stored bodies value may decode to: far
+// above any value written (each body is capped, 1 MiB by default), far below
+// what a corrupt length could make the reader allocate.
+const maxDecodedBodies = 256 << 20
+
 func bodiesPayload(v []byte) ([]byte, error) {
 	if len(v) == 0 {
 		return nil, errors.New("decode bodies: empty value")
@@ -354,6 +359,10 @@ func bodiesPayload(v []byte) ([]byte, error) {
 	case bodyPlain:
 		return v[1:], nil
 	case bodyS2:
+		// A corrupt header may declare any size: s2.Decode would allocate it.
+		if n, err := s2.DecodedLen(v[1:]); err != nil || n > maxDecodedBodies {
+			return nil, fmt.Errorf("%w: its S2 block declares %d bytes", errCorrupt, n)
+		}
 		p, err := s2.Decode(nil, v[1:])
 		if err != nil {
 			return nil, fmt.Errorf("decode bodies: %w", err)
@@ -364,9 +373,12 @@ func bodiesPayload(v []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode bodies: %w", err)
 		}
-		p, err := io.ReadAll(zr)
+		p, err := io.ReadAll(io.LimitReader(zr, maxDecodedBodies+1))
 		if err != nil {
 			return nil, fmt.Errorf("decode bodies: %w", err)
+		}
+		if len(p) > maxDecodedBodies {
+			return nil, fmt.Errorf("%w: its gzip stream is over %d bytes", errCorrupt, maxDecodedBodies)
 		}
 		return p, nil
 	}

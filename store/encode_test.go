@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -130,4 +131,21 @@ func prepareMessage(m RawMessage, r *redactor, limit int) *Message {
 		panic(err)
 	}
 	return sb.Request
+}
+
+// A corrupt value whose S2 header declares 2 GB (found by FuzzDecodeBodies)
+// is refused before anything that size is allocated: decoding it allocated
+// the 2 GB, and the fuzzer's worker died of it.
+func TestDecodeBodiesRefusesHugeDeclaredSize(t *testing.T) {
+	v := []byte("\x02\x86\xf1\xfe\xed\a\x86\x01")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := decodeBodies(v)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a value declaring 2 GB decoded")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("decoding allocated %d MB before refusing", grew>>20)
+	}
 }
