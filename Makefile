@@ -75,9 +75,10 @@ soak:
 	GATEHOUSE_SOAK=60s $(GO) test -tags "$(TAGS)" -run '^TestSoakHistoryStaysBounded$$' -count=1 -v -timeout 10m .
 
 ## fuzz: every fuzz target (HTTP input, codec, SSE, config edits, history
-## bodies) for FUZZTIME each (default 10m); FUZZ=regexp picks targets
+## bodies) for FUZZTIME each (default 10m); FUZZ=regexp picks targets,
+## FUZZPAR=n the workers (default one per core)
 fuzz:
-	@FUZZTIME='$(FUZZTIME)' FUZZ='$(FUZZ)' TAGS='$(TAGS)' .ci/fuzz
+	@FUZZTIME='$(FUZZTIME)' FUZZ='$(FUZZ)' FUZZPAR='$(FUZZPAR)' TAGS='$(TAGS)' .ci/fuzz
 
 package:
 	@.ci/package
