@@ -436,6 +436,9 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	if c.rec.Stream && isEventStream(resp) {
 		return c.startStream(t, resp, info, att)
 	}
+	if same && streamsThrough(resp) {
+		return c.relayThrough(t, resp, att) // relay_big.go
+	}
 	defer fasthttp.ReleaseResponse(resp)
 	defer c.up.unbind()
 	return c.relayBody(t, resp, info, same, att)

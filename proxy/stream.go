@@ -131,6 +131,8 @@ func (c *call) commitStream(st *streamState) {
 	c.rec.Status = fasthttp.StatusOK
 	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.s.track(st)
+	// The request body may be big and the stream long: let it go (reqbody.go).
+	c.body, c.up.rd.b = nil, nil
 	ctx.SetBodyStreamWriter(st.run)
 }
 
