@@ -81,3 +81,21 @@ func TestBigAnswerBrokenOff(t *testing.T) {
 		t.Errorf("record: outcome %q, error %q, attempts %+v, want partial, mid_stream", rec.Outcome, rec.Error, rec.Attempts)
 	}
 }
+
+// TestAnswerOverTheLimitIsNotRetried: an answer read whole (here translated)
+// over maxResponseBody fails at once with a 502 in the client's format that
+// says why, instead of being fetched again three times.
+func TestAnswerOverTheLimitIsNotRetried(t *testing.T) {
+	defer func(n int) { maxResponseBody = n }(maxResponseBody)
+	maxResponseBody = 1 << 20
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, ""), nil)
+	up.then(step{body: bigAnswer(2 << 20)}, step{body: bigAnswer(2 << 20)})
+	resp, body := p.do(t, "POST", "/v1/messages", []byte(`{"model":"gpt-4","max_tokens":5,"messages":[{"role":"user","content":"all"}]}`))
+	if resp.StatusCode() != 502 || jsonField(t, body, "type") != "error" || !strings.Contains(string(body), "over 1 MiB") {
+		t.Errorf("status %d: %s, want 502 in Anthropic's format naming the limit", resp.StatusCode(), body)
+	}
+	if n := len(up.requests()); n != 1 {
+		t.Errorf("the upstream was asked %d times, want once", n)
+	}
+}
