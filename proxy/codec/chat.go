@@ -221,8 +221,10 @@ type builder struct {
 	cut         bool
 }
 
-// grow appends s to part i's buffer in bufs, within the builder's limit.
-func (b *builder) grow(bufs *[][]byte, i int, s string) {
+// grow appends s to field, part i's Text or Args, within the builder's
+// limit. The first piece is kept as it came; from the second on, the pieces
+// go to part i's buffer in bufs.
+func (b *builder) grow(bufs *[][]byte, field *string, i int, s string) {
 	if b.cut {
 		return // nothing after a cut: the kept content reads on without a gap
 	}
@@ -239,24 +241,36 @@ func (b *builder) grow(bufs *[][]byte, i int, s string) {
 	if s == "" {
 		return
 	}
+	b.kept += len(s)
+	if *field == "" && (len(*bufs) <= i || len((*bufs)[i]) == 0) {
+		*field = s
+		return
+	}
 	for len(*bufs) <= i {
 		*bufs = append(*bufs, nil)
 	}
-	(*bufs)[i] = append((*bufs)[i], s...)
-	b.kept += len(s)
+	buf := (*bufs)[i]
+	if buf == nil {
+		buf = make([]byte, 0, max(512, 2*(len(*field)+len(s))))
+	}
+	if *field != "" {
+		buf = append(buf, *field...)
+		*field = ""
+	}
+	(*bufs)[i] = append(buf, s...)
 }
 
 // response returns the rebuilt response; the builder may take more events after.
 func (b *builder) response() *chatResponse {
 	for i, t := range b.text {
 		if len(t) > 0 {
-			b.resp.Parts[i].Text += string(t)
+			b.resp.Parts[i].Text = string(t)
 			b.text[i] = t[:0]
 		}
 	}
 	for i, a := range b.args {
 		if len(a) > 0 {
-			b.resp.Parts[i].Args += string(a)
+			b.resp.Parts[i].Args = string(a)
 			b.args[i] = a[:0]
 		}
 	}
@@ -283,14 +297,15 @@ func (b *builder) add(e *event) {
 			r.ID, r.Model, r.Created = e.id, e.name, e.created
 		}
 	case evText:
-		last(PartText)
-		b.grow(&b.text, len(r.Parts)-1, e.text)
+		p := last(PartText)
+		b.grow(&b.text, &p.Text, len(r.Parts)-1, e.text)
 	case evThinking:
 		p := last(PartThinking)
 		if p.Signature != "" { // a signed block is complete: this is a new one
 			r.Parts = append(r.Parts, Part{Kind: PartThinking})
+			p = &r.Parts[len(r.Parts)-1]
 		}
-		b.grow(&b.text, len(r.Parts)-1, e.text)
+		b.grow(&b.text, &p.Text, len(r.Parts)-1, e.text)
 	case evSignature:
 		p := last(PartThinking)
 		p.Signature += e.text
@@ -304,7 +319,7 @@ func (b *builder) add(e *event) {
 		r.Parts = append(r.Parts, Part{Kind: PartToolCall, ToolID: e.id, ToolName: e.name})
 	case evToolArgs:
 		if i, ok := b.tools[e.key]; ok {
-			b.grow(&b.args, i, e.text)
+			b.grow(&b.args, &r.Parts[i].Args, i, e.text)
 		}
 	case evFinish:
 		r.Stop, r.StopSequence = e.stop, e.text
