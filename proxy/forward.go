@@ -25,8 +25,12 @@ const maxErrorBody = 1 << 20
 // request still needs a deadline of its own, or first_byte_timeout would apply.
 const noResponseTimeout = 100 * 365 * 24 * time.Hour
 
-// maxResponseBody bounds a non-streaming upstream response.
-const maxResponseBody = 256 << 20
+// maxResponseBody bounds a non-streaming upstream response read whole (a
+// variable so that a test need not send 256 MiB).
+var maxResponseBody = 256 << 20
+
+// errBodyTooBig is readBody's error for a body over its limit.
+var errBodyTooBig = errors.New("body over the limit")
 
 // call is the state of one client request while it is served.
 type call struct {
@@ -436,6 +440,9 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	if c.rec.Stream && isEventStream(resp) {
 		return c.startStream(t, resp, info, att)
 	}
+	if same && streamsThrough(resp) {
+		return c.relayThrough(t, resp, att) // relay_big.go
+	}
 	defer fasthttp.ReleaseResponse(resp)
 	defer c.up.unbind()
 	return c.relayBody(t, resp, info, same, att)
@@ -461,6 +468,12 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	body, err := readBody(resp, maxResponseBody)
 	// A pass-through relays body itself: the record's response shares it.
 	c.received(att, body)
+	if errors.Is(err, errBodyTooBig) {
+		// Sending it again would bring the same answer: not retried.
+		return c.finalError(fasthttp.StatusBadGateway, ClassProxy, fmt.Sprintf(
+			"%s's answer is over %d MiB, the most Gatehouse reads whole (to translate it, or when its size is not given): ask for a stream instead",
+			p.Name, maxResponseBody>>20))
+	}
 	if err != nil {
 		class := classifyError(err, true)
 		msg := fmt.Sprintf("%s: reading the response: %v", p.Name, err)
@@ -723,7 +736,7 @@ func readBody(resp *fasthttp.Response, limit int) ([]byte, error) {
 		m, err := bs.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+m]
 		if len(buf) > limit {
-			return buf[:limit], fmt.Errorf("response body over %d bytes", limit)
+			return buf[:limit], fmt.Errorf("response body over %d bytes: %w", limit, errBodyTooBig)
 		}
 		if err == io.EOF {
 			return buf, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/pricing"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/semaphore"
 )
 
 // Options are the parts a Server is plugged into. Every field may be nil.
@@ -71,9 +72,10 @@ type Server struct {
 	models   modelCache
 	hangups  hangups // client hang-up watches (hangup.go)
 	prices   atomic.Pointer[pricing.Table]
-	tokens   clientsState // client tokens and their usage (clients.go)
-	own      ownNames     // this machine's addresses and names (access.go)
-	keyFacts keyFacts     // attempts' key source labels and masks (wire.go)
+	tokens   clientsState        // client tokens and their usage (clients.go)
+	own      ownNames            // this machine's addresses and names (access.go)
+	keyFacts keyFacts            // attempts' key source labels and masks (wire.go)
+	bodies   *semaphore.Weighted // room for request bodies in memory (reqbody.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
@@ -88,7 +90,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil config")
 	}
-	s := &Server{opts: opts, log: opts.Logger, streams: make(map[*streamState]struct{})}
+	s := &Server{opts: opts, log: opts.Logger, streams: make(map[*streamState]struct{}), bodies: newBodyBudget()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -114,8 +116,10 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		// this is only the hard stop, fixed at start, so it is the ceiling the
 		// setting may reach by a reload (issue 19.9).
 		MaxRequestBodySize: config.MaxBodyCeiling + 1,
-		CloseOnShutdown:    true,
-		Logger:             fasthttpLogger{s.log},
+		// The handler reads bodies itself, within a budget (reqbody.go).
+		StreamRequestBody: true,
+		CloseOnShutdown:   true,
+		Logger:            fasthttpLogger{s.log},
 	}
 	return s, nil
 }
@@ -242,6 +246,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
+	release, ok := s.loadBody(ctx, format)
+	if !ok {
+		return
+	}
+	defer release()
 	switch {
 	case bytes.Equal(path, pathHealth):
 		s.health(ctx)
@@ -297,7 +306,7 @@ func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
 	msg := "cannot read the request: " + err.Error()
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		status = fasthttp.StatusRequestEntityTooLarge
-		msg = fmt.Sprintf("request body is over the limit of %d bytes (max_body_bytes in config.toml)", s.cfg.Load().MaxBodyBytes)
+		msg = s.tooLargeMessage()
 	}
 	s.reject(ctx, format, status, msg)
 }

@@ -53,6 +53,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 		reader: sse.NewReader(resp.BodyStream(), sse.DefaultMaxEvent),
 		acc:    codec.NewAccumulator(c.ep.wire()),
 	}
+	st.acc.Limit(c.cfg.History.BodyCapBytes)
 	st.body, _ = resp.BodyStream().(fasthttp.ReadCloserWithError)
 	if st.same {
 		st.usage = codec.NewUsageTracker(up)
@@ -130,6 +131,8 @@ func (c *call) commitStream(st *streamState) {
 	c.rec.Status = fasthttp.StatusOK
 	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
 	c.s.track(st)
+	// The request body may be big and the stream long: let it go (reqbody.go).
+	c.body, c.up.rd.b = nil, nil
 	ctx.SetBodyStreamWriter(st.run)
 }
 
@@ -308,5 +311,6 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 	}
 	rec.Events = st.events
 	rec.Response.Body, rec.Response.Truncated = capSlice(st.acc.Body(), c.cfg.History.BodyCapBytes)
+	rec.Response.Truncated = rec.Response.Truncated || st.acc.Truncated()
 	c.finish()
 }

@@ -4,6 +4,8 @@ package codec
 // spoke, STYLE.md 4.10): a request, its messages and content parts, tools, a
 // response, and the events a stream is made of.
 
+import "unicode/utf8"
+
 // PartKind says what a content part holds.
 type PartKind uint8
 
@@ -204,10 +206,75 @@ func known(n int64) int64 {
 }
 
 // builder rebuilds a canonical chatResponse from canonical stream events.
+// Call response for the result.
 type builder struct {
 	resp  chatResponse
 	tools map[int]int // event key → index in resp.Parts
 	seen  bool
+	// text and args grow each part's Text and Args (by part index) until
+	// response moves them in: appending to a string copies all of it, which
+	// over a stream of many small deltas is quadratic (issue 15 §2).
+	text, args [][]byte
+	// limit caps the bytes of text and arguments kept (0: no cap); cut says
+	// some were dropped.
+	limit, kept int
+	cut         bool
+}
+
+// grow appends s to field, part i's Text or Args, within the builder's
+// limit. The first piece is kept as it came; from the second on, the pieces
+// go to part i's buffer in bufs.
+func (b *builder) grow(bufs *[][]byte, field *string, i int, s string) {
+	if b.cut {
+		return // nothing after a cut: the kept content reads on without a gap
+	}
+	if b.limit > 0 {
+		room := b.limit - b.kept
+		if len(s) > room {
+			room = max(room, 0)
+			for room > 0 && !utf8.RuneStart(s[room]) {
+				room-- // no rune cut in two
+			}
+			s, b.cut = s[:room], true
+		}
+	}
+	if s == "" {
+		return
+	}
+	b.kept += len(s)
+	if *field == "" && (len(*bufs) <= i || len((*bufs)[i]) == 0) {
+		*field = s
+		return
+	}
+	for len(*bufs) <= i {
+		*bufs = append(*bufs, nil)
+	}
+	buf := (*bufs)[i]
+	if buf == nil {
+		buf = make([]byte, 0, max(512, 2*(len(*field)+len(s))))
+	}
+	if *field != "" {
+		buf = append(buf, *field...)
+		*field = ""
+	}
+	(*bufs)[i] = append(buf, s...)
+}
+
+// response returns the rebuilt response; the builder may take more events after.
+func (b *builder) response() *chatResponse {
+	for i, t := range b.text {
+		if len(t) > 0 {
+			b.resp.Parts[i].Text = string(t)
+			b.text[i] = t[:0]
+		}
+	}
+	for i, a := range b.args {
+		if len(a) > 0 {
+			b.resp.Parts[i].Args = string(a)
+			b.args[i] = a[:0]
+		}
+	}
+	return &b.resp
 }
 
 func newBuilder() *builder {
@@ -231,14 +298,14 @@ func (b *builder) add(e *event) {
 		}
 	case evText:
 		p := last(PartText)
-		p.Text += e.text
+		b.grow(&b.text, &p.Text, len(r.Parts)-1, e.text)
 	case evThinking:
 		p := last(PartThinking)
 		if p.Signature != "" { // a signed block is complete: this is a new one
 			r.Parts = append(r.Parts, Part{Kind: PartThinking})
 			p = &r.Parts[len(r.Parts)-1]
 		}
-		p.Text += e.text
+		b.grow(&b.text, &p.Text, len(r.Parts)-1, e.text)
 	case evSignature:
 		p := last(PartThinking)
 		p.Signature += e.text
@@ -252,7 +319,7 @@ func (b *builder) add(e *event) {
 		r.Parts = append(r.Parts, Part{Kind: PartToolCall, ToolID: e.id, ToolName: e.name})
 	case evToolArgs:
 		if i, ok := b.tools[e.key]; ok {
-			r.Parts[i].Args += e.text
+			b.grow(&b.args, &r.Parts[i].Args, i, e.text)
 		}
 	case evFinish:
 		r.Stop, r.StopSequence = e.stop, e.text

@@ -429,7 +429,7 @@ func geminiResponse(r gjson.Result) *chatResponse {
 			b.add(&evs[i])
 		}
 	}
-	*out = b.resp
+	*out = *b.response()
 	out.Stop = stopFromGemini(cand.Get("finishReason").String(), d.hasCalls)
 	if !cand.Exists() && r.Get("promptFeedback.blockReason").Exists() {
 		out.Stop = StopFilter

@@ -120,10 +120,19 @@ func (a *Accumulator) Add(ev sse.Event) {
 	}
 }
 
+// Limit makes the accumulator keep at most n bytes of text, thinking and tool
+// arguments: a long stream's history needs only body_cap_bytes of it, and
+// holding all of it would cost as much memory as the stream (issue 15 §2).
+// n ≤ 0 keeps everything (the default).
+func (a *Accumulator) Limit(n int) { a.b.limit = max(n, 0) }
+
+// Truncated reports whether Limit dropped some of the stream's content.
+func (a *Accumulator) Truncated() bool { return a.b.cut }
+
 // Body returns the reassembled response body (nil if nothing was seen).
 func (a *Accumulator) Body() []byte {
 	if !a.b.seen {
 		return nil
 	}
-	return encodeResponse(nil, a.f, &a.b.resp, "", nil)
+	return encodeResponse(nil, a.f, a.b.response(), "", nil)
 }

@@ -1,0 +1,116 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gatehouse/gatehouse/proxy/config"
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/semaphore"
+)
+
+// A call needs its whole request body: the proxy checks the JSON, routes on its
+// model and sends it again on a retry or to a fallback. Bodies in flight are
+// bounded in total by bodyBudget, so that many big requests at once (100 of
+// 10 MiB: 1 GiB, which fasthttp would hold in 16 MiB buffers) cannot make the
+// proxy's memory grow with their number (issue 15 §2). The server hands the
+// handler the body as a stream (StreamRequestBody); loadBody reads it once
+// there is room, and the requests that wait simply stop reading, so their
+// clients' uploads pause.
+
+// bodyBudget is the request body bytes held at once. A body bigger than it
+// (max_body_bytes may reach MaxBodyCeiling) waits until it is alone.
+const bodyBudget = 128 << 20
+
+// bodyBudgetFor is what a body of n bytes takes from the budget.
+func bodyBudgetFor(n int) int64 { return int64(min(n, bodyBudget)) }
+
+// newBodyBudget returns the semaphore loadBody draws from.
+func newBodyBudget() *semaphore.Weighted { return semaphore.NewWeighted(bodyBudget) }
+
+// loadBody reads the request body into memory once the budget has room for
+// it; release gives the room back, after the handler is done with the body.
+// When it returns false the client has its answer (413, 503 or 400 in its
+// format) and the connection closes.
+func (s *Server) loadBody(ctx *fasthttp.RequestCtx, f config.Format) (release func(), ok bool) {
+	stream := ctx.RequestBodyStream()
+	if stream == nil {
+		return func() {}, true
+	}
+	n := ctx.Request.Header.ContentLength() // -1: chunked
+	if n > config.MaxBodyCeiling {
+		ctx.SetConnectionClose()
+		s.reject(ctx, f, fasthttp.StatusRequestEntityTooLarge, s.tooLargeMessage())
+		return nil, false
+	}
+	wait, cancel := context.WithTimeout(s.baseCtx, s.opts.RequestReadTimeout)
+	defer cancel()
+	var took int64
+	acquire := func(size int) bool {
+		took = bodyBudgetFor(size)
+		if err := s.bodies.Acquire(wait, took); err != nil {
+			ctx.SetConnectionClose()
+			s.reject(ctx, f, fasthttp.StatusServiceUnavailable, fmt.Sprintf(
+				"Gatehouse is busy: request bodies of %d MiB in all are being served and this one waited %s for room; send it again",
+				bodyBudget>>20, s.opts.RequestReadTimeout))
+			return false
+		}
+		return true
+	}
+	if n >= 0 && !acquire(n) {
+		return nil, false
+	}
+	// The wait does not count against reading the body itself.
+	_ = ctx.Conn().SetReadDeadline(time.Now().Add(s.opts.RequestReadTimeout))
+	body, err := readRequestBody(stream, n)
+	_ = ctx.Conn().SetReadDeadline(time.Time{})
+	if err != nil {
+		s.bodies.Release(took)
+		ctx.SetConnectionClose()
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			s.reject(ctx, f, fasthttp.StatusRequestEntityTooLarge, s.tooLargeMessage())
+		} else {
+			s.reject(ctx, f, fasthttp.StatusBadRequest, "cannot read the request: "+err.Error())
+		}
+		return nil, false
+	}
+	// A chunked body's size is known only now: it takes its room once read.
+	if n < 0 && !acquire(len(body)) {
+		return nil, false
+	}
+	ctx.Request.SetBodyRaw(body)
+	return func() {
+		// Nothing holds on to the body past the handler: a stream it started
+		// runs for minutes, and the room it leaves must be free memory.
+		ctx.Request.ResetBody()
+		s.bodies.Release(took)
+	}, true
+}
+
+// readRequestBody reads a body of n bytes (n < 0: until EOF, up to
+// MaxBodyCeiling) into a buffer of its exact size when n is known.
+func readRequestBody(r io.Reader, n int) ([]byte, error) {
+	if n >= 0 {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r, config.MaxBodyCeiling+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > config.MaxBodyCeiling {
+		return nil, fasthttp.ErrBodyTooLarge
+	}
+	return body, nil
+}
+
+// tooLargeMessage is the 413 for a body over the limit Gatehouse started with.
+func (s *Server) tooLargeMessage() string {
+	return fmt.Sprintf("request body is over the limit of %d bytes (max_body_bytes in config.toml)", s.cfg.Load().MaxBodyBytes)
+}
