@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 }
 
 func runRole(role string) error {
+	if run, ok := faultRoles[role]; ok {
+		return run()
+	}
 	switch role {
 	case "upstream":
 		return serveRole(loadUpstream())

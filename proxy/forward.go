@@ -418,8 +418,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
-		defer fasthttp.ReleaseResponse(resp)
-		defer c.up.unbind()
+		defer c.up.release(resp)
 		body, _ := readBody(resp, maxErrorBody)
 		c.received(att, body)
 		res := attemptResult{
@@ -436,8 +435,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	if c.rec.Stream && isEventStream(resp) {
 		return c.startStream(t, resp, info, att)
 	}
-	defer fasthttp.ReleaseResponse(resp)
-	defer c.up.unbind()
+	defer c.up.release(resp)
 	return c.relayBody(t, resp, info, same, att)
 }
 
@@ -461,6 +459,10 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	body, err := readBody(resp, maxResponseBody)
 	// A pass-through relays body itself: the record's response shares it.
 	c.received(att, body)
+	if err == nil && resp.Header.ContentLength() == -1 && c.up.closedByPeer() {
+		// A chunked body cut at a chunk boundary: fasthttp reports a clean end.
+		err = io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		class := classifyError(err, true)
 		msg := fmt.Sprintf("%s: reading the response: %v", p.Name, err)
