@@ -245,10 +245,7 @@ func faultOne(client *fasthttp.Client, url string, body []byte, stream bool) fau
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(url)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentType("application/json")
-	req.SetBodyRaw(body)
+	setLoadRequest(req, url, body)
 	start := time.Now()
 	fc := faultCall{Stream: stream, Kind: "failed"}
 	err := client.Do(req, resp)

@@ -216,13 +216,10 @@ func runLoad(spec loadSpec) (loadResult, error) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI(url)
-		req.Header.SetMethod(fasthttp.MethodPost)
-		req.Header.SetContentType("application/json")
+		setLoadRequest(req, url, body)
 		if spec.Auth != "" {
 			req.Header.Set("Authorization", spec.Auth)
 		}
-		req.SetBodyRaw(body)
 		start := time.Now()
 		if err := client.Do(req, resp); err != nil {
 			return 0, err
@@ -299,6 +296,14 @@ func runLoad(spec loadSpec) (loadResult, error) {
 		res.FirstError = firstErr.Error()
 	}
 	return res, nil
+}
+
+// setLoadRequest makes req a JSON POST of body to url (body is not copied).
+func setLoadRequest(req *fasthttp.Request, url string, body []byte) {
+	req.SetRequestURI(url)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	req.SetBodyRaw(body)
 }
 
 // startRole starts a server role and returns its address; it stops with the test.
