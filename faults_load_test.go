@@ -263,10 +263,16 @@ func TestFaultsAtLoad(t *testing.T) {
 	t.Logf("goroutines: idle twin %d, serve after the load %d (%d idle fasthttp workers); grown: %s", idleTotal, total, workers, faultDiff(idleBy, by))
 }
 
-// faultUpstreamStats reads the fault upstream's counters.
+// faultUpstreamStats reads the fault upstream's counters, on a connection of
+// its own that it closes (the test counts the upstream's connections).
 func faultUpstreamStats(tb testing.TB, addr string) map[string]int64 {
 	tb.Helper()
-	resp, err := testHTTP.Get("http://" + addr + "/fault/stats")
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/fault/stats", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Close = true
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
