@@ -74,6 +74,12 @@ bench:
 soak:
 	GATEHOUSE_SOAK=60s $(GO) test -tags "$(TAGS)" -run '^TestSoakHistoryStaysBounded$$' -count=1 -v -timeout 10m .
 
+## soak-faults: a minute of c=64 mixed load on serve while its first provider
+## resets, 502s, hangs and cuts calls (issue 15 §3; CI runs a 15 s version)
+.PHONY: soak-faults
+soak-faults:
+	GATEHOUSE_FAULTS=60s $(GO) test -tags "$(TAGS)" -run '^TestFaultsAtLoad$$' -count=1 -v -timeout 10m .
+
 ## fuzz: every fuzz target (HTTP input, codec, SSE, config edits, history
 ## bodies) for FUZZTIME each (default 10m); FUZZ=regexp picks targets,
 ## FUZZPAR=n the workers (default one per core)

@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 }
 
 func runRole(role string) error {
+	if run, ok := faultRoles[role]; ok {
+		return run()
+	}
 	switch role {
 	case "upstream":
 		return serveRole(loadUpstream())
@@ -215,13 +218,10 @@ func runLoad(spec loadSpec) (loadResult, error) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI(url)
-		req.Header.SetMethod(fasthttp.MethodPost)
-		req.Header.SetContentType("application/json")
+		setLoadRequest(req, url, body)
 		if spec.Auth != "" {
 			req.Header.Set("Authorization", spec.Auth)
 		}
-		req.SetBodyRaw(body)
 		start := time.Now()
 		if err := client.Do(req, resp); err != nil {
 			return 0, err
@@ -298,6 +298,14 @@ func runLoad(spec loadSpec) (loadResult, error) {
 		res.FirstError = firstErr.Error()
 	}
 	return res, nil
+}
+
+// setLoadRequest makes req a JSON POST of body to url (body is not copied).
+func setLoadRequest(req *fasthttp.Request, url string, body []byte) {
+	req.SetRequestURI(url)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	req.SetBodyRaw(body)
 }
 
 // startRole starts a server role and returns its address; it stops with the test.

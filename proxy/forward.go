@@ -422,8 +422,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	}
 	status := resp.StatusCode()
 	if status < 200 || status > 299 {
-		defer fasthttp.ReleaseResponse(resp)
-		defer c.up.unbind()
+		defer c.up.release(resp)
 		body, _ := readBody(resp, maxErrorBody)
 		c.received(att, body)
 		res := attemptResult{
@@ -443,8 +442,7 @@ func (c *call) tryTarget(t target, att *Attempt) attemptResult {
 	if same && streamsThrough(resp) {
 		return c.relayThrough(t, resp, att) // relay_big.go
 	}
-	defer fasthttp.ReleaseResponse(resp)
-	defer c.up.unbind()
+	defer c.up.release(resp)
 	return c.relayBody(t, resp, info, same, att)
 }
 
@@ -473,6 +471,10 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 		return c.finalError(fasthttp.StatusBadGateway, ClassProxy, fmt.Sprintf(
 			"%s's answer is over %d MiB, the most Gatehouse reads whole (to translate it, or when its size is not given): ask for a stream instead",
 			p.Name, maxResponseBody>>20))
+	}
+	if err == nil && resp.Header.ContentLength() == -1 && c.up.closedByPeer() {
+		// A chunked body cut at a chunk boundary: fasthttp reports a clean end.
+		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
 		class := classifyError(err, true)

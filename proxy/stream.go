@@ -25,6 +25,7 @@ type streamState struct {
 	resp     *fasthttp.Response
 	body     fasthttp.ReadCloserWithError
 	reader   *sse.Reader
+	conn     *timedConn  // the upstream connection (nil: unknown)
 	pending  []sse.Event // events read before commit (pings, comments, the first data event), copied
 	same     bool
 	tr       *codec.Stream       // translator (cross-format)
@@ -67,8 +68,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 	for i := 0; ; i++ {
 		ev, err := st.reader.Next()
 		if err != nil {
-			c.up.unbind()
-			fasthttp.ReleaseResponse(resp)
+			c.up.release(resp)
 			c.received(att, rawEvents(st.pending))
 			class, retry := ClassReset, true
 			if !errors.Is(err, io.EOF) {
@@ -84,8 +84,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 			continue
 		}
 		if status, msg, ok := codec.StreamError(up, ev); ok {
-			c.up.unbind()
-			fasthttp.ReleaseResponse(resp)
+			c.up.release(resp)
 			c.received(att, rawEvents(st.pending))
 			return attemptResult{
 				retryable: containsInt(c.cfg.Retry.OnStatus, status), class: classifyStatus(status),
@@ -99,7 +98,7 @@ func (c *call) startStream(t target, resp *fasthttp.Response, info codec.Request
 	st.att = *att
 	// From here the stream writer owns the connection and notices a hang-up
 	// itself (a failed flush).
-	c.up.unbind()
+	st.conn = c.up.detach()
 	// The stream writer starts on its own goroutine at once: nothing here may
 	// touch st, resp or the record after this call.
 	c.commitStream(st)
@@ -304,6 +303,10 @@ func (st *streamState) end(w *bufio.Writer, err error) {
 		}
 	}
 	rec.Attempts = append(rec.Attempts, st.att)
+	if st.body != nil && (rec.Outcome != OutcomeOK || st.conn.closedByPeer()) {
+		// The connection is dead or in an unknown state: never pooled (issue 15 §3).
+		_ = st.body.CloseWithError(errUpstreamClosed)
+	}
 	if st.same {
 		rec.Usage = st.usage.Usage()
 	} else {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -124,7 +125,13 @@ type timedConn struct {
 	awaitingFirst atomic.Bool
 	gotFirst      atomic.Bool  // a byte arrived since the last request was written
 	outer         atomic.Int64 // the request's own deadline in Unix ns, 0: none
+	// peerClosed: a read met the end of the connection, so the upstream closed
+	// it and it must not serve another request (issue 15 §3).
+	peerClosed atomic.Bool
 }
+
+// closedByPeer reports whether the upstream closed c (false for nil).
+func (c *timedConn) closedByPeer() bool { return c != nil && c.peerClosed.Load() }
 
 func (c *timedConn) Write(b []byte) (int, error) {
 	c.awaitingFirst.Store(true)
@@ -169,6 +176,9 @@ func (c *timedConn) Read(b []byte) (int, error) {
 	if n > 0 {
 		c.awaitingFirst.Store(false)
 		c.gotFirst.Store(true)
+	}
+	if err == io.EOF {
+		c.peerClosed.Store(true)
 	}
 	return n, err
 }

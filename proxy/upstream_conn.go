@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -46,6 +47,38 @@ func (u *upstreamConn) unbind() {
 	u.mu.Unlock()
 }
 
+// detach unbinds the attempt's connection and returns it (nil when unknown):
+// a stream writer keeps it to check at the end whether the upstream closed it.
+func (u *upstreamConn) detach() *timedConn {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	tc := u.conn
+	u.conn = nil
+	return tc
+}
+
+// release unbinds the attempt's connection and releases resp. A connection
+// the upstream closed is closed rather than pooled: fasthttp takes a chunked
+// body cut at a chunk boundary for a complete one and would pool the dead
+// connection, and the next call would fail on it (issue 15 §3).
+func (u *upstreamConn) release(resp *fasthttp.Response) {
+	if u.detach().closedByPeer() {
+		discardConn(resp)
+	}
+	fasthttp.ReleaseResponse(resp)
+}
+
+// errUpstreamClosed closes the body of a response whose connection the
+// upstream closed, so that fasthttp closes the connection too.
+var errUpstreamClosed = errors.New("the upstream closed the connection")
+
+// discardConn makes fasthttp close resp's connection instead of pooling it.
+func discardConn(resp *fasthttp.Response) {
+	if rc, ok := resp.BodyStream().(fasthttp.ReadCloserWithError); ok {
+		_ = rc.CloseWithError(errUpstreamClosed)
+	}
+}
+
 // abort cuts the attempt in flight and refuses later ones. Safe from any goroutine.
 func (u *upstreamConn) abort() {
 	u.mu.Lock()
@@ -86,6 +119,13 @@ func (r *attemptBody) Read(p []byte) (int, error) {
 	n := copy(p, r.b)
 	r.b = r.b[n:]
 	return n, nil
+}
+
+// closedByPeer reports whether the upstream closed the attempt's connection.
+func (u *upstreamConn) closedByPeer() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.conn.closedByPeer()
 }
 
 func (u *upstreamConn) isAborted() bool {
