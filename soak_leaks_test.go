@@ -89,40 +89,18 @@ func TestSoakLeaks(t *testing.T) {
 	serve := startServe(t, dir, "GATEHOUSE_TEST_KEY="+testProviderKey)
 	idle := soakScrape(t, serve.addr)
 
-	var wg sync.WaitGroup
-	results := make([]loadResult, 2)
-	for i, spec := range []loadSpec{
-		{Target: serve.addr, Conc: streams, Duration: length, Stream: true, Body: "request_stream_text.json"},
-		{Target: serve.addr, Conc: plain, Duration: length, Body: "request_text.json"},
-	} {
-		wg.Go(func() { results[i] = runLoadProcess(t, spec) })
-	}
-	loadDone := make(chan struct{})
-	go func() { wg.Wait(); close(loadDone) }()
-
 	var samples []soakSample
 	var peakRSS float64
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	start := time.Now()
-	deadline := time.After(length + 2*time.Minute)
-load:
-	for {
-		select {
-		case <-loadDone:
-			break load
-		case <-tick.C:
-			s := soakScrape(t, serve.addr)
-			s.at = time.Since(start)
-			peakRSS = max(peakRSS, s.m["process_resident_memory_bytes"])
-			s.log(t)
-			if s.at >= warmup && s.at <= length {
-				samples = append(samples, s)
-			}
-		case <-deadline:
-			t.Fatal("the load did not end")
+	results := soakUnderLoad(t, every, length, func(at time.Duration) {
+		s := soakScrape(t, serve.addr)
+		s.at = at
+		peakRSS = max(peakRSS, s.m["process_resident_memory_bytes"])
+		s.log(t)
+		if at >= warmup && at <= length {
+			samples = append(samples, s)
 		}
-	}
+	}, loadSpec{Target: serve.addr, Conc: streams, Duration: length, Stream: true, Body: "request_stream_text.json"},
+		loadSpec{Target: serve.addr, Conc: plain, Duration: length, Body: "request_text.json"})
 	end := soakScrape(t, serve.addr)
 	streamed, answered := results[0], results[1]
 	t.Logf("load: %d streams and %d plain calls in %v (%d calls served), client errors %d + %d; history dropped %v calls, %v bodies; peak RSS %.1f MB",
@@ -141,9 +119,9 @@ load:
 	// Idle again: what the calls left behind.
 	idleStart := time.Now()
 	for {
-		<-tick.C
+		time.Sleep(time.Second)
 		s := soakScrape(t, serve.addr)
-		s.at = time.Since(start)
+		s.at = time.Since(idleStart)
 		s.log(t)
 		gr, heap := s.m["go_goroutines"]-idle.m["go_goroutines"], s.m["go_memstats_heap_alloc_bytes"]-idle.m["go_memstats_heap_alloc_bytes"]
 		if gr <= soakIdleGoroutines && heap <= soakIdleHeap {
@@ -156,6 +134,34 @@ load:
 			t.Errorf("%v after the load: goroutines %+.0f, heap %+.1f MB against before it, want ≤ %d and ≤ %d MB",
 				soakIdleWithin, gr, heap/(1<<20), soakIdleGoroutines, soakIdleHeap>>20)
 			break
+		}
+	}
+}
+
+// soakUnderLoad runs a load generator process per spec, all at once, and
+// calls sample every interval (with the time since the start) until they have
+// all ended; they must end within length and two minutes.
+func soakUnderLoad(t *testing.T, every, length time.Duration, sample func(at time.Duration), specs ...loadSpec) []loadResult {
+	t.Helper()
+	var wg sync.WaitGroup
+	results := make([]loadResult, len(specs))
+	for i, spec := range specs {
+		wg.Go(func() { results[i] = runLoadProcess(t, spec) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	start := time.Now()
+	deadline := time.After(length + 2*time.Minute)
+	for {
+		select {
+		case <-done:
+			return results
+		case <-tick.C:
+			sample(time.Since(start))
+		case <-deadline:
+			t.Fatal("the load did not end")
 		}
 	}
 }
