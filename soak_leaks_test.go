@@ -20,6 +20,11 @@ type soakLeak struct {
 	metric  string
 	unit    float64 // divisor for the log: 1, or 1<<20 for MB
 	perCall float64 // the largest slope allowed, per call served
+	// long: asserted only in `make soak`. In the CI minute heap and RSS are
+	// still warming up (the history's queue fills when its writer falls behind
+	// on a saturated machine, and history.db's mapped pages grow until the
+	// file reaches max_size_mb); there the idle check catches a heap leak.
+	long bool
 }
 
 // soakLeaks are the leak soak's limits. Each is 10× below a real leak: one
@@ -27,14 +32,14 @@ type soakLeak struct {
 // 1 KB of heap kept per call 1024 bytes per call; the limits are 0.001, 0.001
 // and 100 bytes. Resident memory gets the heap's limit (what the heap keeps is
 // resident). A slope fails when it exceeds its limit by more than three
-// standard errors of the fit: in `make soak` (45 samples over 7.5 minutes)
-// that still fails a 1 KB/call leak; the minute CI runs is too short for the
-// heap's GC sawtooth, and the idle check after the load catches it there.
+// standard errors of the fit: in `make soak` (45 samples over 7.5 minutes,
+// ± 30 bytes per call for the heap's GC sawtooth) that still fails a 1 KB/call
+// leak.
 var soakLeaks = []soakLeak{
-	{"go_goroutines", 1, 0.001},
-	{"process_open_fds", 1, 0.001},
-	{"go_memstats_heap_alloc_bytes", 1 << 20, 100},
-	{"process_resident_memory_bytes", 1 << 20, 100},
+	{"go_goroutines", 1, 0.001, false},
+	{"process_open_fds", 1, 0.001, false},
+	{"go_memstats_heap_alloc_bytes", 1 << 20, 100, true},
+	{"process_resident_memory_bytes", 1 << 20, 100, true},
 }
 
 // Once the load has ended and serve is idle again, goroutines and heap return
@@ -56,10 +61,11 @@ const (
 // every length/60 (10 s in `make soak`); after the warm-up (a quarter of the
 // run, at least 20 s) the least-squares slopes of goroutines, open file
 // descriptors, heap and resident memory, per call served, stay within
-// soakLeaks; afterwards goroutines and heap return to their idle levels. Every
-// call must succeed (a stream must end with [DONE]). `make soak` also wants
-// no history drops; CI, where serve shares a saturated machine and its writer
-// may fall behind (README "Overload"), only logs them.
+// soakLeaks (CI: goroutines and descriptors; see soakLeak.long); afterwards
+// goroutines and heap return to their idle levels. Every call must succeed (a
+// stream must end with [DONE]). `make soak` also wants no history drops; CI,
+// where serve shares a saturated machine and its writer may fall behind
+// (README "Overload"), only logs them.
 func TestSoakLeaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs gatehouse serve under load")
@@ -114,7 +120,7 @@ func TestSoakLeaks(t *testing.T) {
 			t.Errorf("%s = %v, want 0", m, n)
 		}
 	}
-	soakCheckSlopes(t, samples, warmup)
+	soakCheckSlopes(t, samples, warmup, strict)
 
 	// Idle again: what the calls left behind.
 	idleStart := time.Now()
@@ -167,7 +173,8 @@ func soakUnderLoad(t *testing.T, every, length time.Duration, sample func(at tim
 }
 
 // soakCheckSlopes fits each of soakLeaks over the samples after the warm-up.
-func soakCheckSlopes(t *testing.T, samples []soakSample, warmup time.Duration) {
+// Only the long run asserts the long ones.
+func soakCheckSlopes(t *testing.T, samples []soakSample, warmup time.Duration, long bool) {
 	t.Helper()
 	if len(samples) < 10 {
 		t.Fatalf("%d samples after the warm-up, want ≥ 10", len(samples))
@@ -179,7 +186,7 @@ func soakCheckSlopes(t *testing.T, samples []soakSample, warmup time.Duration) {
 		slope, se, mean := soakSlope(samples, l.metric)
 		t.Logf("%-30s start %8.1f end %8.1f  slope %+9.3g/s ± %.2g = %+9.3g per call (limit %g) = %+6.1f %%/hour of %.1f",
 			l.metric, first.m[l.metric]/l.unit, last.m[l.metric]/l.unit, slope/l.unit, se/l.unit, slope/rate, l.perCall, 100*slope*3600/mean, mean/l.unit)
-		if (slope-3*se)/rate > l.perCall {
+		if (slope-3*se)/rate > l.perCall && (long || !l.long) {
 			t.Errorf("%s grows %.3g ± %.2g per call after the warm-up, want ≤ %g", l.metric, slope/rate, se/rate, l.perCall)
 		}
 	}
