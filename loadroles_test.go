@@ -237,8 +237,16 @@ func runLoad(spec loadSpec) (loadResult, error) {
 			return 0, err
 		}
 		took := time.Since(start)
-		_, err := io.Copy(io.Discard, resp.BodyStream())
-		return took, err
+		var tail soakTail
+		if _, err := io.Copy(&tail, resp.BodyStream()); err != nil {
+			return 0, err
+		}
+		// A stream cut mid-way, or ended by an error event, is a failed call
+		// even when the connection closed cleanly.
+		if !bytes.HasSuffix(tail.bytes(), []byte(soakDone)) {
+			return 0, fmt.Errorf("stream did not end with [DONE]: ...%q", tail.bytes())
+		}
+		return took, nil
 	}
 	for range spec.Warmup {
 		_, _ = one()
@@ -404,3 +412,27 @@ func procStatus(pid int, field string) int64 {
 	}
 	return 0
 }
+
+// soakDone is how an OpenAI stream ends.
+const soakDone = "data: [DONE]\n\n"
+
+// soakTail is an io.Writer that keeps only the last 32 bytes written: the
+// load generator checks a stream's end without holding the stream.
+type soakTail struct {
+	b [32]byte
+	n int
+}
+
+func (t *soakTail) Write(p []byte) (int, error) {
+	k := len(p)
+	if k >= len(t.b) {
+		t.n = copy(t.b[:], p[k-len(t.b):])
+		return k, nil
+	}
+	keep := min(t.n, len(t.b)-k)
+	copy(t.b[:keep], t.b[t.n-keep:t.n])
+	t.n = keep + copy(t.b[keep:], p)
+	return k, nil
+}
+
+func (t *soakTail) bytes() []byte { return t.b[:t.n] }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -60,17 +59,6 @@ func TestSoakHistoryStaysBounded(t *testing.T) {
 		return fi.Size()
 	}
 
-	var wg sync.WaitGroup
-	results := make([]loadResult, 2)
-	for i, spec := range []loadSpec{
-		{Target: serve.addr, Conc: 500, Duration: length, Stream: true, Body: "request_stream_text.json"},
-		{Target: serve.addr, Conc: 16, Duration: length, Body: "request_text.json"},
-	} {
-		wg.Go(func() { results[i] = runLoadProcess(t, spec) })
-	}
-	loadDone := make(chan struct{})
-	go func() { wg.Wait(); close(loadDone) }()
-
 	var maxFile, maxRSS int64
 	sample := func(phase string) (file, rss int64) {
 		file, rss = fileSize(), rssBytes(pid)
@@ -81,22 +69,11 @@ func TestSoakHistoryStaysBounded(t *testing.T) {
 		}
 		return file, rss
 	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	start := time.Now()
-	deadline := time.After(length + 2*time.Minute)
-load:
-	for {
-		select {
-		case <-loadDone:
-			break load
-		case <-tick.C:
-			file, rss := sample("load " + time.Since(start).Truncate(time.Second).String())
-			maxFile, maxRSS = max(maxFile, file), max(maxRSS, rss)
-		case <-deadline:
-			t.Fatal("the load did not end")
-		}
-	}
+	results := soakUnderLoad(t, time.Second, length, func(at time.Duration) {
+		file, rss := sample("load " + at.Truncate(time.Second).String())
+		maxFile, maxRSS = max(maxFile, file), max(maxRSS, rss)
+	}, loadSpec{Target: serve.addr, Conc: 500, Duration: length, Stream: true, Body: "request_stream_text.json"},
+		loadSpec{Target: serve.addr, Conc: 16, Duration: length, Body: "request_text.json"})
 	calls := results[0].Calls + results[1].Calls
 	t.Logf("load: %d calls (%d streams, %d plain) in %v, %d client errors; peak history.db %.1f MB, peak RSS %.1f MB",
 		calls, results[0].Calls, results[1].Calls, length, results[0].Errors+results[1].Errors, float64(maxFile)/(1<<20), float64(maxRSS)/(1<<20))
@@ -124,7 +101,7 @@ load:
 	}()
 	idleStart := time.Now()
 	for {
-		<-tick.C
+		time.Sleep(time.Second)
 		_, rss := sample("idle " + time.Since(idleStart).Truncate(time.Second).String())
 		if rss <= idleLimit {
 			t.Logf("idle RSS %.1f MB after %v", float64(rss)/(1<<20), time.Since(idleStart).Truncate(time.Second))

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/pricing"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
 	"github.com/valyala/fasthttp"
 )
@@ -75,6 +76,12 @@ func newMetrics(e *Exporter) *metrics {
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gatehouse_telemetry_dropped_total",
 		Help: "Calls left out of metrics and traces because the exporter's queue was full."},
 		func() float64 { return float64(e.dropped.Load()) }))
+	// The standard Go runtime and process metrics (go_goroutines,
+	// go_memstats_heap_alloc_bytes, process_open_fds,
+	// process_resident_memory_bytes, ...): what a leak shows in, and what the
+	// soak test (issue 15) samples from outside the process.
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "gatehouse_build_info", Help: "Always 1; the labels say which build runs.",
 		ConstLabels: prometheus.Labels{"version": e.opts.Version, "goversion": runtime.Version()}})
 	build.Set(1)
