@@ -108,10 +108,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return cli.Run(args, stdin, stdout, stderr, version)
 }
 
-// serveMemoryLimit is serve's soft memory limit (GOMEMLIMIT, when set, wins):
-// near it the GC collects sooner instead of letting the heap grow to twice the
-// live data, so that a busy proxy with 500 open streams stays within 150 MB
-// resident (issue 17). It is soft: past it the GC works harder, nothing fails.
+// serveMemoryLimit is the floor of serve's soft memory limit (GOMEMLIMIT, when
+// set, wins): near it the GC collects sooner instead of letting the heap grow
+// to twice the live data, so that a busy proxy with 500 open streams stays
+// within 150 MB resident (issue 17). It rises with a larger live heap
+// (cli.KeepMemoryLimit), or the GC would run without pause. It is soft: past
+// it the GC works harder, nothing fails.
 const serveMemoryLimit = 100 << 20
 
 // shutdownGrace is how long calls in flight may take to finish on exit.
@@ -443,7 +445,9 @@ func runServe(args []string, stderr io.Writer) int {
 	defer signal.Stop(sig)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serveMemoryLimit)
+		limitDone := make(chan struct{})
+		defer close(limitDone)
+		go cli.KeepMemoryLimit(serveMemoryLimit, 2*time.Second, limitDone)
 	}
 	st, err := startStack(cf, false, log)
 	if err != nil {
