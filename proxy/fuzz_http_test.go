@@ -34,7 +34,7 @@ func FuzzServeRaw(f *testing.F) {
 	p := newTestProxy(f, testConfig(up, ""), nil)
 	addr := strings.TrimPrefix(p.url, "http://")
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		if _, err := checkRawExchange(addr, raw); err != nil {
+		if _, err := checkRawExchange(addr, raw, 0); err != nil {
 			t.Fatalf("request %q: %v", truncate(raw, 2000), err)
 		}
 	})
@@ -48,8 +48,12 @@ func (quietHelper) Helper() {}
 
 // checkRawExchange writes raw to the server at addr, half-closes, and checks
 // that what comes back is a sequence of well-formed HTTP responses; it returns
-// their statuses.
-func checkRawExchange(addr string, raw []byte) ([]int, error) {
+// their statuses. The client half-closes its side once it has written raw, so
+// that the server ends the exchange; with expect > 0 it waits for that many
+// answers first (at most 2 s): the proxy takes the end of a client's input
+// during a call for a hang-up (a 499), which on a busy machine a call of
+// more than hangupWatchDelay would get.
+func checkRawExchange(addr string, raw []byte, expect int) ([]int, error) {
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return nil, err
@@ -60,8 +64,15 @@ func checkRawExchange(addr string, raw []byte) ([]int, error) {
 	// Write in the background: a server that answers an oversized header early
 	// and stops reading must not block the test on a full socket buffer.
 	wrote := make(chan error, 1)
+	answered := make(chan struct{})
 	go func() {
 		_, err := c.Write(raw)
+		if err == nil && expect > 0 {
+			select {
+			case <-answered:
+			case <-time.After(2 * time.Second):
+			}
+		}
 		if err == nil {
 			err = c.(*net.TCPConn).CloseWrite()
 		}
@@ -94,6 +105,9 @@ func checkRawExchange(addr string, raw []byte) ([]int, error) {
 			return statuses, fmt.Errorf("response %d has status %q", n, resp.Status)
 		}
 		statuses = append(statuses, resp.StatusCode)
+		if len(statuses) == expect {
+			close(answered)
+		}
 		if method == "HEAD" {
 			break // pipelined methods after a HEAD are not tracked
 		}
@@ -160,7 +174,7 @@ func TestServeRawSeeds(t *testing.T) {
 		{5, []int{200, 200}},
 		{11, []int{400}},
 	} {
-		got, err := checkRawExchange(addr, seeds[tc.seed])
+		got, err := checkRawExchange(addr, seeds[tc.seed], len(tc.want))
 		if err != nil {
 			t.Fatalf("seed %d: %v", tc.seed, err)
 		}
