@@ -51,9 +51,11 @@ type Options struct {
 	// QueueSize is how many calls may wait for the writer. Default 16384.
 	QueueSize int
 	// QueueBytes is how many body bytes may wait for the writer; past half of it
-	// new calls are queued without bodies. Default 32 MiB: when the writer falls
+	// new calls are queued without bodies. Default 64 MiB: when the writer falls
 	// behind (a saturated CPU, a slow disk), this is what the history may add to
-	// the process's memory (issue 17).
+	// the process's memory (issue 17). 32 MiB dropped bodies when 1,000 streams
+	// ended together (their calls, ~10 KB each, arrive within milliseconds, faster
+	// than any writer drains them; issue 15 §1).
 	QueueBytes int64
 	// FlushInterval is the longest a recorded call waits before its batch is
 	// committed. Default 200 ms.
@@ -102,7 +104,7 @@ func (o *Options) setDefaults() {
 		o.QueueSize = 16384
 	}
 	if o.QueueBytes <= 0 {
-		o.QueueBytes = 32 << 20
+		o.QueueBytes = 64 << 20
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 200 * time.Millisecond

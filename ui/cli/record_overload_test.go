@@ -15,7 +15,7 @@ import (
 // and calls are queued without their bodies, the queue holds no body at all,
 // not even an attempt's wire record (which shares one allocation with the
 // queued call). The leak soak (issue 15) found 16,384 queued streams holding
-// ~270 MB this way, past the history's 32 MB queue bound.
+// ~270 MB this way, past the history's queue bound (32 MB then).
 func TestOverloadedHistoryHoldsNoBodies(t *testing.T) {
 	// Any body is over half of QueueBytes, and the writer, ticking hourly, is
 	// woken only past a quarter of the queue's 16,384 calls.
