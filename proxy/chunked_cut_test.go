@@ -17,11 +17,7 @@ import (
 // whether the connection stays open. It counts the connections accepted.
 func keepAliveUpstream(t *testing.T, answer func(i int, w *bufio.Writer) (keepOpen bool)) (addr string, conns *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := loopbackListener(t)
 	conns = &atomic.Int32{}
 	var reqs atomic.Int32
 	go func() {

@@ -421,3 +421,15 @@ func serveLoopback(tb testing.TB, s *Server) string {
 }
 
 func asError[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// loopbackListener listens on 127.0.0.1:0 until the test ends: for the fake
+// upstreams that write raw bytes on a socket.
+func loopbackListener(tb testing.TB) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln
+}

@@ -62,11 +62,7 @@ var streamFormats = []struct {
 // its responses properly.
 func cutUpstream(t *testing.T, events [][]byte, reset bool) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := loopbackListener(t)
 	go func() {
 		for {
 			conn, err := ln.Accept()

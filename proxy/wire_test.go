@@ -3,7 +3,6 @@ package proxy
 import (
 	"bufio"
 	"bytes"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,11 +182,7 @@ targets = ["ant/claude-sonnet-4-5", "oai/gpt-4.1"]
 // given, as they are (fasthttp's server would set its own Date).
 func rawUpstream(t *testing.T, responses ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := loopbackListener(t)
 	go func() {
 		for _, r := range responses {
 			conn, err := ln.Accept()
