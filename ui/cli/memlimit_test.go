@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -46,7 +47,5 @@ func TestKeepMemoryLimitRaisesItUnderALargeHeap(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("KeepMemoryLimit did not return")
 	}
-	if held[63][0] != 1 {
-		t.Fatal("unreachable: keeps held alive")
-	}
+	runtime.KeepAlive(held)
 }
