@@ -46,11 +46,14 @@ func (s *Server) loadBody(ctx *fasthttp.RequestCtx, f config.Format) (release fu
 		s.reject(ctx, f, fasthttp.StatusRequestEntityTooLarge, s.tooLargeMessage())
 		return nil, false
 	}
-	wait, cancel := context.WithTimeout(s.baseCtx, s.opts.RequestReadTimeout)
-	defer cancel()
 	var took int64
 	acquire := func(size int) bool {
 		took = bodyBudgetFor(size)
+		if s.bodies.TryAcquire(took) {
+			return true // the usual case: no timer, no context on the request path
+		}
+		wait, cancel := context.WithTimeout(s.baseCtx, s.opts.RequestReadTimeout)
+		defer cancel()
 		if err := s.bodies.Acquire(wait, took); err != nil {
 			ctx.SetConnectionClose()
 			s.reject(ctx, f, fasthttp.StatusServiceUnavailable, fmt.Sprintf(
