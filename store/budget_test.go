@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestSizeBudgetHeldWhileWriting is issue 17 at the store's level: with
@@ -45,6 +47,100 @@ func TestSizeBudgetHeldWhileWriting(t *testing.T) {
 	if err := h.Check(); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestSizeBudgetDeletesAsItWrites is issue 15 §1 at the store's level: at
+// its size budget the history deletes about as many calls as each batch adds
+// (here at most two batches' worth a step), in the batch's own commit, instead
+// of 20 % of the budget at once (10,000 calls at the default 512 MB, which on
+// a busy machine stalled the writer for seconds and dropped bodies in the
+// 10-minute soak). The file stays within its bound and nothing is dropped;
+// the failed and provider indexes hold exactly the calls left, and the usage
+// rollups still count every call recorded.
+func TestSizeBudgetDeletesAsItWrites(t *testing.T) {
+	const (
+		limit = 8 << 20
+		batch = 50
+		steps = 200 // 10,000 calls of ~3 KB: about four times the budget
+	)
+	h := openTest(t, Options{MaxAge: -1, MaxSize: limit, NoRetention: true})
+	base := time.Now().Add(-time.Hour)
+	providers := []string{"openai", "anthropic", "gemini"}
+	recorded, left, mostDeleted := 0, 0, 0
+	var largest int64
+	for range steps {
+		for range batch {
+			outcome := OutcomeOK
+			if recorded%7 == 0 {
+				outcome = OutcomeError
+			}
+			c := callAt(base.Add(time.Duration(recorded)*time.Millisecond), outcome, providers[recorded%3])
+			if !h.Record(c, bodiesOf(reqBody(recorded), padBody(3000))) {
+				t.Fatalf("call %d refused", recorded)
+			}
+			recorded++
+		}
+		h.Flush()
+		n := bucketKeys(t, h, bucketCalls)
+		mostDeleted = max(mostDeleted, left+batch-n)
+		left = n
+		largest = max(largest, h.fileSize())
+	}
+	t.Logf("%d calls recorded, %d left; at most %d deleted while writing %d; largest file %d KB for a %d KB budget",
+		recorded, left, mostDeleted, batch, largest>>10, limit>>10)
+	if left >= recorded {
+		t.Fatalf("%d calls left of %d: the budget was never reached", left, recorded)
+	}
+	if most := 2*batch + 1; mostDeleted > most { // twice the batch, and the call that crosses that
+		t.Errorf("a batch of %d calls deleted %d old ones, want ≤ %d (about what it adds)", batch, mostDeleted, most)
+	}
+	if largest > limit*5/4 {
+		t.Errorf("history.db reached %d bytes, want ≤ 1.25 × %d", largest, limit)
+	}
+	if d := h.Drops(); d != (Drops{}) {
+		t.Errorf("dropped %+v, want nothing", d)
+	}
+	// The indexes lost exactly the deleted calls.
+	wantFailed, wantProvider := 0, map[string]int{}
+	for i := recorded - left; i < recorded; i++ {
+		if i%7 == 0 {
+			wantFailed++
+		}
+		wantProvider[providers[i%3]]++
+	}
+	if n := bucketKeys(t, h, bucketFailed); n != wantFailed {
+		t.Errorf("failed index holds %d calls, want %d", n, wantFailed)
+	}
+	for _, p := range providers {
+		page, err := h.List(Query{Provider: p, Limit: 10_000})
+		if err != nil || len(page.Calls) != wantProvider[p] {
+			t.Errorf("provider %s lists %d calls (%v), want %d", p, len(page.Calls), err, wantProvider[p])
+		}
+	}
+	if n := bucketKeys(t, h, bucketBodies); n != left {
+		t.Errorf("bodies of %d calls, want %d", n, left)
+	}
+	u, err := h.Usage(UsageQuery{From: base.Add(-time.Hour), To: time.Now().Add(time.Hour)})
+	if err != nil || u.Total.Calls != int64(recorded) {
+		t.Errorf("usage counts %d calls (%v), want all %d recorded", u.Total.Calls, err, recorded)
+	}
+	if err := h.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// bucketKeys counts the keys of a top-level bucket.
+func bucketKeys(t testing.TB, h *History, name []byte) int {
+	t.Helper()
+	n := 0
+	err := h.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(name).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestWriterPanicLosesOnlyItsBatch: a panic in the writer (here from the

@@ -50,14 +50,15 @@ func (h *History) waitCopy() {
 
 // touch notes that key changed; it is a no-op when no compaction runs. Call it
 // inside the write transaction (under h.mu's read lock), so that the swap,
-// which holds the write lock, sees every change the copy missed.
+// which holds the write lock, sees every change the copy missed. It keeps a
+// copy of key (a key read from the file is valid only in its transaction).
 func (h *History) touch(key []byte) {
 	j := h.journal.Load()
 	if j == nil {
 		return
 	}
 	j.mu.Lock()
-	j.keys = append(j.keys, key)
+	j.keys = append(j.keys, bytes.Clone(key))
 	j.mu.Unlock()
 }
 

@@ -30,9 +30,9 @@
 // Summaries and bodies live apart so that a page of 100 reads 100 small values and
 // never a body. Writes go through a bounded queue and one writer goroutine that
 // redacts, caps, compresses and commits in batches; see History.Record. The
-// writer also holds the file to its size budget (budget.go: the oldest calls
-// make room before each batch; a file that outgrew the budget with free pages
-// is compacted online, compact.go) and drops the mapped pages it touched from
+// writer also holds the file to its size budget (budget.go: in each batch's
+// transaction the oldest calls make room for it; a file that outgrew the
+// budget with free pages is compacted online, compact.go) and drops the mapped pages it touched from
 // the process's resident memory.
 //
 // # Usage rollups

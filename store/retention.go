@@ -46,7 +46,7 @@ func (h *History) Prune() (Pruned, error) {
 	res := Pruned{SizeBefore: h.fileSize()}
 	if p.MaxAge > 0 {
 		cutoff := timeKey(h.now().Add(-p.MaxAge))
-		for {
+		for h.firstBefore(bucketCalls, cutoff) {
 			n, err := h.deleteOldest(func(k []byte) bool { return bytes.Compare(k, cutoff) < 0 }, 0)
 			res.Calls += n
 			if err != nil {
@@ -86,44 +86,31 @@ func (h *History) Prune() (Pruned, error) {
 	return res, nil
 }
 
+// firstBefore reports whether the bucket's first key sorts before cutoff. It
+// reads: retention runs a write transaction only when it has something to
+// delete, for the writer waits for any write transaction, and on a busy
+// machine an idle one held it up for seconds (issue 15).
+func (h *History) firstBefore(bucket, cutoff []byte) bool {
+	before := false
+	_ = h.view(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucket); b != nil {
+			k, _ := b.Cursor().First()
+			before = k != nil && bytes.Compare(k, cutoff) < 0
+		}
+		return nil
+	})
+	return before
+}
+
 // deleteOldest deletes up to pruneChunk of the oldest calls for which del is true
 // (stopping at the first false), and once their stored bytes reach budget when
-// budget > 0. It returns how many it deleted.
+// budget > 0, in a transaction of its own. It returns how many it deleted.
 func (h *History) deleteOldest(del func(k []byte) bool, budget int64) (int, error) {
 	n := 0
 	err := h.update(func(tx *bolt.Tx) error {
-		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
-		byProvider := tx.Bucket(bucketByProvider)
-		var keys [][]byte
-		var freed int64
-		c := calls.Cursor()
-		for k, v := c.First(); k != nil && len(keys) < pruneChunk && del(k); k, v = c.Next() {
-			if budget > 0 && freed >= budget {
-				break
-			}
-			keys = append(keys, bytes.Clone(k))
-			// Key and value bytes plus bbolt's per-element overhead, in each bucket.
-			freed += int64(len(k)+len(v)+len(bodies.Get(k))) + 3*32
-		}
-		for _, k := range keys {
-			h.touch(k)
-			if v := calls.Get(k); v != nil {
-				if s, err := decodeSummary(v); err == nil && s.Provider != "" {
-					if b := byProvider.Bucket([]byte(s.Provider)); b != nil {
-						if err := b.Delete(k); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			for _, b := range []*bolt.Bucket{calls, bodies, failed} {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-		}
-		n = len(keys)
-		return nil
+		var err error
+		n, err = h.deletePrefix(tx, del, budget, pruneChunk)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("prune history: %w", err)
@@ -131,12 +118,71 @@ func (h *History) deleteOldest(del func(k []byte) bool, budget int64) (int, erro
 	return n, nil
 }
 
+// deletePrefix deletes in tx the oldest calls for which del is true (stopping
+// at the first false), at most max of them, and once their stored bytes reach
+// budget when budget > 0. It returns how many it deleted. The calls deleted
+// are the first keys of the calls bucket, and every index (bodies, failed,
+// by_provider) is in the same key order: each loses its keys up to the last
+// call deleted, read from its front without looking the calls up or decoding
+// them (a deletion cost as much as recording the call when it decoded each
+// summary for its provider).
+func (h *History) deletePrefix(tx *bolt.Tx, del func(k []byte) bool, budget int64, max int) (int, error) {
+	bc := tx.Bucket(bucketBodies).Cursor()
+	bk, bv := bc.First()
+	var last []byte
+	var freed int64
+	n := 0
+	c := tx.Bucket(bucketCalls).Cursor()
+	for k, v := c.First(); k != nil && n < max && (budget <= 0 || freed < budget) && del(k); k, v = c.Next() {
+		for bk != nil && bytes.Compare(bk, k) < 0 {
+			bk, bv = bc.Next()
+		}
+		// Key and value bytes plus bbolt's per-element overhead, in each bucket.
+		freed += int64(len(k)+len(v)) + 3*32
+		if bytes.Equal(bk, k) {
+			freed += int64(len(bv))
+		}
+		h.touch(k)
+		last = k
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	last = bytes.Clone(last)
+	buckets := []*bolt.Bucket{tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)}
+	byProvider := tx.Bucket(bucketByProvider)
+	err := byProvider.ForEachBucket(func(name []byte) error {
+		buckets = append(buckets, byProvider.Bucket(name))
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range buckets {
+		if err := deleteThrough(b, last); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// deleteThrough deletes b's keys up to and including last.
+func deleteThrough(b *bolt.Bucket, last []byte) error {
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && bytes.Compare(k, last) <= 0; k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // liveBytes estimates the bytes the data uses: the file minus its free pages.
 func (h *History) liveBytes() (int64, error) {
 	var used int64
 	err := h.view(func(tx *bolt.Tx) error {
-		st := h.db.Stats()
-		used = tx.Size() - int64(st.FreePageN+st.PendingPageN)*int64(h.db.Info().PageSize)
+		used = liveIn(tx)
 		return nil
 	})
 	return used, err

@@ -339,6 +339,9 @@ func migrateRollups(tx *bolt.Tx) error {
 // pruneRollups deletes the rollups of hours older than rollupMaxAge.
 func (h *History) pruneRollups() error {
 	cutoff := binary.BigEndian.AppendUint64(nil, uint64(h.now().Add(-rollupMaxAge).Unix()))
+	if !h.firstBefore(bucketRollups, cutoff) { // retention.go
+		return nil
+	}
 	return h.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRollups)
 		var keys [][]byte

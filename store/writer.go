@@ -226,16 +226,14 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 		need += int64(len(e.key)+len(e.summary)+len(e.bodies)) + 4*32
 		out = append(out, e)
 	}
-	if pol.MaxSize > 0 {
-		if err := h.makeRoom(need, pol.MaxSize); err != nil {
-			h.log.Error("history: size limit not enforced", "err", err)
-		}
-	}
 	h.waitCopy()
 	w.wrote, w.busy, w.lastCommit = true, true, time.Now()
 	err := h.update(func(tx *bolt.Tx) error {
 		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
 		byProvider := tx.Bucket(bucketByProvider)
+		if err := h.trim(tx, need, pol.MaxSize); err != nil { // budget.go: the oldest calls make room
+			return fmt.Errorf("make room: %w", err)
+		}
 		// Keys are time-ordered, so calls are appended: fill the pages instead
 		// of bbolt's half-full splits (half the pages to write and to keep).
 		for _, b := range []*bolt.Bucket{calls, bodies, failed} {
