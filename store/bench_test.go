@@ -247,8 +247,17 @@ func BenchmarkStatsDay1M(b *testing.B) {
 // over (a header block, a small chat request and response), committed in
 // batches of 1,000: what the history takes from the CPU the proxy shares
 // (without the fsync per commit, which does not grow with the calls).
-func BenchmarkWriterPerCall(b *testing.B) {
-	h := openTest(b, Options{MaxAge: -1, NoRetention: true, Logger: slog.New(slog.DiscardHandler), Secrets: func() []string {
+func BenchmarkWriterPerCall(b *testing.B) { benchWriterPerCall(b, 0) }
+
+// BenchmarkWriterPerCallAtBudget is BenchmarkWriterPerCall with a 16 MB size
+// budget, which the first ~20,000 calls fill: past it, every call recorded
+// deletes an old one (issue 15).
+func BenchmarkWriterPerCallAtBudget(b *testing.B) { benchWriterPerCall(b, 16<<20) }
+
+// benchWriterPerCall commits calls in batches of 1,000 into a history of the
+// given size budget (0: the default).
+func benchWriterPerCall(b *testing.B, maxSize int64) {
+	h := openTest(b, Options{MaxAge: -1, MaxSize: maxSize, NoRetention: true, Logger: slog.New(slog.DiscardHandler), Secrets: func() []string {
 		return []string{"sk-bench-0123456789abcdef", "sk-ant-bench-0123456789", "AIzaBench0123456789"}
 	}})
 	h.db.NoSync = true // the fsync per commit is not a per-call cost
