@@ -269,7 +269,7 @@ func benchWriterPerCall(b *testing.B, maxSize int64) {
 	base := time.Now()
 	batch := make([]pending, 0, 1000)
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu, writes := cpuTime(), pageWrites(h)
 	for i := 0; b.Loop(); i++ {
 		c := callAt(base.Add(time.Duration(i)*time.Microsecond), OutcomeOK, "openai")
 		batch = append(batch, pending{call: c, bodies: &Bodies{
@@ -282,6 +282,15 @@ func benchWriterPerCall(b *testing.B, maxSize int64) {
 	}
 	w.commit(batch)
 	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/1e3, "cpu_µs/call")
+	// Each page is a write system call of its own: on a busy machine each may
+	// cost the writer a turn in the scheduler's queue (issue 15).
+	b.ReportMetric(float64(pageWrites(h)-writes)/float64(b.N), "page_writes/call")
+}
+
+// pageWrites is how many pages the history's commits have written.
+func pageWrites(h *History) int64 {
+	st := h.db.Stats()
+	return st.TxStats.GetWrite()
 }
 
 // benchPageSize is the page size of the 1,000,000-call file: a new history's
