@@ -51,17 +51,10 @@ func TestSoakHistoryStaysBounded(t *testing.T) {
 	serve := startServe(t, dir, "GATEHOUSE_TEST_KEY="+testProviderKey)
 	pid := serve.cmd.Process.Pid
 	db := filepath.Join(dir, store.FileName)
-	fileSize := func() int64 {
-		fi, err := os.Stat(db)
-		if err != nil {
-			return 0
-		}
-		return fi.Size()
-	}
 
 	var maxFile, maxRSS int64
 	sample := func(phase string) (file, rss int64) {
-		file, rss = fileSize(), rssBytes(pid)
+		file, rss = fileBytes(db), rssBytes(pid)
 		t.Logf("%s: history.db %5.1f MB, RSS %5.1f MB (anonymous %5.1f, file %5.1f)", phase, float64(file)/(1<<20), float64(rss)/(1<<20),
 			float64(procStatus(pid, "RssAnon"))/(1<<20), float64(procStatus(pid, "RssFile"))/(1<<20))
 		if file > fileLimit {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // soakLeak is one figure the leak soak samples from serve's /metrics, with
@@ -58,9 +61,10 @@ const (
 // apart) and 64 clients of non-streaming calls, closed loops each in a process
 // of its own, against `gatehouse serve` with history on (max_size_mb = 512,
 // the default, so that the file stops growing; GATEHOUSE_SOAK_MAXMB sets
-// another: with 64 the file fills every few seconds at this load and the
-// writer's deletions and compactions let it fall behind), for GATEHOUSE_SOAK_LEAKS (`make soak`: 10m;
-// by default 60s, the version CI runs). Sixty samples of serve's /metrics, one
+// another: with 64 the file fills within seconds at this load, which puts the
+// writer's size upkeep under load from the start), for GATEHOUSE_SOAK_LEAKS
+// (`make soak`: 10m; by default 60s, the version CI runs). history.db must
+// stay within 1.25 × max_size_mb (issue 17). Sixty samples of serve's /metrics, one
 // every length/60 (10 s in `make soak`); after the warm-up (a quarter of the
 // run, at least 20 s) the least-squares slopes of goroutines, open file
 // descriptors, heap and resident memory, per call served, stay within
@@ -94,16 +98,23 @@ func TestSoakLeaks(t *testing.T) {
 
 	up := startRole(t, "upstream", "ROLE_EVENTS=50", "ROLE_CADENCE=20ms")
 	dir := t.TempDir()
-	writeUpstreamConfig(t, dir, up, "[history]\nmax_size_mb = "+cmp.Or(os.Getenv("GATEHOUSE_SOAK_MAXMB"), "512")+"\n")
+	maxMB, err := strconv.Atoi(cmp.Or(os.Getenv("GATEHOUSE_SOAK_MAXMB"), "512"))
+	if err != nil {
+		t.Fatalf("GATEHOUSE_SOAK_MAXMB: %v", err)
+	}
+	writeUpstreamConfig(t, dir, up, "[history]\nmax_size_mb = "+strconv.Itoa(maxMB)+"\n")
 	serve := startServe(t, dir, "GATEHOUSE_TEST_KEY="+testProviderKey)
 	idle := soakScrape(t, serve.addr)
+	db := filepath.Join(dir, store.FileName)
 
 	var samples []soakSample
 	var peakRSS float64
+	var peakFile int64
 	results := soakUnderLoad(t, every, length, func(at time.Duration) {
 		s := soakScrape(t, serve.addr)
 		s.at = at
 		peakRSS = max(peakRSS, s.m["process_resident_memory_bytes"])
+		peakFile = max(peakFile, fileBytes(db))
 		s.log(t)
 		if at >= warmup && at <= length {
 			samples = append(samples, s)
@@ -112,9 +123,12 @@ func TestSoakLeaks(t *testing.T) {
 		loadSpec{Target: serve.addr, Conc: plain, Duration: length, Body: "request_text.json"})
 	end := soakScrape(t, serve.addr)
 	streamed, answered := results[0], results[1]
-	t.Logf("load: %d streams and %d plain calls in %v (%d calls served), client errors %d + %d; history dropped %v calls, %v bodies; peak RSS %.1f MB",
+	t.Logf("load: %d streams and %d plain calls in %v (%d calls served), client errors %d + %d; history dropped %v calls, %v bodies; peak RSS %.1f MB; peak history.db %.1f MB (max_size_mb %d)",
 		streamed.Calls, answered.Calls, length, int(end.m["gatehouse_requests_total"]), streamed.Errors, answered.Errors,
-		end.m["gatehouse_history_dropped_calls_total"], end.m["gatehouse_history_dropped_bodies_total"], peakRSS/(1<<20))
+		end.m["gatehouse_history_dropped_calls_total"], end.m["gatehouse_history_dropped_bodies_total"], peakRSS/(1<<20), float64(peakFile)/(1<<20), maxMB)
+	if limit := int64(maxMB) << 20 * 5 / 4; peakFile > limit { // issue 17's bound
+		t.Errorf("history.db reached %d bytes, over 1.25 × max_size_mb (%d)", peakFile, limit)
+	}
 	if errs := streamed.Errors + answered.Errors; errs > 0 {
 		t.Errorf("%d client errors (first: %s%s)", errs, streamed.FirstError, answered.FirstError)
 	}
@@ -145,6 +159,15 @@ func TestSoakLeaks(t *testing.T) {
 			break
 		}
 	}
+}
+
+// fileBytes is the size of the file at path, 0 if it cannot be read.
+func fileBytes(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // soakUnderLoad runs a load generator process per spec, all at once, and
