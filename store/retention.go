@@ -119,21 +119,21 @@ func (h *History) deleteOldest(del func(k []byte) bool, budget int64) (int, erro
 }
 
 // deletePrefix deletes in tx the oldest calls for which del is true (stopping
-// at the first false), at most max of them, and once their stored bytes reach
+// at the first false), at most most of them, and once their stored bytes reach
 // budget when budget > 0. It returns how many it deleted. The calls deleted
 // are the first keys of the calls bucket, and every index (bodies, failed,
 // by_provider) is in the same key order: each loses its keys up to the last
 // call deleted, read from its front without looking the calls up or decoding
 // them (a deletion cost as much as recording the call when it decoded each
 // summary for its provider).
-func (h *History) deletePrefix(tx *bolt.Tx, del func(k []byte) bool, budget int64, max int) (int, error) {
+func (h *History) deletePrefix(tx *bolt.Tx, del func(k []byte) bool, budget int64, most int) (int, error) {
 	bc := tx.Bucket(bucketBodies).Cursor()
 	bk, bv := bc.First()
 	var last []byte
 	var freed int64
 	n := 0
 	c := tx.Bucket(bucketCalls).Cursor()
-	for k, v := c.First(); k != nil && n < max && (budget <= 0 || freed < budget) && del(k); k, v = c.Next() {
+	for k, v := c.First(); k != nil && n < most && (budget <= 0 || freed < budget) && del(k); k, v = c.Next() {
 		for bk != nil && bytes.Compare(bk, k) < 0 {
 			bk, bv = bc.Next()
 		}
