@@ -128,14 +128,15 @@ var keychainMu sync.Mutex
 // cache at once, so Secret never touches the keychain. Safe for concurrent use.
 type Keys struct {
 	mu      sync.RWMutex
-	secrets map[string]string // account -> secret
-	loaded  map[string]bool   // accounts read from the keychain (found or not)
-	unavail error             // the last *KeychainError, nil once the keychain answered
+	secrets map[string]string        // account -> secret
+	loaded  map[string]bool          // accounts read from the keychain (found or not)
+	unavail error                    // the last *KeychainError, nil once the keychain answered
+	late    map[string]*keychainRead // reads that outlasted keychainTimeout, awaited (takeLate)
 }
 
 // NewKeys returns an empty cache.
 func NewKeys() *Keys {
-	return &Keys{secrets: map[string]string{}, loaded: map[string]bool{}}
+	return &Keys{secrets: map[string]string{}, loaded: map[string]bool{}, late: map[string]*keychainRead{}}
 }
 
 // Secret returns the cached secret of provider's field and whether one is set. It
@@ -185,9 +186,13 @@ func (k *Keys) Reload(accounts []string) error {
 }
 
 func (k *Keys) read(account string) error {
-	v, err := keychainGet(account)
+	v, pending, err := keychainGet(account)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if pending != nil && k.late[account] != pending {
+		k.late[account] = pending
+		go k.takeLate(account, pending)
+	}
 	switch {
 	case err == nil:
 		k.secrets[account] = v
@@ -200,6 +205,28 @@ func (k *Keys) read(account string) error {
 	k.loaded[account] = true
 	k.unavail = nil
 	return nil
+}
+
+// takeLate waits for a read that outlasted keychainTimeout and caches what it
+// found: a keychain that was only slow (or unlocked meanwhile) serves its key
+// as soon as it answers. Unavailable stays as it was: the other accounts are
+// read again by the caller's retry (serve's retryKeychain), which clears it.
+func (k *Keys) takeLate(account string, r *keychainRead) {
+	<-r.done
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.late[account] == r {
+		delete(k.late, account)
+	}
+	switch {
+	case r.err == nil:
+		k.secrets[account] = r.v
+	case errors.Is(r.err, keyring.ErrNotFound):
+		delete(k.secrets, account)
+	default:
+		return
+	}
+	k.loaded[account] = true
 }
 
 // Set stores secret for provider's field in the keychain, then in the cache. It
