@@ -64,6 +64,7 @@ func startKeychainRead(account string) *keychainRead {
 	keychainReads.m[account] = r
 	go func() {
 		keychainMu.Lock()
+		keepDBusFromLaunching()
 		r.v, r.err = keyringGet(KeychainService, account)
 		keychainMu.Unlock()
 		keychainReads.Lock()

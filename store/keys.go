@@ -71,6 +71,7 @@ func explainKeychain(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "dbus-launch") || strings.Contains(msg, "DBUS_SESSION_BUS_ADDRESS") ||
+		strings.Contains(msg, noSessionBus) ||
 		strings.Contains(msg, "session bus"):
 		return &KeychainError{Reason: "no D-Bus session bus, so no keychain",
 			Fix: "run Gatehouse inside a desktop session (or dbus-run-session) with gnome-keyring or KWallet unlocked, " + envFix, Err: err}
@@ -240,6 +241,7 @@ func (k *Keys) Set(provider, field, secret string) error {
 		return fmt.Errorf("store %q: %w (%d bytes; the limit is %d)", account, ErrSecretTooBig, len(secret), MaxSecretBytes)
 	}
 	keychainMu.Lock()
+	keepDBusFromLaunching()
 	err := keyring.Set(KeychainService, account, secret)
 	keychainMu.Unlock()
 	k.mu.Lock()
@@ -262,6 +264,7 @@ func (k *Keys) Set(provider, field, secret string) error {
 func (k *Keys) Delete(provider, field string) (bool, error) {
 	account := Account(provider, field)
 	keychainMu.Lock()
+	keepDBusFromLaunching()
 	err := keyring.Delete(KeychainService, account)
 	keychainMu.Unlock()
 	k.mu.Lock()
