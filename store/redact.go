@@ -104,8 +104,8 @@ func (r *redactor) bytes(b []byte) []byte {
 // string replaces every literal secret in s.
 func (r *redactor) string(s string) string {
 	for _, sec := range r.secrets {
-		if strings.Contains(s, string(sec.b)) {
-			s = strings.ReplaceAll(s, string(sec.b), Redacted)
+		if strings.Contains(s, sec.s) {
+			s = strings.ReplaceAll(s, sec.s, Redacted)
 		}
 	}
 	return s

@@ -13,14 +13,15 @@ import (
 // the secret scan was a third of the writer's encoding).
 type secret struct {
 	b      []byte
-	anchor int // the offset of the byte searched for first
+	s      string // b as a string, for redacting strings without a conversion per call
+	anchor int    // the offset of the byte searched for first
 }
 
 // minAnchorTail keeps the searched part of a secret long enough to be selective.
 const minAnchorTail = 8
 
 func newSecret(s string) secret {
-	sec := secret{b: []byte(s)}
+	sec := secret{b: []byte(s), s: s}
 	best := commonness(sec.b[0])
 	for i := 1; i+minAnchorTail <= len(sec.b); i++ {
 		if c := commonness(sec.b[i]); c < best {

@@ -235,3 +235,13 @@ func BenchmarkRedactBodies(b *testing.B) {
 		}
 	}
 }
+
+// Redacting a call's summary allocates nothing when it holds no secret: it runs
+// for every recorded call.
+func TestRedactSummaryAllocatesNothing(t *testing.T) {
+	r := newRedactor([]string{"sk-proj-Zq81xAb3cdEFgh45IJkl0123456789abcdef", "sk-ant-api03-QwErTy0123456789abcdefghijkl"})
+	c := &Call{Path: "/v1/chat/completions", ClientUA: "OpenAI/Python 1.99.0", Attempts: []Attempt{{URL: "https://api.openai.com/v1/chat/completions"}}}
+	if n := testing.AllocsPerRun(100, func() { r.summary(c) }); n != 0 {
+		t.Fatalf("%.0f allocations per summary; want 0", n)
+	}
+}
