@@ -153,3 +153,24 @@ func TestServeWithoutKeychain(t *testing.T) {
 		t.Fatalf("call without keychain: status %d, upstream saw %q", status, up.lastKey())
 	}
 }
+
+// With no session bus to find, Gatehouse starts none: godbus would run
+// dbus-launch, and the bus and keyring daemon it starts outlive the process
+// (one pair per run; CI ran out of inotify instances).
+func TestKeychainStartsNoSessionBus(t *testing.T) {
+	env := baseEnv(t)
+	bin := strings.TrimPrefix(env[2], "PATH=")
+	mark := filepath.Join(t.TempDir(), "dbus-launch-ran")
+	script := "#!/bin/sh\necho ran > " + mark + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := dataWithProvider(t, "http://127.0.0.1:1")
+	code, _, errOut := gatehouseProc(t, env, "", "keys", "list", "--data", dir)
+	if _, err := os.Stat(mark); err == nil {
+		t.Fatal("gatehouse ran dbus-launch: its bus and keyring daemon would outlive it")
+	}
+	if code != 0 && !strings.Contains(errOut, "no D-Bus session bus") {
+		t.Fatalf("keys list: exit %d, stderr %q; want it to say there is no D-Bus session bus", code, errOut)
+	}
+}

@@ -2,45 +2,93 @@ package store
 
 import (
 	"errors"
-	"sync/atomic"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
 )
 
-// keychainTimeout bounds one keychain read. A locked gnome-keyring asks its
-// prompter to unlock and go-keyring waits for the answer: with no one to type
-// the password (no display, a locked screen) that wait has no end (issue 15 §4).
-const keychainTimeout = 5 * time.Second
+// keychainTimeout bounds the wait for one keychain read. A locked gnome-keyring
+// asks its prompter to unlock and go-keyring waits for the answer: with no one
+// to type the password (no display, a locked screen) that wait has no end
+// (issue 15 §4). Windows' Credential Manager has no lock and never prompts:
+// there a slow answer is only slowness (a cold Wine prefix took over 5 s), so
+// it gets a minute.
+var keychainTimeout = keychainWait(runtime.GOOS)
+
+func keychainWait(goos string) time.Duration {
+	if goos == "windows" {
+		return time.Minute
+	}
+	return 5 * time.Second
+}
+
+// keyringGet is the backend's read; the tests put a slow keychain in its place.
+var keyringGet = keyring.Get
 
 // errKeychainWaiting is a read that outlasted keychainTimeout.
 var errKeychainWaiting = errors.New("the keychain did not answer: it is waiting to be unlocked")
 
-// keychainReading is set while a read runs: a read still waiting for an unlock
-// prompt makes the next ones fail at once instead of piling up behind it.
-var keychainReading atomic.Bool
+// keychainRead is one backend read in flight. Callers asking for the same
+// account join it rather than start another.
+type keychainRead struct {
+	started time.Time
+	done    chan struct{} // closed once v and err are set
+	v       string
+	err     error
+}
 
-// keychainGet is keyring.Get bounded by keychainTimeout.
-func keychainGet(account string) (string, error) {
-	if !keychainReading.CompareAndSwap(false, true) {
-		return "", errKeychainWaiting
+// keychainReads are the reads in flight, by account.
+var keychainReads = struct {
+	sync.Mutex
+	m map[string]*keychainRead
+}{m: map[string]*keychainRead{}}
+
+// startKeychainRead returns account's read in flight, or starts one. It returns
+// nil while another read has been waiting longer than keychainTimeout: the
+// keychain is waiting for an unlock, and every read piled up behind it would
+// be one more prompt.
+func startKeychainRead(account string) *keychainRead {
+	keychainReads.Lock()
+	defer keychainReads.Unlock()
+	if r := keychainReads.m[account]; r != nil {
+		return r
 	}
-	type result struct {
-		v   string
-		err error
+	for _, r := range keychainReads.m {
+		if time.Since(r.started) >= keychainTimeout {
+			return nil
+		}
 	}
-	done := make(chan result, 1)
+	r := &keychainRead{started: time.Now(), done: make(chan struct{})}
+	keychainReads.m[account] = r
 	go func() {
-		defer keychainReading.Store(false)
 		keychainMu.Lock()
-		v, err := keyring.Get(KeychainService, account)
+		keepDBusFromLaunching()
+		r.v, r.err = keyringGet(KeychainService, account)
 		keychainMu.Unlock()
-		done <- result{v, err}
+		keychainReads.Lock()
+		delete(keychainReads.m, account)
+		keychainReads.Unlock()
+		close(r.done)
 	}()
+	return r
+}
+
+// keychainGet is keyring.Get bounded by keychainTimeout. A read that outlasts
+// it goes on in the background: pending is that read (nil otherwise), for the
+// caller to take its answer when it comes (Keys.read).
+func keychainGet(account string) (v string, pending *keychainRead, err error) {
+	r := startKeychainRead(account)
+	if r == nil {
+		return "", nil, errKeychainWaiting
+	}
+	t := time.NewTimer(keychainTimeout - time.Since(r.started))
+	defer t.Stop()
 	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-time.After(keychainTimeout):
-		return "", errKeychainWaiting
+	case <-r.done:
+		return r.v, nil, r.err
+	case <-t.C:
+		return "", r, errKeychainWaiting
 	}
 }

@@ -71,6 +71,7 @@ func explainKeychain(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "dbus-launch") || strings.Contains(msg, "DBUS_SESSION_BUS_ADDRESS") ||
+		strings.Contains(msg, noSessionBus) ||
 		strings.Contains(msg, "session bus"):
 		return &KeychainError{Reason: "no D-Bus session bus, so no keychain",
 			Fix: "run Gatehouse inside a desktop session (or dbus-run-session) with gnome-keyring or KWallet unlocked, " + envFix, Err: err}
@@ -128,14 +129,15 @@ var keychainMu sync.Mutex
 // cache at once, so Secret never touches the keychain. Safe for concurrent use.
 type Keys struct {
 	mu      sync.RWMutex
-	secrets map[string]string // account -> secret
-	loaded  map[string]bool   // accounts read from the keychain (found or not)
-	unavail error             // the last *KeychainError, nil once the keychain answered
+	secrets map[string]string        // account -> secret
+	loaded  map[string]bool          // accounts read from the keychain (found or not)
+	unavail error                    // the last *KeychainError, nil once the keychain answered
+	late    map[string]*keychainRead // reads that outlasted keychainTimeout, awaited (takeLate)
 }
 
 // NewKeys returns an empty cache.
 func NewKeys() *Keys {
-	return &Keys{secrets: map[string]string{}, loaded: map[string]bool{}}
+	return &Keys{secrets: map[string]string{}, loaded: map[string]bool{}, late: map[string]*keychainRead{}}
 }
 
 // Secret returns the cached secret of provider's field and whether one is set. It
@@ -185,9 +187,13 @@ func (k *Keys) Reload(accounts []string) error {
 }
 
 func (k *Keys) read(account string) error {
-	v, err := keychainGet(account)
+	v, pending, err := keychainGet(account)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if pending != nil && k.late[account] != pending {
+		k.late[account] = pending
+		go k.takeLate(account, pending)
+	}
 	switch {
 	case err == nil:
 		k.secrets[account] = v
@@ -202,6 +208,28 @@ func (k *Keys) read(account string) error {
 	return nil
 }
 
+// takeLate waits for a read that outlasted keychainTimeout and caches what it
+// found: a keychain that was only slow (or unlocked meanwhile) serves its key
+// as soon as it answers. Unavailable stays as it was: the other accounts are
+// read again by the caller's retry (serve's retryKeychain), which clears it.
+func (k *Keys) takeLate(account string, r *keychainRead) {
+	<-r.done
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.late[account] == r {
+		delete(k.late, account)
+	}
+	switch {
+	case r.err == nil:
+		k.secrets[account] = r.v
+	case errors.Is(r.err, keyring.ErrNotFound):
+		delete(k.secrets, account)
+	default:
+		return
+	}
+	k.loaded[account] = true
+}
+
 // Set stores secret for provider's field in the keychain, then in the cache. It
 // returns ErrSecretTooBig or a *KeychainError; nothing is written anywhere else.
 func (k *Keys) Set(provider, field, secret string) error {
@@ -213,6 +241,7 @@ func (k *Keys) Set(provider, field, secret string) error {
 		return fmt.Errorf("store %q: %w (%d bytes; the limit is %d)", account, ErrSecretTooBig, len(secret), MaxSecretBytes)
 	}
 	keychainMu.Lock()
+	keepDBusFromLaunching()
 	err := keyring.Set(KeychainService, account, secret)
 	keychainMu.Unlock()
 	k.mu.Lock()
@@ -235,6 +264,7 @@ func (k *Keys) Set(provider, field, secret string) error {
 func (k *Keys) Delete(provider, field string) (bool, error) {
 	account := Account(provider, field)
 	keychainMu.Lock()
+	keepDBusFromLaunching()
 	err := keyring.Delete(KeychainService, account)
 	keychainMu.Unlock()
 	k.mu.Lock()

@@ -50,7 +50,7 @@ func sensitiveHeader[T string | []byte](name T) bool {
 // redactor removes secrets from what is about to be written. The writer owns
 // it: it is not safe for concurrent use.
 type redactor struct {
-	secrets [][]byte
+	secrets []secret
 	// names caches sensitiveHeader's verdict by header name as written: the
 	// same few dozen names come with every call (issue 12).
 	names map[string]bool
@@ -63,7 +63,7 @@ func newRedactor(secrets []string) *redactor {
 	r := &redactor{names: make(map[string]bool)}
 	for _, s := range secrets {
 		if len(s) >= minSecretLen {
-			r.secrets = append(r.secrets, []byte(s))
+			r.secrets = append(r.secrets, newSecret(s))
 		}
 	}
 	return r
@@ -84,7 +84,7 @@ func (r *redactor) sensitive(name []byte) bool {
 // contains reports whether b holds any literal secret.
 func (r *redactor) contains(b []byte) bool {
 	for _, s := range r.secrets {
-		if bytes.Contains(b, s) {
+		if s.in(b) {
 			return true
 		}
 	}
@@ -94,8 +94,8 @@ func (r *redactor) contains(b []byte) bool {
 // bytes replaces every literal secret in b; it returns b itself when there is none.
 func (r *redactor) bytes(b []byte) []byte {
 	for _, s := range r.secrets {
-		if bytes.Contains(b, s) {
-			b = bytes.ReplaceAll(b, s, []byte(Redacted))
+		if s.in(b) {
+			b = bytes.ReplaceAll(b, s.b, []byte(Redacted))
 		}
 	}
 	return b
@@ -104,8 +104,8 @@ func (r *redactor) bytes(b []byte) []byte {
 // string replaces every literal secret in s.
 func (r *redactor) string(s string) string {
 	for _, sec := range r.secrets {
-		if strings.Contains(s, string(sec)) {
-			s = strings.ReplaceAll(s, string(sec), Redacted)
+		if strings.Contains(s, sec.s) {
+			s = strings.ReplaceAll(s, sec.s, Redacted)
 		}
 	}
 	return s
@@ -130,7 +130,8 @@ func (r *redactor) url(raw string) string {
 // tail redacts a cut-off secret at the end of a truncated body: a cap may have
 // cut a key in the middle, leaving its first bytes.
 func (r *redactor) tail(b []byte) []byte {
-	for _, s := range r.secrets {
+	for _, sec := range r.secrets {
+		s := sec.b
 		for n := len(s) - 1; n >= 4; n-- {
 			if bytes.HasSuffix(b, s[:n]) {
 				return append(b[:len(b)-n:len(b)-n], Redacted...)

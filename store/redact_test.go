@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,5 +185,63 @@ func TestLargeBodiesCompressed(t *testing.T) {
 	small, _ := encodeBodies(&Bodies{Response: RawMessage{Body: []byte(`{"ok":true}`)}}, r, 1<<20)
 	if small[0] != bodyPlain {
 		t.Errorf("small body flag = %d, want plain", small[0])
+	}
+}
+
+// A secret's anchored search finds exactly what bytes.Contains finds: at the
+// start, at the end, behind a partial match, with its tail repeated.
+func TestSecretSearchMatchesContains(t *testing.T) {
+	keys := []string{"sk-proj-Zq81xAb3cdEF", "AIzaSyD-0123456789ab", "sk-ant-api03-QwErTy", "aaaaaaaa", "ssssssssss-Q"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("sk-proj-aeiouQZ0123 \"{}:,AIzaSyD")
+	for _, k := range keys {
+		s := newSecret(k)
+		cases := [][]byte{
+			[]byte(k), []byte("x" + k), []byte(k + "x"), []byte(`{"messages":"assistant` + k[:len(k)-1] + `"}`),
+			[]byte(k[:s.anchor] + "!" + k[s.anchor:] + "..." + k), []byte(k[1:]), nil,
+		}
+		for range 2000 {
+			b := make([]byte, rnd.IntN(64))
+			for i := range b {
+				b[i] = alphabet[rnd.IntN(len(alphabet))]
+			}
+			if rnd.IntN(4) == 0 {
+				at := rnd.IntN(len(b) + 1)
+				b = append(b[:at:at], append([]byte(k), b[at:]...)...)
+			}
+			cases = append(cases, b)
+		}
+		for _, b := range cases {
+			if got, want := s.in(b), bytes.Contains(b, []byte(k)); got != want {
+				t.Fatalf("secret %q (anchor %d) in %q = %v; want %v", k, s.anchor, b, got, want)
+			}
+		}
+	}
+	if s := newSecret("sk-proj-Zq81xAb3cdEF"); s.anchor == 0 {
+		t.Fatal("the search starts at the s of sk-: the commonest letter of a JSON body")
+	}
+}
+
+// BenchmarkRedactBodies is the secret scan of one small chat call (request and
+// response bodies, no secret in them) with a user's three provider keys.
+func BenchmarkRedactBodies(b *testing.B) {
+	r := newRedactor([]string{"sk-proj-Zq81xAb3cdEFgh45IJkl", "sk-ant-api03-QwErTy0123456789", "AIzaSyD-0123456789abcdefgh"})
+	req := []byte(`{"model":"gpt-4o","messages":[{"role":"system","content":"You are a concise assistant. Answer in one sentence."},{"role":"user","content":"What is the capital of Australia? Please answer with its name and a short description of its history, its museums and its parks."}],"max_completion_tokens":128,"temperature":0.2,"stream":false}`)
+	resp := []byte(`{"id":"chatcmpl-CZt4mQ0pJw7bYx3hV1nLk8sRfTgAe","object":"chat.completion","created":1767268800,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"The capital of Australia is Canberra, a planned city whose museums and parks sit around a lake.","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":27,"completion_tokens":8,"total_tokens":35},"service_tier":"default","system_fingerprint":"fp_e6c46296c9"}`)
+	b.SetBytes(int64(len(req) + len(resp)))
+	for b.Loop() {
+		if r.contains(req) || r.contains(resp) {
+			b.Fatal("a secret found where there is none")
+		}
+	}
+}
+
+// Redacting a call's summary allocates nothing when it holds no secret: it runs
+// for every recorded call.
+func TestRedactSummaryAllocatesNothing(t *testing.T) {
+	r := newRedactor([]string{"sk-proj-Zq81xAb3cdEFgh45IJkl0123456789abcdef", "sk-ant-api03-QwErTy0123456789abcdefghijkl"})
+	c := &Call{Path: "/v1/chat/completions", ClientUA: "OpenAI/Python 1.99.0", Attempts: []Attempt{{URL: "https://api.openai.com/v1/chat/completions"}}}
+	if n := testing.AllocsPerRun(100, func() { r.summary(c) }); n != 0 {
+		t.Fatalf("%.0f allocations per summary; want 0", n)
 	}
 }
