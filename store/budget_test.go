@@ -101,24 +101,8 @@ func TestSizeBudgetDeletesAsItWrites(t *testing.T) {
 		t.Errorf("dropped %+v, want nothing", d)
 	}
 	// The indexes lost exactly the deleted calls.
-	wantFailed, wantProvider := 0, map[string]int{}
-	for i := recorded - left; i < recorded; i++ {
-		if i%7 == 0 {
-			wantFailed++
-		}
-		wantProvider[providers[i%3]]++
-	}
-	if n := bucketKeys(t, h, bucketFailed); n != wantFailed {
-		t.Errorf("failed index holds %d calls, want %d", n, wantFailed)
-	}
-	for _, p := range providers {
-		page, err := h.List(Query{Provider: p, Limit: 10_000})
-		if err != nil || len(page.Calls) != wantProvider[p] {
-			t.Errorf("provider %s lists %d calls (%v), want %d", p, len(page.Calls), err, wantProvider[p])
-		}
-	}
-	if n := bucketKeys(t, h, bucketBodies); n != left {
-		t.Errorf("bodies of %d calls, want %d", n, left)
+	if n := checkIndexes(t, h, providers); n != left {
+		t.Errorf("%d calls listed, want %d", n, left)
 	}
 	u, err := h.Usage(UsageQuery{From: base.Add(-time.Hour), To: time.Now().Add(time.Hour)})
 	if err != nil || u.Total.Calls != int64(recorded) {
@@ -127,6 +111,83 @@ func TestSizeBudgetDeletesAsItWrites(t *testing.T) {
 	if err := h.Check(); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestCompactWhileTrimming: a compaction that runs while the writer deletes
+// the oldest calls to make room (each deletion journalled and replayed at the
+// swap) leaves the indexes holding exactly the calls left, and the file
+// consistent.
+func TestCompactWhileTrimming(t *testing.T) {
+	h := openTest(t, Options{MaxAge: -1, MaxSize: 4 << 20, NoRetention: true, FlushInterval: 5 * time.Millisecond})
+	base := time.Now().Add(-time.Hour)
+	providers := []string{"openai", "anthropic", "gemini"}
+	record := func(i int) {
+		outcome := OutcomeOK
+		if i%5 == 0 {
+			outcome = OutcomeError
+		}
+		if !h.Record(callAt(base.Add(time.Duration(i)*time.Millisecond), outcome, providers[i%3]), bodiesOf(reqBody(i), padBody(3000))) {
+			t.Errorf("call %d refused", i)
+		}
+	}
+	for i := range 3000 { // about three times the budget: the writer is deleting
+		record(i)
+		if i%100 == 99 {
+			h.Flush()
+		}
+	}
+	h.Flush()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 3000; i < 4500; i++ {
+			record(i)
+			if i%50 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	if _, err := h.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	h.Flush()
+	if n := checkIndexes(t, h, providers); n == 0 || n >= 4500 {
+		t.Fatalf("%d calls left, want some deleted and some left", n)
+	}
+	if err := h.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// checkIndexes checks that the failed and provider indexes and the bodies
+// hold exactly the calls listed, and returns how many are listed.
+func checkIndexes(t testing.TB, h *History, providers []string) int {
+	t.Helper()
+	page, err := h.List(Query{Limit: 100_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailed, wantProvider := 0, map[string]int{}
+	for _, c := range page.Calls {
+		if c.Failed() {
+			wantFailed++
+		}
+		wantProvider[c.Provider]++
+	}
+	if n := bucketKeys(t, h, bucketFailed); n != wantFailed {
+		t.Errorf("failed index holds %d calls, want %d", n, wantFailed)
+	}
+	for _, p := range providers {
+		got, err := h.List(Query{Provider: p, Limit: 100_000})
+		if err != nil || len(got.Calls) != wantProvider[p] {
+			t.Errorf("provider %s lists %d calls (%v), want %d", p, len(got.Calls), err, wantProvider[p])
+		}
+	}
+	if n := bucketKeys(t, h, bucketBodies); n != len(page.Calls) {
+		t.Errorf("bodies of %d calls, want %d", n, len(page.Calls))
+	}
+	return len(page.Calls)
 }
 
 // bucketKeys counts the keys of a top-level bucket.
