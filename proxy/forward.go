@@ -59,7 +59,9 @@ type call struct {
 	// budget reservation, settled when the call is recorded (spend.go).
 	client *clientEntry
 	res    *reservation
-	// wire: the call is recorded, so each attempt keeps its wire record.
+	// wire: the call is recorded, so the record captures headers and bodies
+	// and each attempt keeps its wire record; an unrecorded call captures
+	// nothing (issue 12: the observer reads none of it).
 	// recvMsg and recvBuf are the attempt's response record and room for its
 	// headers, allocated with its request's (wire.go).
 	wire    bool
@@ -108,9 +110,10 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		rec.Client = cl.Name
 	}
 	defer c.recoverPanic()
-	limit := cfg.History.BodyCapBytes
-	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
-	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
+	if c.wire {
+		rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
+		rec.Request.Body, rec.Request.Truncated = capCopy(c.body, cfg.History.BodyCapBytes)
+	}
 
 	// Read the model first: a paused or malformed call shows it too (issue 16 §4);
 	// gjson finds a top-level "model" in broken JSON as long as it comes first.
@@ -506,8 +509,7 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	ctx.Response.SetBodyRaw(out)
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeOK
-	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
-	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
+	c.captureResponse(out)
 	c.complete()
 	return attemptResult{done: true, status: status}
 }
@@ -626,8 +628,7 @@ func (c *call) respondError(status int, body []byte, msg string) {
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeError
 	c.rec.Error = msg
-	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
-	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
+	c.captureResponse(body)
 	c.complete()
 }
 

@@ -76,6 +76,16 @@ func (c *call) sentBody(up []byte) ([]byte, bool) {
 	return capSlice(up, c.cfg.History.BodyCapBytes)
 }
 
+// captureResponse puts the client's response on the record of a recorded
+// call: its headers and body (capped, shared: body must not change).
+func (c *call) captureResponse(body []byte) {
+	if !c.wire {
+		return
+	}
+	c.rec.Response.HeaderBlock = captureHeaders(c.ctx.Response.Header.All())
+	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
+}
+
 // received records the body an attempt got back (owned by the attempt: read
 // for it, never reused), capped.
 func (c *call) received(att *Attempt, body []byte) {

@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"unsafe"
+
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
 	"github.com/tidwall/gjson"
@@ -10,21 +12,24 @@ import (
 // (every count unknown when the body has none or is not JSON).
 // It reads only the usage object: it runs on every pass-through response.
 func UsageFromResponse(f config.Format, body []byte) Usage {
+	// Read in place: GetBytes would copy the usage object, and only numbers
+	// leave this function.
+	json := unsafe.String(unsafe.SliceData(body), len(body))
 	switch f {
 	case config.FormatResponses:
-		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		if u := gjson.Get(json, "usage"); u.IsObject() {
 			return usageFromResponses(u)
 		}
 	case config.FormatAnthropic:
-		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		if u := gjson.Get(json, "usage"); u.IsObject() {
 			return usageFromAnthropic(u)
 		}
 	case config.FormatGemini:
-		if u := gjson.GetBytes(body, "usageMetadata"); u.IsObject() {
+		if u := gjson.Get(json, "usageMetadata"); u.IsObject() {
 			return usageFromGemini(u)
 		}
 	default:
-		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		if u := gjson.Get(json, "usage"); u.IsObject() {
 			return usageFromOpenAI(u)
 		}
 	}

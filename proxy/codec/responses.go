@@ -669,14 +669,24 @@ func responsesID(id string) string { return prefixedID("resp_", id) }
 
 // usageFromResponses reads Responses usage (MAPPING.md §7): input includes
 // cached tokens, output includes reasoning; there is no cache-write count.
+// usageFromResponses reads a Responses usage object in one pass, as
+// usageFromOpenAI does.
 func usageFromResponses(u gjson.Result) Usage {
-	return Usage{
-		InputTokens:      intOr(u.Get("input_tokens")),
-		OutputTokens:     intOr(u.Get("output_tokens")),
-		CacheReadTokens:  intOr(u.Get("input_tokens_details.cached_tokens")),
-		CacheWriteTokens: -1,
-		ReasoningTokens:  intOr(u.Get("output_tokens_details.reasoning_tokens")),
-	}
+	out := UnknownUsage()
+	u.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "input_tokens":
+			out.InputTokens = intOr(v)
+		case "output_tokens":
+			out.OutputTokens = intOr(v)
+		case "input_tokens_details":
+			out.CacheReadTokens = intOr(v.Get("cached_tokens"))
+		case "output_tokens_details":
+			out.ReasoningTokens = intOr(v.Get("reasoning_tokens"))
+		}
+		return true
+	})
+	return out
 }
 
 // stopFromResponses maps a response status to a stop reason: the Responses API
