@@ -82,6 +82,10 @@ func (h *hangups) sweep() {
 			case now.Sub(w.since) >= hangupWatchDelay:
 				w.state = watchStarted
 				w.done = make(chan struct{})
+				// The server's ReadTimeout deadline is still armed (the
+				// handler leaves it): lifted here, under h.mu, so that it
+				// comes before stop's deadline in the past.
+				_ = w.conn.SetReadDeadline(time.Time{})
 				go w.run()
 			default:
 				kept = append(kept, w)
