@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/gatehouse/gatehouse/proxy/codec"
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -666,6 +667,10 @@ func (c *call) finish() {
 	}
 }
 
+// inPlace is b as a string without a copy, for gjson lookups whose results
+// do not outlive b (GetBytes copies what it finds).
+func inPlace(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 func isObject(b []byte) bool {
 	b = bytes.TrimSpace(b)
 	return len(b) > 0 && b[0] == '{'
@@ -674,7 +679,7 @@ func isObject(b []byte) bool {
 // setModel returns body with its top-level "model" set to model (the body
 // itself when it already is).
 func setModel(body []byte, model string) []byte {
-	r := gjson.GetBytes(body, "model")
+	r := gjson.Get(inPlace(body), "model")
 	if r.Type == gjson.String && r.Str == model {
 		return body
 	}
