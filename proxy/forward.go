@@ -48,6 +48,7 @@ type call struct {
 	// gone is set when the client hung up (hungUp); up is the upstream
 	// connection of the attempt in flight.
 	gone   atomic.Bool
+	watch  hangupWatch // the hang-up watch (hangup.go)
 	goneMu sync.Mutex
 	goneCh chan struct{} // closed when gone; made only when a backoff waits on it
 	up     upstreamConn
@@ -153,7 +154,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		return
 	}
 	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
-	w := c.s.hangups.watch(ctx.Conn(), c)
+	w := c.s.hangups.watch(&c.watch, ctx.Conn(), c)
 	defer w.stop()
 	c.run(targets)
 }

@@ -50,14 +50,15 @@ const (
 	watchStopped
 )
 
-// watch registers a call whose handler now works on conn; c.hungUp runs at
-// most once, if the client closes conn before stop. stop must be called before
-// the handler returns, which then owns the connection again.
-func (h *hangups) watch(conn net.Conn, c interface{ hungUp() }) *hangupWatch {
+// watch registers a call whose handler now works on conn, in w (the call's
+// own, so that a watch costs no allocation); c.hungUp runs at most once, if
+// the client closes conn before stop. stop must be called before the handler
+// returns, which then owns the connection again.
+func (h *hangups) watch(w *hangupWatch, conn net.Conn, c interface{ hungUp() }) *hangupWatch {
 	if _, ok := conn.(syscall.Conn); !ok {
 		return nil
 	}
-	w := &hangupWatch{h: h, conn: conn, c: c, since: time.Now()}
+	*w = hangupWatch{h: h, conn: conn, c: c, since: time.Now()}
 	h.mu.Lock()
 	h.waiting = append(h.waiting, w)
 	if !h.running {
