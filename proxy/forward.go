@@ -96,7 +96,7 @@ type attemptResult struct {
 func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Config, cl *clientEntry) {
 	start := time.Now()
 	rec := &Call{
-		ID:            NewCallID(),
+		ID:            callIDAt(start),
 		Start:         start,
 		ClientUA:      string(ctx.Request.Header.UserAgent()),
 		Client:        LocalClient,
@@ -154,7 +154,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		return
 	}
 	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
-	w := c.s.hangups.watch(&c.watch, ctx.Conn(), c)
+	w := c.s.hangups.watch(&c.watch, ctx.Conn(), c, start)
 	defer w.stop()
 	c.run(targets)
 }
@@ -468,8 +468,15 @@ func (c *call) retryable(class ErrorClass, err error) bool {
 func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestInfo, same bool, att *Attempt) attemptResult {
 	p := t.provider
 	up := p.WireFormat(c.ep.format)
-	body, err := readBody(resp, maxResponseBody)
 	// A pass-through relays body itself: the record's response shares it.
+	// Unrecorded, nothing keeps it past the response: it is read into the
+	// response's own pooled buffer instead of an allocation of its own.
+	var body []byte
+	pooled := same && !c.wire
+	if pooled {
+		body = c.ctx.Response.SwapBody(nil)[:0]
+	}
+	body, err := readBodyInto(body, resp, maxResponseBody)
 	c.received(att, body)
 	if errors.Is(err, errBodyTooBig) {
 		// Sending it again would bring the same answer: not retried.
@@ -508,7 +515,11 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	}
 	ctx.SetStatusCode(status)
 	c.setAttemptsHeader()
-	ctx.Response.SetBodyRaw(out)
+	if pooled {
+		ctx.Response.SwapBody(out) // the response's buffer back, holding the answer
+	} else {
+		ctx.Response.SetBodyRaw(out)
+	}
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeOK
 	c.captureResponse(out)
@@ -729,15 +740,24 @@ func isEventStream(resp *fasthttp.Response) bool {
 
 // readBody reads a streamed response body up to limit bytes.
 func readBody(resp *fasthttp.Response, limit int) ([]byte, error) {
+	return readBodyInto(nil, resp, limit)
+}
+
+// readBodyInto is readBody appending to buf[:0], which it grows when the body
+// does not fit.
+func readBodyInto(buf []byte, resp *fasthttp.Response, limit int) ([]byte, error) {
 	bs := resp.BodyStream()
 	if bs == nil {
-		return append([]byte(nil), resp.Body()...), nil
+		return append(buf[:0], resp.Body()...), nil
 	}
 	n := resp.Header.ContentLength()
 	if n < 0 || n > limit {
 		n = 4096
 	}
-	buf := make([]byte, 0, n+1)
+	if cap(buf) < n+1 {
+		buf = make([]byte, 0, n+1)
+	}
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

@@ -50,15 +50,16 @@ const (
 	watchStopped
 )
 
-// watch registers a call whose handler now works on conn, in w (the call's
-// own, so that a watch costs no allocation); c.hungUp runs at most once, if
-// the client closes conn before stop. stop must be called before the handler
-// returns, which then owns the connection again.
-func (h *hangups) watch(w *hangupWatch, conn net.Conn, c interface{ hungUp() }) *hangupWatch {
+// watch registers a call that started at since and whose handler now works
+// on conn, in w (the call's own, so that a watch costs no allocation);
+// c.hungUp runs at most once, if the client closes conn before stop. stop
+// must be called before the handler returns, which then owns the connection
+// again.
+func (h *hangups) watch(w *hangupWatch, conn net.Conn, c interface{ hungUp() }, since time.Time) *hangupWatch {
 	if _, ok := conn.(syscall.Conn); !ok {
 		return nil
 	}
-	*w = hangupWatch{h: h, conn: conn, c: c, since: time.Now()}
+	*w = hangupWatch{h: h, conn: conn, c: c, since: since}
 	h.mu.Lock()
 	h.waiting = append(h.waiting, w)
 	if !h.running {
