@@ -105,7 +105,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		Path:          string(ctx.Path()),
 		Usage:         codec.UnknownUsage(),
 	}
-	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
+	ctx.Response.Header.SetCanonical(headerCall, s2b(rec.ID))
 	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request), client: cl,
 		wire: s.opts.Recorder != nil && cfg.History.RecordingEnabled()}
 	if cl != nil {
@@ -647,7 +647,7 @@ func (c *call) respondError(status int, body []byte, msg string) {
 
 func (c *call) setAttemptsHeader() {
 	var buf [8]byte
-	c.ctx.Response.Header.SetBytesV("X-Gatehouse-Attempts", strconv.AppendInt(buf[:0], int64(c.tries), 10))
+	c.ctx.Response.Header.SetCanonical(headerAttempts, strconv.AppendInt(buf[:0], int64(c.tries), 10))
 }
 
 // complete records the call once the response is sent; inside an attempt it
@@ -678,6 +678,16 @@ func (c *call) finish() {
 		r.Record(c.rec)
 	}
 }
+
+// The headers every call answers with, in canonical form: set with
+// SetCanonical, they skip fasthttp's normalising of the name.
+var (
+	headerCall     = []byte("X-Gatehouse-Call")
+	headerAttempts = []byte("X-Gatehouse-Attempts")
+)
+
+// s2b is s as bytes without a copy, for fasthttp setters, which copy.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // inPlace is b as a string without a copy, for gjson lookups whose results
 // do not outlive b (GetBytes copies what it finds).
