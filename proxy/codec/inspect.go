@@ -36,6 +36,31 @@ func UsageFromResponse(f config.Format, body []byte) Usage {
 	return UnknownUsage()
 }
 
+// usagePaths says where a usage object keeps each count of Usage, in its
+// field order: a member, or a member of a member (sub); a zero path is a
+// count the format does not have.
+type usagePaths [5]struct{ member, sub string }
+
+// read reads u in one pass over its members (a gjson path per count would
+// scan it once each): it runs on every call.
+func (ps *usagePaths) read(u gjson.Result) Usage {
+	out := UnknownUsage()
+	counts := [5]*int64{&out.InputTokens, &out.OutputTokens, &out.CacheReadTokens, &out.CacheWriteTokens, &out.ReasoningTokens}
+	u.ForEach(func(k, v gjson.Result) bool {
+		for i, p := range ps {
+			switch {
+			case p.member == "" || p.member != k.Str:
+			case p.sub == "":
+				*counts[i] = intOr(v)
+			default:
+				*counts[i] = intOr(v.Get(p.sub))
+			}
+		}
+		return true
+	})
+	return out
+}
+
 // UsageTracker follows a stream of format f and keeps its usage: Anthropic
 // message_start then cumulative message_delta (set, never add), OpenAI's usage
 // chunk, Gemini's usageMetadata (last wins). The zero value is not ready: use

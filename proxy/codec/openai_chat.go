@@ -531,25 +531,14 @@ func appendOpenAIUsage(dst []byte, u Usage) []byte {
 // expect, keeping the upstream id recognisable.
 func openaiID(id string) string { return prefixedID("chatcmpl-", id) }
 
-// usageFromOpenAI reads an OpenAI usage object in one pass over its members
-// (a path each would scan it five times): it runs on every call.
-func usageFromOpenAI(u gjson.Result) Usage {
-	out := UnknownUsage()
-	u.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "prompt_tokens":
-			out.InputTokens = intOr(v)
-		case "completion_tokens":
-			out.OutputTokens = intOr(v)
-		case "prompt_tokens_details":
-			out.CacheReadTokens, out.CacheWriteTokens = intOr(v.Get("cached_tokens")), intOr(v.Get("cache_write_tokens"))
-		case "completion_tokens_details":
-			out.ReasoningTokens = intOr(v.Get("reasoning_tokens"))
-		}
-		return true
-	})
-	return out
+// openAIUsage is where an OpenAI usage object keeps each count.
+var openAIUsage = usagePaths{
+	{"prompt_tokens", ""}, {"completion_tokens", ""},
+	{"prompt_tokens_details", "cached_tokens"}, {"prompt_tokens_details", "cache_write_tokens"},
+	{"completion_tokens_details", "reasoning_tokens"},
 }
+
+func usageFromOpenAI(u gjson.Result) Usage { return openAIUsage.read(u) }
 
 func stopFromOpenAI(s string) StopReason {
 	switch s {

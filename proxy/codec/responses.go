@@ -667,27 +667,16 @@ func appendResponsesUsage(dst []byte, u Usage) []byte {
 // recognisable.
 func responsesID(id string) string { return prefixedID("resp_", id) }
 
-// usageFromResponses reads Responses usage (MAPPING.md §7): input includes
-// cached tokens, output includes reasoning; there is no cache-write count.
-// usageFromResponses reads a Responses usage object in one pass, as
-// usageFromOpenAI does.
-func usageFromResponses(u gjson.Result) Usage {
-	out := UnknownUsage()
-	u.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "input_tokens":
-			out.InputTokens = intOr(v)
-		case "output_tokens":
-			out.OutputTokens = intOr(v)
-		case "input_tokens_details":
-			out.CacheReadTokens = intOr(v.Get("cached_tokens"))
-		case "output_tokens_details":
-			out.ReasoningTokens = intOr(v.Get("reasoning_tokens"))
-		}
-		return true
-	})
-	return out
+// responsesUsage is where a Responses usage object keeps each count
+// (MAPPING.md §7): input includes cached tokens, output includes reasoning;
+// there is no cache-write count.
+var responsesUsage = usagePaths{
+	{"input_tokens", ""}, {"output_tokens", ""},
+	{"input_tokens_details", "cached_tokens"}, {},
+	{"output_tokens_details", "reasoning_tokens"},
 }
+
+func usageFromResponses(u gjson.Result) Usage { return responsesUsage.read(u) }
 
 // stopFromResponses maps a response status to a stop reason: the Responses API
 // has no finish reason, only completed or incomplete with a reason.
