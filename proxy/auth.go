@@ -204,9 +204,18 @@ func (a *Authenticator) Apply(req *fasthttp.Request, p *config.Provider, c Crede
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	default: // bearer
-		req.Header.Set("Authorization", "Bearer "+c.Key)
+		setBearer(&req.Header, c.Key)
 	}
 	return nil
+}
+
+var headerAuthorization = []byte(fasthttp.HeaderAuthorization)
+
+// setBearer sets Authorization: Bearer key, the usual scheme, without
+// building a string on every call.
+func setBearer(h *fasthttp.RequestHeader, key string) {
+	var buf [160]byte
+	h.SetCanonical(headerAuthorization, append(append(buf[:0], "Bearer "...), key...))
 }
 
 // jwt returns a cached token for p signed with secret, minting one when none is

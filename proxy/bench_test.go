@@ -300,9 +300,12 @@ func c64Round(tb testing.TB, c *fasthttp.HostClient, addr string, n int) time.Du
 }
 
 // BenchmarkPassThroughAllocs reports a Gatehouse hop's allocations per request,
-// net of the client's and the upstream's (the direct path's).
+// net of the client's and the upstream's (the direct path's), recorded and not
+// ([history] enabled = false: the request path captures nothing, issue 12).
 func BenchmarkPassThroughAllocs(b *testing.B) {
 	names, addrs := benchTargets(b)
+	_, off := benchServer(b, addrs[0], "[history]\nenabled = false\n")
+	names, addrs = append(names, "gatehouse-unrecorded"), append(addrs, off)
 	for i, name := range names {
 		addr := addrs[i]
 		b.Run(name, func(b *testing.B) {

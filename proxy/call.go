@@ -180,3 +180,9 @@ type KeychainState interface {
 
 // NewCallID returns a new time-ordered call id (a ULID: sorts by creation time).
 func NewCallID() string { return ulid.Make().String() }
+
+// callIDAt is NewCallID for a call that started at t: the clock is read once
+// per call, not once per use.
+func callIDAt(t time.Time) string {
+	return ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String()
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/gatehouse/gatehouse/proxy/codec"
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -47,6 +48,7 @@ type call struct {
 	// gone is set when the client hung up (hungUp); up is the upstream
 	// connection of the attempt in flight.
 	gone   atomic.Bool
+	watch  hangupWatch // the hang-up watch (hangup.go)
 	goneMu sync.Mutex
 	goneCh chan struct{} // closed when gone; made only when a backoff waits on it
 	up     upstreamConn
@@ -59,7 +61,9 @@ type call struct {
 	// budget reservation, settled when the call is recorded (spend.go).
 	client *clientEntry
 	res    *reservation
-	// wire: the call is recorded, so each attempt keeps its wire record.
+	// wire: the call is recorded, so the record captures headers and bodies
+	// and each attempt keeps its wire record; an unrecorded call captures
+	// nothing (issue 12: the observer reads none of it).
 	// recvMsg and recvBuf are the attempt's response record and room for its
 	// headers, allocated with its request's (wire.go).
 	wire    bool
@@ -92,7 +96,7 @@ type attemptResult struct {
 func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Config, cl *clientEntry) {
 	start := time.Now()
 	rec := &Call{
-		ID:            NewCallID(),
+		ID:            callIDAt(start),
 		Start:         start,
 		ClientUA:      string(ctx.Request.Header.UserAgent()),
 		Client:        LocalClient,
@@ -101,16 +105,17 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		Path:          string(ctx.Path()),
 		Usage:         codec.UnknownUsage(),
 	}
-	ctx.Response.Header.Set("X-Gatehouse-Call", rec.ID)
+	ctx.Response.Header.SetCanonical(headerCall, s2b(rec.ID))
 	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request), client: cl,
 		wire: s.opts.Recorder != nil && cfg.History.RecordingEnabled()}
 	if cl != nil {
 		rec.Client = cl.Name
 	}
 	defer c.recoverPanic()
-	limit := cfg.History.BodyCapBytes
-	rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
-	rec.Request.Body, rec.Request.Truncated = capCopy(c.body, limit)
+	if c.wire {
+		rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
+		rec.Request.Body, rec.Request.Truncated = capCopy(c.body, cfg.History.BodyCapBytes)
+	}
 
 	// Read the model first: a paused or malformed call shows it too (issue 16 §4);
 	// gjson finds a top-level "model" in broken JSON as long as it comes first.
@@ -149,7 +154,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		return
 	}
 	// Notice a client that hangs up while nothing is sent yet (issue 19.7).
-	w := c.s.hangups.watch(ctx.Conn(), c)
+	w := c.s.hangups.watch(&c.watch, ctx.Conn(), c, start)
 	defer w.stop()
 	c.run(targets)
 }
@@ -463,8 +468,15 @@ func (c *call) retryable(class ErrorClass, err error) bool {
 func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestInfo, same bool, att *Attempt) attemptResult {
 	p := t.provider
 	up := p.WireFormat(c.ep.format)
-	body, err := readBody(resp, maxResponseBody)
 	// A pass-through relays body itself: the record's response shares it.
+	// Unrecorded, nothing keeps it past the response: it is read into the
+	// response's own pooled buffer instead of an allocation of its own.
+	var body []byte
+	pooled := same && !c.wire
+	if pooled {
+		body = c.ctx.Response.SwapBody(nil)[:0]
+	}
+	body, err := readBodyInto(body, resp, maxResponseBody)
 	c.received(att, body)
 	if errors.Is(err, errBodyTooBig) {
 		// Sending it again would bring the same answer: not retried.
@@ -503,11 +515,14 @@ func (c *call) relayBody(t target, resp *fasthttp.Response, info codec.RequestIn
 	}
 	ctx.SetStatusCode(status)
 	c.setAttemptsHeader()
-	ctx.Response.SetBodyRaw(out)
+	if pooled {
+		ctx.Response.SwapBody(out) // the response's buffer back, holding the answer
+	} else {
+		ctx.Response.SetBodyRaw(out)
+	}
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeOK
-	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
-	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(out, c.cfg.History.BodyCapBytes)
+	c.captureResponse(out)
 	c.complete()
 	return attemptResult{done: true, status: status}
 }
@@ -626,14 +641,13 @@ func (c *call) respondError(status int, body []byte, msg string) {
 	c.rec.Status = status
 	c.rec.Outcome = OutcomeError
 	c.rec.Error = msg
-	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
-	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
+	c.captureResponse(body)
 	c.complete()
 }
 
 func (c *call) setAttemptsHeader() {
 	var buf [8]byte
-	c.ctx.Response.Header.SetBytesV("X-Gatehouse-Attempts", strconv.AppendInt(buf[:0], int64(c.tries), 10))
+	c.ctx.Response.Header.SetCanonical(headerAttempts, strconv.AppendInt(buf[:0], int64(c.tries), 10))
 }
 
 // complete records the call once the response is sent; inside an attempt it
@@ -665,6 +679,20 @@ func (c *call) finish() {
 	}
 }
 
+// The headers every call answers with, in canonical form: set with
+// SetCanonical, they skip fasthttp's normalising of the name.
+var (
+	headerCall     = []byte("X-Gatehouse-Call")
+	headerAttempts = []byte("X-Gatehouse-Attempts")
+)
+
+// s2b is s as bytes without a copy, for fasthttp setters, which copy.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// inPlace is b as a string without a copy, for gjson lookups whose results
+// do not outlive b (GetBytes copies what it finds).
+func inPlace(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 func isObject(b []byte) bool {
 	b = bytes.TrimSpace(b)
 	return len(b) > 0 && b[0] == '{'
@@ -673,7 +701,7 @@ func isObject(b []byte) bool {
 // setModel returns body with its top-level "model" set to model (the body
 // itself when it already is).
 func setModel(body []byte, model string) []byte {
-	r := gjson.GetBytes(body, "model")
+	r := gjson.Get(inPlace(body), "model")
 	if r.Type == gjson.String && r.Str == model {
 		return body
 	}
@@ -722,15 +750,24 @@ func isEventStream(resp *fasthttp.Response) bool {
 
 // readBody reads a streamed response body up to limit bytes.
 func readBody(resp *fasthttp.Response, limit int) ([]byte, error) {
+	return readBodyInto(nil, resp, limit)
+}
+
+// readBodyInto is readBody appending to buf[:0], which it grows when the body
+// does not fit.
+func readBodyInto(buf []byte, resp *fasthttp.Response, limit int) ([]byte, error) {
 	bs := resp.BodyStream()
 	if bs == nil {
-		return append([]byte(nil), resp.Body()...), nil
+		return append(buf[:0], resp.Body()...), nil
 	}
 	n := resp.Header.ContentLength()
 	if n < 0 || n > limit {
 		n = 4096
 	}
-	buf := make([]byte, 0, n+1)
+	if cap(buf) < n+1 {
+		buf = make([]byte, 0, n+1)
+	}
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

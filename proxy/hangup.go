@@ -50,14 +50,16 @@ const (
 	watchStopped
 )
 
-// watch registers a call whose handler now works on conn; c.hungUp runs at
-// most once, if the client closes conn before stop. stop must be called before
-// the handler returns, which then owns the connection again.
-func (h *hangups) watch(conn net.Conn, c interface{ hungUp() }) *hangupWatch {
+// watch registers a call that started at since and whose handler now works
+// on conn, in w (the call's own, so that a watch costs no allocation);
+// c.hungUp runs at most once, if the client closes conn before stop. stop
+// must be called before the handler returns, which then owns the connection
+// again.
+func (h *hangups) watch(w *hangupWatch, conn net.Conn, c interface{ hungUp() }, since time.Time) *hangupWatch {
 	if _, ok := conn.(syscall.Conn); !ok {
 		return nil
 	}
-	w := &hangupWatch{h: h, conn: conn, c: c, since: time.Now()}
+	*w = hangupWatch{h: h, conn: conn, c: c, since: since}
 	h.mu.Lock()
 	h.waiting = append(h.waiting, w)
 	if !h.running {
@@ -82,6 +84,10 @@ func (h *hangups) sweep() {
 			case now.Sub(w.since) >= hangupWatchDelay:
 				w.state = watchStarted
 				w.done = make(chan struct{})
+				// The server's ReadTimeout deadline is still armed (the
+				// handler leaves it): lifted here, under h.mu, so that it
+				// comes before stop's deadline in the past.
+				_ = w.conn.SetReadDeadline(time.Time{})
 				go w.run()
 			default:
 				kept = append(kept, w)

@@ -9,47 +9,70 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// hopHeaders are the hop-by-hop headers of RFC 9110 §7.6.1 (and the legacy ones
-// net/http/httputil strips); fasthttp forwards them unless told otherwise.
-var hopHeaders = map[string]bool{
-	"connection":          true,
-	"proxy-connection":    true,
-	"keep-alive":          true,
-	"proxy-authenticate":  true,
-	"proxy-authorization": true,
-	"te":                  true,
-	"trailer":             true,
-	"transfer-encoding":   true,
-	"upgrade":             true,
-}
+// headerClass says what the proxy does with a header, by name. Every header
+// of every call is classified: one lookup answers all the questions.
+type headerClass uint8
 
-// dropUpstream are request headers never forwarded: client credentials (the
-// proxy injects the provider's own), framing that fasthttp sets itself, and
-// browser context that providers would treat as a browser call.
-var dropUpstream = map[string]bool{
-	"authorization":   true,
-	"x-api-key":       true,
-	"x-goog-api-key":  true,
-	"api-key":         true,
-	"host":            true,
-	"content-length":  true,
-	"accept-encoding": true, // ask for identity: the proxy reads bodies
-	"cookie":          true,
-	"origin":          true,
-	"referer":         true,
+const (
+	// classHop: a hop-by-hop header of RFC 9110 §7.6.1 (and the legacy ones
+	// net/http/httputil strips); fasthttp forwards them unless told otherwise.
+	classHop headerClass = 1 << iota
+	// classNotUpstream: a request header never forwarded: client credentials
+	// (the proxy injects the provider's own), framing that fasthttp sets
+	// itself, and browser context that providers would treat as a browser call.
+	classNotUpstream
+	// classNotDownstream: a response header not relayed to the client.
+	classNotDownstream
+	// classCredential: a header whose value the record never keeps.
+	classCredential
+)
+
+// headerClasses are the classified header names, lower-case.
+var headerClasses = map[string]headerClass{
+	"connection":          classHop,
+	"proxy-connection":    classHop,
+	"keep-alive":          classHop,
+	"proxy-authenticate":  classHop,
+	"proxy-authorization": classHop | classCredential,
+	"te":                  classHop,
+	"trailer":             classHop,
+	"transfer-encoding":   classHop,
+	"upgrade":             classHop,
+
+	"authorization":   classNotUpstream | classCredential,
+	"x-api-key":       classNotUpstream | classCredential,
+	"x-goog-api-key":  classNotUpstream | classCredential,
+	"api-key":         classNotUpstream | classCredential,
+	"host":            classNotUpstream,
+	"content-length":  classNotUpstream | classNotDownstream,
+	"accept-encoding": classNotUpstream, // ask for identity: the proxy reads bodies
+	"cookie":          classNotUpstream | classCredential,
+	"origin":          classNotUpstream,
+	"referer":         classNotUpstream,
 	// Gatehouse's own admin token is for Gatehouse only (issue 19.9).
-	"x-gatehouse-token": true,
+	"x-gatehouse-token": classNotUpstream,
 	// The app's request to bypass an open circuit (circuit_state.go).
-	"x-gatehouse-bypass-circuit": true,
+	"x-gatehouse-bypass-circuit": classNotUpstream,
+
+	"content-encoding": classNotDownstream,
+	"set-cookie":       classNotDownstream | classCredential,
+	"date":             classNotDownstream,
+	"server":           classNotDownstream,
 }
 
-// dropDownstream are response headers not relayed to the client.
-var dropDownstream = map[string]bool{
-	"content-length":   true,
-	"content-encoding": true,
-	"set-cookie":       true,
-	"date":             true,
-	"server":           true,
+// classOf classifies header name k (any case) without allocating.
+func classOf(k []byte) headerClass {
+	if len(k) > 32 {
+		return 0
+	}
+	var buf [32]byte
+	for i, c := range k {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return headerClasses[string(buf[:len(k)])]
 }
 
 // connectionTokens returns the lower-cased header names listed in Connection.
@@ -71,10 +94,10 @@ func connectionTokens(v []byte) []string {
 func copyRequestHeaders(dst *fasthttp.RequestHeader, src *fasthttp.RequestHeader) {
 	extra := connectionTokens(src.Peek("Connection"))
 	for k, v := range src.All() {
-		if inSet(k, hopHeaders) || inSet(k, dropUpstream) || hasPrefixFold(k, "sec-") || containsFold(extra, k) {
+		if classOf(k)&(classHop|classNotUpstream) != 0 || hasPrefixFold(k, "sec-") || containsFold(extra, k) {
 			continue
 		}
-		dst.SetBytesKV(k, v)
+		dst.SetCanonical(k, v) // fasthttp parsed k: it is in canonical form already
 	}
 }
 
@@ -82,27 +105,11 @@ func copyRequestHeaders(dst *fasthttp.RequestHeader, src *fasthttp.RequestHeader
 func copyResponseHeaders(dst *fasthttp.ResponseHeader, src *fasthttp.ResponseHeader) {
 	extra := connectionTokens(src.Peek("Connection"))
 	for k, v := range src.All() {
-		if inSet(k, hopHeaders) || inSet(k, dropDownstream) || containsFold(extra, k) {
+		if classOf(k)&(classHop|classNotDownstream) != 0 || containsFold(extra, k) {
 			continue
 		}
-		dst.SetBytesKV(k, v)
+		dst.SetCanonical(k, v)
 	}
-}
-
-// inSet reports whether header name k (any case) is in set (lower-case keys),
-// without allocating.
-func inSet(k []byte, set map[string]bool) bool {
-	if len(k) > 32 {
-		return false
-	}
-	var buf [32]byte
-	for i, c := range k {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return set[string(buf[:len(k)])]
 }
 
 func hasPrefixFold(k []byte, prefix string) bool {
@@ -279,20 +286,18 @@ func captureSerialized(out, raw, date []byte, fixDate bool) []byte {
 	return out
 }
 
-var credentialHeaders = map[string]bool{
-	"authorization": true, "x-api-key": true, "x-goog-api-key": true, "api-key": true,
-	"cookie": true, "proxy-authorization": true, "set-cookie": true,
-}
-
-// credentialLens marks the name lengths in credentialHeaders: most headers
-// are ruled out without a lookup (every header of every call is checked).
+// credentialLens marks the name lengths of the credential headers: most
+// headers are ruled out without a lookup (every header of every call is
+// checked).
 var credentialLens = func() (l [32]bool) {
-	for k := range credentialHeaders {
-		l[len(k)] = true
+	for k, c := range headerClasses {
+		if c&classCredential != 0 {
+			l[len(k)] = true
+		}
 	}
 	return l
 }()
 
 func isCredentialHeader(k []byte) bool {
-	return len(k) < len(credentialLens) && credentialLens[len(k)] && inSet(k, credentialHeaders)
+	return len(k) < len(credentialLens) && credentialLens[len(k)] && classOf(k)&classCredential != 0
 }

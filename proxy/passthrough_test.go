@@ -71,6 +71,24 @@ func TestPassThroughResponseBytesUntouched(t *testing.T) {
 	}
 }
 
+// TestUnrecordedAnswersRelayedWhole: with history off an answer is read into
+// the client's response buffer, which fasthttp pools (issue 12); answers of
+// different sizes in turn must each reach the client whole, with nothing of
+// an earlier one.
+func TestUnrecordedAnswersRelayedWhole(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxy(t, testConfig(up, "[history]\nenabled = false\n"), nil)
+	big := readFixture(t, "openai/chat/response_tool_calls.json")
+	small := []byte(`{"id":"c","object":"chat.completion","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}`)
+	for i, want := range [][]byte{big, small, big, small} {
+		up.then(step{body: want})
+		resp, body := p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4.1","messages":[]}`))
+		if resp.StatusCode() != 200 || !bytes.Equal(body, want) {
+			t.Fatalf("call %d: status %d, body\n got %s\nwant %s", i, resp.StatusCode(), body, want)
+		}
+	}
+}
+
 func TestGeminiPassThroughModelInURL(t *testing.T) {
 	up := newFakeUpstream(t)
 	p := newTestProxy(t, testConfig(up, ""), nil)

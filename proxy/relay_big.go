@@ -40,7 +40,7 @@ func (c *call) relayThrough(t target, resp *fasthttp.Response, att *Attempt) att
 	ctx.SetStatusCode(status)
 	c.setAttemptsHeader()
 	c.rec.Status = status
-	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
+	c.captureResponse(nil) // the body's head is kept as it goes (bigBody.keep)
 	// From here a hang-up shows as a failed write to the client.
 	c.up.unbind()
 	b := &bigBody{c: c, t: t, att: *att, resp: resp, r: resp.BodyStream(), size: resp.Header.ContentLength()}
@@ -74,7 +74,9 @@ func (b *bigBody) Read(p []byte) (int, error) {
 // keep copies what the record needs of p: the head up to the cap, the tail.
 func (b *bigBody) keep(p []byte) {
 	b.n += len(p)
-	b.head, _ = appendCapped(b.head, p, b.c.cfg.History.BodyCapBytes)
+	if b.c.wire {
+		b.head, _ = appendCapped(b.head, p, b.c.cfg.History.BodyCapBytes)
+	}
 	if len(p) >= usageTail {
 		b.tail = append(b.tail[:0], p[len(p)-usageTail:]...)
 		return

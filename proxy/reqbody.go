@@ -61,15 +61,16 @@ func (s *Server) loadBody(ctx *fasthttp.RequestCtx, f config.Format) (release fu
 				bodyBudget>>20, s.opts.RequestReadTimeout))
 			return false
 		}
+		// The wait does not count against reading the body itself. Without
+		// a wait, the server's ReadTimeout deadline (from the request's
+		// first byte) is still armed and bounds the read (handle).
+		_ = ctx.Conn().SetReadDeadline(time.Now().Add(s.opts.RequestReadTimeout))
 		return true
 	}
 	if n >= 0 && !acquire(n) {
 		return nil, false
 	}
-	// The wait does not count against reading the body itself.
-	_ = ctx.Conn().SetReadDeadline(time.Now().Add(s.opts.RequestReadTimeout))
 	body, err := readRequestBody(stream, n)
-	_ = ctx.Conn().SetReadDeadline(time.Time{})
 	if err != nil {
 		s.bodies.Release(took)
 		ctx.SetConnectionClose()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -211,9 +212,10 @@ var (
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer s.recoverRequest(ctx)
-	// The request is read: lift ReadTimeout's deadline, which would otherwise end
-	// the hang-up watch (hangup.go) of a call that outlasts it.
-	_ = ctx.Conn().SetReadDeadline(time.Time{})
+	// ReadTimeout's deadline stays armed: it bounds reading the body
+	// (loadBody), and nothing else reads the connection until a hang-up
+	// watch starts, which lifts it (hangup.go). A deadline set costs a timer
+	// update, and most calls need none.
 	cfg := s.cfg.Load()
 	path := ctx.Path()
 	ep, known := parseEndpoint(ctx.Method(), path)
@@ -360,8 +362,8 @@ func loopbackHost(host []byte) bool {
 	if h == "localhost" || h == "" {
 		return true
 	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(h) // net.ParseIP would allocate, on every call
+	return err == nil && ip.IsLoopback()
 }
 
 func trimBrackets(h string) string {

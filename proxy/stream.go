@@ -128,7 +128,7 @@ func (c *call) commitStream(st *streamState) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	c.setAttemptsHeader()
 	c.rec.Status = fasthttp.StatusOK
-	c.rec.Response.HeaderBlock = captureHeaders(ctx.Response.Header.All())
+	c.captureResponse(nil) // the body is reassembled as it goes (capture)
 	c.s.track(st)
 	// The request body may be big and the stream long: let it go (reqbody.go).
 	c.body, c.up.rd.b = nil, nil
@@ -149,7 +149,9 @@ func (st *streamState) run(w *bufio.Writer) {
 		var err error
 		if st.same {
 			st.usage.Observe(ev)
-			st.acc.Add(ev)
+			if c.wire {
+				st.acc.Add(ev)
+			}
 			out = append(out, ev.Raw...)
 		} else {
 			if st.att.Received != nil {
@@ -215,6 +217,9 @@ func (st *streamState) write(w *bufio.Writer, b []byte, first *bool) error {
 // capture keeps client-format bytes for the record: raw events (capped) and the
 // reassembled message.
 func (st *streamState) capture(b []byte) {
+	if !st.c.wire {
+		return
+	}
 	limit := st.c.cfg.History.BodyCapBytes
 	if room := limit - len(st.events); room > 0 {
 		if len(b) > room {

@@ -128,7 +128,46 @@ type timedConn struct {
 	// peerClosed: a read met the end of the connection, so the upstream closed
 	// it and it must not serve another request (issue 15 §3).
 	peerClosed atomic.Bool
+	// rd and wd are the read and write deadlines set on Conn.
+	rd, wd lazyDeadline
 }
+
+// lazyDeadline is a deadline of a connection, set on it only when the one
+// armed would fire early or more than its slack late: a busy connection's
+// reads and requests then leave the runtime's timers alone (setting a
+// deadline updates one, issue 12).
+type lazyDeadline struct {
+	armed atomic.Int64 // Unix ns, 0: none
+}
+
+// next returns the deadline to set on the connection for one wanted at want
+// (zero: none), if the one armed will not do. A deadline fires at most
+// deadlineSlack of the time left (and at most a second) late, never early.
+func (l *lazyDeadline) next(now, want time.Time) (time.Time, bool) {
+	if want.IsZero() {
+		return want, l.armed.Swap(0) != 0
+	}
+	w := want.UnixNano()
+	slack := max(min(want.Sub(now)/deadlineSlack, time.Second), 0)
+	if a := l.armed.Load(); a >= w && a <= w+int64(slack) {
+		return time.Time{}, false
+	}
+	at := want.Add(slack)
+	l.armed.Store(at.UnixNano())
+	return at, true
+}
+
+// set records a deadline set on the connection directly.
+func (l *lazyDeadline) set(t time.Time) {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	l.armed.Store(ns)
+}
+
+// deadlineSlack: a lazyDeadline may fire 1/deadlineSlack of its time late.
+const deadlineSlack = 16
 
 // closedByPeer reports whether the upstream closed c (false for nil).
 func (c *timedConn) closedByPeer() bool { return c != nil && c.peerClosed.Load() }
@@ -149,6 +188,22 @@ func (c *timedConn) SetReadDeadline(t time.Time) error {
 	return nil
 }
 
+// SetWriteDeadline sets fasthttp's per-request write deadline, lazily.
+func (c *timedConn) SetWriteDeadline(t time.Time) error {
+	if at, ok := c.wd.next(time.Now(), t); ok {
+		return c.Conn.SetWriteDeadline(at)
+	}
+	return nil
+}
+
+// SetDeadline sets both deadlines at once (a TLS handshake's): Read sets its
+// own again.
+func (c *timedConn) SetDeadline(t time.Time) error {
+	c.rd.set(t)
+	c.wd.set(t)
+	return c.Conn.SetDeadline(t)
+}
+
 // Close unregisters the connection (see upstreamConn) and closes it.
 func (c *timedConn) Close() error {
 	c.s.conns.Delete(connKey(c.Conn))
@@ -162,16 +217,19 @@ func (c *timedConn) Read(b []byte) (int, error) {
 	if first {
 		d = r.FirstByteTimeout.Duration
 	}
+	now := time.Now()
 	var deadline time.Time
 	if d > 0 {
-		deadline = time.Now().Add(d)
+		deadline = now.Add(d)
 	}
 	if ns := c.outer.Load(); ns != 0 {
 		if o := time.Unix(0, ns); first || deadline.IsZero() || o.Before(deadline) {
 			deadline = o
 		}
 	}
-	_ = c.Conn.SetReadDeadline(deadline)
+	if at, ok := c.rd.next(now, deadline); ok {
+		_ = c.Conn.SetReadDeadline(at)
+	}
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.awaitingFirst.Store(false)

@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
@@ -21,10 +23,12 @@ func keySourceLabel(src keySource, p *config.Provider) string {
 
 // keyFacts caches the key source label and mask of an attempt: working them
 // out for each attempt would cost allocations on the request path. Keys a
-// client sent are not kept past their call.
+// client sent are not kept past their call. The map is replaced, never
+// changed: a read takes no lock (a read lock's count is written by every
+// call, from every core).
 type keyFacts struct {
-	mu sync.RWMutex
-	m  map[keyFactsKey]keyFact
+	mu sync.Mutex // one writer at a time
+	m  atomic.Pointer[map[keyFactsKey]keyFact]
 }
 
 type keyFactsKey struct {
@@ -43,19 +47,20 @@ func (kf *keyFacts) get(src keySource, p *config.Provider, key string) (label, m
 		return string(src), MaskKey(key)
 	}
 	k := keyFactsKey{src: src, env: p.KeyEnv, key: key}
-	kf.mu.RLock()
-	f, ok := kf.m[k]
-	kf.mu.RUnlock()
-	if ok {
-		return f.label, f.mask
+	if m := kf.m.Load(); m != nil {
+		if f, ok := (*m)[k]; ok {
+			return f.label, f.mask
+		}
 	}
-	f = keyFact{label: keySourceLabel(src, p), mask: MaskKey(key)}
+	f := keyFact{label: keySourceLabel(src, p), mask: MaskKey(key)}
 	kf.mu.Lock()
-	if kf.m == nil || len(kf.m) >= maxKeyFacts {
-		kf.m = make(map[keyFactsKey]keyFact)
+	defer kf.mu.Unlock()
+	next := make(map[keyFactsKey]keyFact)
+	if m := kf.m.Load(); m != nil && len(*m) < maxKeyFacts {
+		maps.Copy(next, *m)
 	}
-	kf.m[k] = f
-	kf.mu.Unlock()
+	next[k] = f
+	kf.m.Store(&next)
 	return f.label, f.mask
 }
 
@@ -74,6 +79,16 @@ func (c *call) sentBody(up []byte) ([]byte, bool) {
 		return c.rec.Request.Body, c.rec.Request.Truncated
 	}
 	return capSlice(up, c.cfg.History.BodyCapBytes)
+}
+
+// captureResponse puts the client's response on the record of a recorded
+// call: its headers and body (capped, shared: body must not change).
+func (c *call) captureResponse(body []byte) {
+	if !c.wire {
+		return
+	}
+	c.rec.Response.HeaderBlock = captureHeaders(c.ctx.Response.Header.All())
+	c.rec.Response.Body, c.rec.Response.Truncated = capSlice(body, c.cfg.History.BodyCapBytes)
 }
 
 // received records the body an attempt got back (owned by the attempt: read

@@ -124,3 +124,18 @@ func BenchmarkResponseResponses(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUsageFromResponse is the usage read of every non-streaming
+// pass-through answer, per format's fixture.
+func BenchmarkUsageFromResponse(b *testing.B) {
+	for _, file := range []string{"openai/response_text.json", "anthropic/response_tool_use.json", "gemini/response_thinking_include_thoughts.json", "responses/response_function_call.json"} {
+		path := "testdata/" + file
+		body, f := readFile(b, path), formatOfFixture(path)
+		b.Run(file, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				UsageFromResponse(f, body)
+			}
+		})
+	}
+}

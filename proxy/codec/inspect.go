@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"unsafe"
+
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/sse"
 	"github.com/tidwall/gjson"
@@ -10,25 +12,53 @@ import (
 // (every count unknown when the body has none or is not JSON).
 // It reads only the usage object: it runs on every pass-through response.
 func UsageFromResponse(f config.Format, body []byte) Usage {
+	// Read in place: GetBytes would copy the usage object, and only numbers
+	// leave this function.
+	json := unsafe.String(unsafe.SliceData(body), len(body))
 	switch f {
 	case config.FormatResponses:
-		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		if u := gjson.Get(json, "usage"); u.IsObject() {
 			return usageFromResponses(u)
 		}
 	case config.FormatAnthropic:
-		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		if u := gjson.Get(json, "usage"); u.IsObject() {
 			return usageFromAnthropic(u)
 		}
 	case config.FormatGemini:
-		if u := gjson.GetBytes(body, "usageMetadata"); u.IsObject() {
+		if u := gjson.Get(json, "usageMetadata"); u.IsObject() {
 			return usageFromGemini(u)
 		}
 	default:
-		if u := gjson.GetBytes(body, "usage"); u.IsObject() {
+		if u := gjson.Get(json, "usage"); u.IsObject() {
 			return usageFromOpenAI(u)
 		}
 	}
 	return UnknownUsage()
+}
+
+// usagePaths says where a usage object keeps each count of Usage, in its
+// field order: a member, or a member of a member (sub); a zero path is a
+// count the format does not have.
+type usagePaths [5]struct{ member, sub string }
+
+// read reads u in one pass over its members (a gjson path per count would
+// scan it once each): it runs on every call.
+func (ps *usagePaths) read(u gjson.Result) Usage {
+	out := UnknownUsage()
+	counts := [5]*int64{&out.InputTokens, &out.OutputTokens, &out.CacheReadTokens, &out.CacheWriteTokens, &out.ReasoningTokens}
+	u.ForEach(func(k, v gjson.Result) bool {
+		for i, p := range ps {
+			switch {
+			case p.member == "" || p.member != k.Str:
+			case p.sub == "":
+				*counts[i] = intOr(v)
+			default:
+				*counts[i] = intOr(v.Get(p.sub))
+			}
+		}
+		return true
+	})
+	return out
 }
 
 // UsageTracker follows a stream of format f and keeps its usage: Anthropic

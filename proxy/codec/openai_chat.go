@@ -531,15 +531,14 @@ func appendOpenAIUsage(dst []byte, u Usage) []byte {
 // expect, keeping the upstream id recognisable.
 func openaiID(id string) string { return prefixedID("chatcmpl-", id) }
 
-func usageFromOpenAI(u gjson.Result) Usage {
-	return Usage{
-		InputTokens:      intOr(u.Get("prompt_tokens")),
-		OutputTokens:     intOr(u.Get("completion_tokens")),
-		CacheReadTokens:  intOr(u.Get("prompt_tokens_details.cached_tokens")),
-		CacheWriteTokens: intOr(u.Get("prompt_tokens_details.cache_write_tokens")),
-		ReasoningTokens:  intOr(u.Get("completion_tokens_details.reasoning_tokens")),
-	}
+// openAIUsage is where an OpenAI usage object keeps each count.
+var openAIUsage = usagePaths{
+	{"prompt_tokens", ""}, {"completion_tokens", ""},
+	{"prompt_tokens_details", "cached_tokens"}, {"prompt_tokens_details", "cache_write_tokens"},
+	{"completion_tokens_details", "reasoning_tokens"},
 }
+
+func usageFromOpenAI(u gjson.Result) Usage { return openAIUsage.read(u) }
 
 func stopFromOpenAI(s string) StopReason {
 	switch s {

@@ -667,17 +667,16 @@ func appendResponsesUsage(dst []byte, u Usage) []byte {
 // recognisable.
 func responsesID(id string) string { return prefixedID("resp_", id) }
 
-// usageFromResponses reads Responses usage (MAPPING.md §7): input includes
-// cached tokens, output includes reasoning; there is no cache-write count.
-func usageFromResponses(u gjson.Result) Usage {
-	return Usage{
-		InputTokens:      intOr(u.Get("input_tokens")),
-		OutputTokens:     intOr(u.Get("output_tokens")),
-		CacheReadTokens:  intOr(u.Get("input_tokens_details.cached_tokens")),
-		CacheWriteTokens: -1,
-		ReasoningTokens:  intOr(u.Get("output_tokens_details.reasoning_tokens")),
-	}
+// responsesUsage is where a Responses usage object keeps each count
+// (MAPPING.md §7): input includes cached tokens, output includes reasoning;
+// there is no cache-write count.
+var responsesUsage = usagePaths{
+	{"input_tokens", ""}, {"output_tokens", ""},
+	{"input_tokens_details", "cached_tokens"}, {},
+	{"output_tokens_details", "reasoning_tokens"},
 }
+
+func usageFromResponses(u gjson.Result) Usage { return responsesUsage.read(u) }
 
 // stopFromResponses maps a response status to a stop reason: the Responses API
 // has no finish reason, only completed or incomplete with a reason.
