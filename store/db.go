@@ -51,14 +51,12 @@ type Options struct {
 	// QueueSize is how many calls may wait for the writer. Default 16384.
 	QueueSize int
 	// QueueBytes is how many body bytes may wait for the writer; past half of it
-	// new calls are queued without bodies. Default 128 MiB: when the writer falls
+	// new calls are queued without bodies. Default 64 MiB: when the writer falls
 	// behind (a saturated CPU, a slow disk), this is what the history may add to
-	// the process's memory (issue 17). Half of it is about 8 s of the history of
-	// 1,000 streams and 64 plain clients on 2 cores (~8 MB/s): under that load
-	// the writer, whose commit needs a few dozen page writes, goes to the back of
-	// the scheduler's queue behind a thousand runnable goroutines after each one,
-	// and a commit of 10-50 ms of CPU took 1-4 s (issue 15 §1; 64 MiB still
-	// dropped 1.3 % of bodies in the 10-minute soak, 32 MiB more).
+	// the process's memory (issue 17), and a batch of that many bodies doubles
+	// it while it is encoded and committed. 32 MiB dropped bodies when 1,000
+	// streams ended together (issue 15 §1); 128 MiB took serve past its 300 MB
+	// bound with 100 concurrent 10 MiB requests (issue 15 §2).
 	QueueBytes int64
 	// FlushInterval is the longest a recorded call waits before its batch is
 	// committed. Default 200 ms.
@@ -107,7 +105,7 @@ func (o *Options) setDefaults() {
 		o.QueueSize = 16384
 	}
 	if o.QueueBytes <= 0 {
-		o.QueueBytes = 128 << 20
+		o.QueueBytes = 64 << 20
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 200 * time.Millisecond
