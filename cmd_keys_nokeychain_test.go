@@ -170,7 +170,7 @@ func TestKeychainStartsNoSessionBus(t *testing.T) {
 	if _, err := os.Stat(mark); err == nil {
 		t.Fatal("gatehouse ran dbus-launch: its bus and keyring daemon would outlive it")
 	}
-	if code != 0 && !strings.Contains(errOut, "no D-Bus session bus") {
-		t.Fatalf("keys list: exit %d, stderr %q; want it to say there is no D-Bus session bus", code, errOut)
+	if code != 0 || !strings.Contains(errOut, "no D-Bus session bus") {
+		t.Fatalf("keys list: exit %d, stderr %q; want the key_env list and a word that there is no D-Bus session bus", code, errOut)
 	}
 }

@@ -179,7 +179,7 @@ type KeychainState interface {
 }
 
 // NewCallID returns a new time-ordered call id (a ULID: sorts by creation time).
-func NewCallID() string { return ulid.Make().String() }
+func NewCallID() string { return callIDAt(time.Now()) }
 
 // callIDAt is NewCallID for a call that started at t: the clock is read once
 // per call, not once per use.
