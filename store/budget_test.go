@@ -113,20 +113,21 @@ func TestSizeBudgetDeletesAsItWrites(t *testing.T) {
 	}
 }
 
-// TestCompactWhileTrimming: a compaction that runs while the writer deletes
-// the oldest calls to make room (each deletion journalled and replayed at the
-// swap) leaves the indexes holding exactly the calls left, and the file
-// consistent.
+// A compaction while the writer deletes to make room: the calls written and
+// deleted between the copy and the swap reach the new file only through the
+// journal's replay, and the indexes stay exact.
 func TestCompactWhileTrimming(t *testing.T) {
 	h := openTest(t, Options{MaxAge: -1, MaxSize: 4 << 20, NoRetention: true, FlushInterval: 5 * time.Millisecond})
 	base := time.Now().Add(-time.Hour)
 	providers := []string{"openai", "anthropic", "gemini"}
+	var last *Call
 	record := func(i int) {
 		outcome := OutcomeOK
 		if i%5 == 0 {
 			outcome = OutcomeError
 		}
-		if !h.Record(callAt(base.Add(time.Duration(i)*time.Millisecond), outcome, providers[i%3]), bodiesOf(reqBody(i), padBody(3000))) {
+		last = callAt(base.Add(time.Duration(i)*time.Millisecond), outcome, providers[i%3])
+		if !h.Record(last, bodiesOf(reqBody(i), padBody(3000))) {
 			t.Errorf("call %d refused", i)
 		}
 	}
@@ -137,21 +138,38 @@ func TestCompactWhileTrimming(t *testing.T) {
 		}
 	}
 	h.Flush()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	oldest := func() string {
+		p, err := h.List(Query{Limit: 100_000})
+		if err != nil || len(p.Calls) == 0 {
+			t.Fatalf("list: %d calls, %v", len(p.Calls), err)
+		}
+		return p.Calls[len(p.Calls)-1].ID
+	}
+	copiedOldest, lastWritten := oldest(), ""
+	old := afterCopy
+	t.Cleanup(func() { afterCopy = old })
+	afterCopy = func() {
 		for i := 3000; i < 4500; i++ {
 			record(i)
-			if i%50 == 0 {
-				time.Sleep(time.Millisecond)
+			if i%100 == 99 {
+				h.Flush()
 			}
 		}
-	}()
+		h.Flush()
+		lastWritten = last.ID
+	}
 	if _, err := h.Compact(); err != nil {
 		t.Fatal(err)
 	}
-	<-done
-	h.Flush()
+	if lastWritten == "" {
+		t.Fatal("the compaction did not run its copy")
+	}
+	if _, err := h.Get(copiedOldest); err == nil {
+		t.Errorf("call %s, deleted after the copy, is back in the compacted file", copiedOldest)
+	}
+	if _, err := h.Get(lastWritten); err != nil {
+		t.Errorf("call %s, written after the copy, is not in the compacted file: %v", lastWritten, err)
+	}
 	if n := checkIndexes(t, h, providers); n == 0 || n >= 4500 {
 		t.Fatalf("%d calls left, want some deleted and some left", n)
 	}

@@ -12,11 +12,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Seams for the failure tests: the rename that swaps the compacted file in, and
-// the folder sync that makes the rename durable.
+// Seams for the tests: the rename that swaps the compacted file in, the folder
+// sync that makes the rename durable, and the moment between copy and swap.
 var (
 	renameFile = os.Rename
 	syncDir    = syncFolder
+	// afterCopy runs once the copy is done, before the swap: what is written
+	// then reaches the new file only by the journal's replay.
+	afterCopy = func() {}
 )
 
 // journal records the keys of the calls written or deleted while a compaction
@@ -105,6 +108,7 @@ func (h *History) compact() (int64, error) {
 	err = h.db.View(func(tx *bolt.Tx) error { return copyAll(dst, tx, copyTxBytes) })
 	h.mu.RUnlock()
 	close(j.copied)
+	afterCopy()
 	if err == nil {
 		err = dst.Sync()
 	}
