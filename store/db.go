@@ -155,6 +155,7 @@ type History struct {
 	kick                        chan struct{} // the queue is filling: commit now
 	droppedCalls, droppedBodies atomic.Uint64
 	dirty                       atomic.Bool // committed since the last sync
+	txYield                     time.Time   // yield.go; under bbolt's write lock
 
 	feed feed
 

@@ -134,6 +134,7 @@ func (h *History) deletePrefix(tx *bolt.Tx, del func(k []byte) bool, budget int6
 	n := 0
 	c := tx.Bucket(bucketCalls).Cursor()
 	for k, v := c.First(); k != nil && n < most && (budget <= 0 || freed < budget) && del(k); k, v = c.Next() {
+		h.yield()
 		for bk != nil && bytes.Compare(bk, k) < 0 {
 			bk, bv = bc.Next()
 		}

@@ -154,6 +154,7 @@ type writer struct {
 	lastCommit time.Time
 	synced     time.Time // when the file was last synced
 	buf        []byte    // the batch's encoded values (commit)
+	lastYield  time.Time // yield.go, while encoding
 }
 
 // redactor returns the redactor, asking for the secrets again when stale.
@@ -215,6 +216,7 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 	buf := w.buf[:0]
 	var need int64
 	for i := range batch {
+		yieldEvery(&w.lastYield)
 		p := &batch[i]
 		var e encoded
 		var err error
@@ -240,6 +242,7 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 			b.FillPercent = appendFill
 		}
 		for _, e := range out {
+			h.yield()
 			h.touch(e.key)
 			if err := calls.Put(e.key, e.summary); err != nil {
 				return err
