@@ -161,7 +161,7 @@ func (h *History) deletePrefix(tx *bolt.Tx, del func(k []byte) bool, budget int6
 		return 0, err
 	}
 	for _, b := range buckets {
-		if err := deleteThrough(b, last); err != nil {
+		if err := h.deleteThrough(b, last); err != nil {
 			return 0, err
 		}
 	}
@@ -169,9 +169,10 @@ func (h *History) deletePrefix(tx *bolt.Tx, del func(k []byte) bool, budget int6
 }
 
 // deleteThrough deletes b's keys up to and including last.
-func deleteThrough(b *bolt.Bucket, last []byte) error {
+func (h *History) deleteThrough(b *bolt.Bucket, last []byte) error {
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil && bytes.Compare(k, last) <= 0; k, _ = c.First() {
+		h.yield()
 		if err := c.Delete(); err != nil {
 			return err
 		}
