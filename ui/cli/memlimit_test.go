@@ -10,7 +10,7 @@ import (
 func TestMemoryLimitFollowsTheLiveHeap(t *testing.T) {
 	const floor = 100 << 20
 	for _, c := range []struct{ live, want int64 }{
-		{0, floor}, {40 << 20, floor}, {50 << 20, floor}, {66 << 20, 132 << 20}, {100 << 20, 200 << 20}, {200 << 20, 400 << 20},
+		{0, floor}, {40 << 20, floor}, {66 << 20, floor}, {100 << 20, 150 << 20}, {200 << 20, 300 << 20},
 	} {
 		if got := memoryLimitFor(c.live, floor); got != c.want {
 			t.Errorf("live %d MiB: limit %d MiB, want %d MiB", c.live>>20, got>>20, c.want>>20)
