@@ -444,14 +444,14 @@ func runServe(args []string, stderr io.Writer) int {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if os.Getenv("GOMEMLIMIT") == "" {
-		limitDone := make(chan struct{})
-		defer close(limitDone)
-		go cli.KeepMemoryLimit(serveMemoryLimit, 2*time.Second, limitDone)
-	}
 	st, err := startStack(cf, false, log)
 	if err != nil {
 		return cli.Exit(stderr, "", err)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		limitDone := make(chan struct{})
+		defer close(limitDone)
+		go cli.KeepMemoryLimit(serveMemoryLimit, 2*time.Second, st.server.RequestBodiesPeak, limitDone)
 	}
 	// Start-up code is done with; the goroutines just started settle within a
 	// moment and their first touches come back in.

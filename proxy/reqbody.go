@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/proxy/config"
@@ -28,8 +29,50 @@ const bodyBudget = 128 << 20
 // bodyBudgetFor is what a body of n bytes takes from the budget.
 func bodyBudgetFor(n int) int64 { return int64(min(n, bodyBudget)) }
 
-// newBodyBudget returns the semaphore loadBody draws from.
-func newBodyBudget() *semaphore.Weighted { return semaphore.NewWeighted(bodyBudget) }
+// bodyRoom is the budget loadBody draws from. It also counts the bytes held
+// and their peak, which serve's memory limit reads (RequestBodiesPeak).
+type bodyRoom struct {
+	sem  *semaphore.Weighted
+	held atomic.Int64
+	peak atomic.Int64 // the most held since the last RequestBodiesPeak
+}
+
+func newBodyRoom() *bodyRoom { return &bodyRoom{sem: semaphore.NewWeighted(bodyBudget)} }
+
+func (r *bodyRoom) tryAcquire(n int64) bool {
+	if !r.sem.TryAcquire(n) {
+		return false
+	}
+	r.took(n)
+	return true
+}
+
+func (r *bodyRoom) acquire(ctx context.Context, n int64) error {
+	if err := r.sem.Acquire(ctx, n); err != nil {
+		return err
+	}
+	r.took(n)
+	return nil
+}
+
+func (r *bodyRoom) took(n int64) {
+	held := r.held.Add(n)
+	for peak := r.peak.Load(); held > peak && !r.peak.CompareAndSwap(peak, held); peak = r.peak.Load() {
+	}
+}
+
+func (r *bodyRoom) release(n int64) {
+	r.held.Add(-n)
+	r.sem.Release(n)
+}
+
+// RequestBodiesPeak returns the most request body bytes held in memory at once
+// since its last call, and starts the next period from what is held now.
+// Serve's soft memory limit leaves these bytes out of the headroom it gives
+// the rest of the heap (ui/cli.KeepMemoryLimit).
+func (s *Server) RequestBodiesPeak() int64 {
+	return max(s.bodies.peak.Swap(s.bodies.held.Load()), 0)
+}
 
 // loadBody reads the request body into memory once the budget has room for
 // it; release gives the room back, after the handler is done with the body.
@@ -49,12 +92,12 @@ func (s *Server) loadBody(ctx *fasthttp.RequestCtx, f config.Format) (release fu
 	var took int64
 	acquire := func(size int) bool {
 		took = bodyBudgetFor(size)
-		if s.bodies.TryAcquire(took) {
+		if s.bodies.tryAcquire(took) {
 			return true // the usual case: no timer, no context on the request path
 		}
 		wait, cancel := context.WithTimeout(s.baseCtx, s.opts.RequestReadTimeout)
 		defer cancel()
-		if err := s.bodies.Acquire(wait, took); err != nil {
+		if err := s.bodies.acquire(wait, took); err != nil {
 			ctx.SetConnectionClose()
 			s.reject(ctx, f, fasthttp.StatusServiceUnavailable, fmt.Sprintf(
 				"Gatehouse is busy: request bodies of %d MiB in all are being served and this one waited %s for room; send it again",
@@ -72,7 +115,7 @@ func (s *Server) loadBody(ctx *fasthttp.RequestCtx, f config.Format) (release fu
 	}
 	body, err := readRequestBody(stream, n)
 	if err != nil {
-		s.bodies.Release(took)
+		s.bodies.release(took)
 		ctx.SetConnectionClose()
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			s.reject(ctx, f, fasthttp.StatusRequestEntityTooLarge, s.tooLargeMessage())
@@ -90,7 +133,7 @@ func (s *Server) loadBody(ctx *fasthttp.RequestCtx, f config.Format) (release fu
 		// Nothing holds on to the body past the handler: a stream it started
 		// runs for minutes, and the room it leaves must be free memory.
 		ctx.Request.ResetBody()
-		s.bodies.Release(took)
+		s.bodies.release(took)
 	}, true
 }
 

@@ -18,7 +18,7 @@ import (
 func TestBodyBudgetFullAnswers503(t *testing.T) {
 	up := newFakeUpstream(t)
 	p := newTestProxyOpts(t, testConfig(up, ""), Options{Keys: keys{"oai/": "sk-oai-secret"}, Logger: discardLogger(), RequestReadTimeout: 300 * time.Millisecond})
-	if err := p.bodies.Acquire(context.Background(), bodyBudget); err != nil {
+	if err := p.bodies.acquire(context.Background(), bodyBudget); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -30,9 +30,40 @@ func TestBodyBudgetFullAnswers503(t *testing.T) {
 	if took := time.Since(start); took < 250*time.Millisecond {
 		t.Errorf("answered after %v, before the 300 ms wait was over", took)
 	}
-	p.bodies.Release(bodyBudget)
+	p.bodies.release(bodyBudget)
 	if resp, body := p.do(t, "POST", "/v1/chat/completions", []byte(`{"model":"gpt-4","messages":[{"role":"user","content":"hi"}]}`)); resp.StatusCode() != 200 {
 		t.Errorf("with room again: %d %s", resp.StatusCode(), body)
+	}
+}
+
+// TestRequestBodiesPeak: the proxy reports the most request body bytes it
+// held at once since it was last asked, which serve's memory limit leaves out
+// of the heap's headroom (ui/cli.KeepMemoryLimit).
+func TestRequestBodiesPeak(t *testing.T) {
+	up := newFakeUpstream(t)
+	p := newTestProxyOpts(t, testConfig(up, ""), Options{Keys: keys{"oai/": "sk-oai-secret"}, Logger: discardLogger()})
+	if got := p.RequestBodiesPeak(); got != 0 {
+		t.Errorf("before any call: %d bytes, want 0", got)
+	}
+	if err := p.bodies.acquire(context.Background(), 5000); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.RequestBodiesPeak(); got != 5000 {
+		t.Errorf("5,000 bytes held: %d, want 5000", got)
+	}
+	p.bodies.release(5000)
+	if got := p.RequestBodiesPeak(); got != 5000 {
+		t.Errorf("released since the last read: %d, want the 5000 held in the period", got)
+	}
+	body := []byte(`{"model":"gpt-4","messages":[{"role":"user","content":"` + strings.Repeat("x", 20000) + `"}]}`)
+	if resp, b := p.do(t, "POST", "/v1/chat/completions", body); resp.StatusCode() != 200 {
+		t.Fatalf("call: %d %s", resp.StatusCode(), b)
+	}
+	if got := p.RequestBodiesPeak(); got != int64(len(body)) {
+		t.Errorf("after a call of %d bytes: %d", len(body), got)
+	}
+	if got := p.RequestBodiesPeak(); got != 0 {
+		t.Errorf("nothing held since: %d, want 0", got)
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/gatehouse/gatehouse/proxy/config"
 	"github.com/gatehouse/gatehouse/proxy/pricing"
 	"github.com/valyala/fasthttp"
-	"golang.org/x/sync/semaphore"
 )
 
 // Options are the parts a Server is plugged into. Every field may be nil.
@@ -73,10 +72,10 @@ type Server struct {
 	models   modelCache
 	hangups  hangups // client hang-up watches (hangup.go)
 	prices   atomic.Pointer[pricing.Table]
-	tokens   clientsState        // client tokens and their usage (clients.go)
-	own      ownNames            // this machine's addresses and names (access.go)
-	keyFacts keyFacts            // attempts' key source labels and masks (wire.go)
-	bodies   *semaphore.Weighted // room for request bodies in memory (reqbody.go)
+	tokens   clientsState // client tokens and their usage (clients.go)
+	own      ownNames     // this machine's addresses and names (access.go)
+	keyFacts keyFacts     // attempts' key source labels and masks (wire.go)
+	bodies   *bodyRoom    // room for request bodies in memory (reqbody.go)
 
 	ln       atomic.Pointer[net.Listener]
 	conns    sync.Map        // net.Addr (local) → *timedConn: the open upstream connections
@@ -91,7 +90,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil config")
 	}
-	s := &Server{opts: opts, log: opts.Logger, streams: make(map[*streamState]struct{}), bodies: newBodyBudget()}
+	s := &Server{opts: opts, log: opts.Logger, streams: make(map[*streamState]struct{}), bodies: newBodyRoom()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

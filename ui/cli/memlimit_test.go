@@ -9,11 +9,17 @@ import (
 
 func TestMemoryLimitFollowsTheLiveHeap(t *testing.T) {
 	const floor = 100 << 20
-	for _, c := range []struct{ live, want int64 }{
-		{0, floor}, {40 << 20, floor}, {66 << 20, floor}, {100 << 20, 150 << 20}, {200 << 20, 300 << 20},
+	for _, c := range []struct{ live, bodies, want int64 }{
+		{0, 0, floor}, {40 << 20, 0, floor}, {50 << 20, 0, floor},
+		{100 << 20, 0, 200 << 20}, // 1,000 open streams: the soak's heap
+		{200 << 20, 0, 400 << 20},
+		{150 << 20, 120 << 20, 180 << 20}, // 12 request bodies of 10 MiB held: they count once
+		{150 << 20, 150 << 20, 150 << 20},
+		{100 << 20, 300 << 20, floor}, // a peak above the live heap (sampled at another time)
+		{100 << 20, -1, 200 << 20},
 	} {
-		if got := memoryLimitFor(c.live, floor); got != c.want {
-			t.Errorf("live %d MiB: limit %d MiB, want %d MiB", c.live>>20, got>>20, c.want>>20)
+		if got := memoryLimitFor(c.live, c.bodies, floor); got != c.want {
+			t.Errorf("live %d MiB, bodies %d MiB: limit %d MiB, want %d MiB", c.live>>20, c.bodies>>20, got>>20, c.want>>20)
 		}
 	}
 }
@@ -31,7 +37,7 @@ func TestKeepMemoryLimitRaisesItUnderALargeHeap(t *testing.T) {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
-		KeepMemoryLimit(floor, 10*time.Millisecond, done)
+		KeepMemoryLimit(floor, 10*time.Millisecond, nil, done)
 		close(stopped)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
