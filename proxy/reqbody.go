@@ -71,7 +71,7 @@ func (r *bodyRoom) release(n int64) {
 // Serve's soft memory limit leaves these bytes out of the headroom it gives
 // the rest of the heap (ui/cli.KeepMemoryLimit).
 func (s *Server) RequestBodiesPeak() int64 {
-	return max(s.bodies.peak.Swap(s.bodies.held.Load()), 0)
+	return s.bodies.peak.Swap(s.bodies.held.Load())
 }
 
 // loadBody reads the request body into memory once the budget has room for

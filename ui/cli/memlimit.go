@@ -45,8 +45,8 @@ func KeepMemoryLimit(floor int64, every time.Duration, bodies func() int64, done
 }
 
 // memoryLimitFor is the soft limit for a live heap of live bytes, bodies of
-// them request bodies: twice the rest, and the bodies once.
+// them request bodies: twice the rest, and the bodies once. The bodies' peak
+// and the live heap are sampled at different moments, so the peak may exceed it.
 func memoryLimitFor(live, bodies, floor int64) int64 {
-	bodies = min(max(bodies, 0), live)
-	return max(floor, 2*live-bodies)
+	return max(floor, 2*live-min(bodies, live))
 }
