@@ -113,8 +113,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 	}
 	defer c.recoverPanic()
 	if c.wire {
-		rec.Request.HeaderBlock = captureHeaders(ctx.Request.Header.All())
-		rec.Request.Body, rec.Request.Truncated = capCopy(c.body, cfg.History.BodyCapBytes)
+		rec.Request.HeaderBlock, rec.Request.Body, rec.Request.Truncated = captureRequest(&ctx.Request.Header, c.body, cfg.History.BodyCapBytes)
 	}
 
 	// Read the model first: a paused or malformed call shows it too (issue 16 §4);

@@ -229,3 +229,42 @@ func TestWireRecordKeepsUpstreamDate(t *testing.T) {
 		t.Errorf("received headers %q: the upstream sent no Date", r)
 	}
 }
+
+// The client's request is captured as it came over the wire: its headers in
+// the client's own spelling and order, the credential blanked, the body capped;
+// the block and the body share one allocation without overlapping. A request
+// built in code (no wire block) is captured from its parsed headers.
+func TestCaptureRequestFromTheWire(t *testing.T) {
+	var req fasthttp.Request
+	wire := "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nx-trace: t-1\r\nAuthorization: Bearer sk-secret-0123\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n0123456789"
+	if err := req.Read(bufio.NewReader(strings.NewReader(wire))); err != nil {
+		t.Fatal(err)
+	}
+	block, body, cut := captureRequest(&req.Header, req.Body(), 4)
+	want := "Host: 127.0.0.1\nx-trace: t-1\nAuthorization: [REDACTED]\nContent-Type: application/json\nContent-Length: 10\n"
+	if string(block) != want || string(body) != "0123" || !cut {
+		t.Fatalf("block %q body %q cut %v", block, body, cut)
+	}
+	if cap(body) != len(body) || cap(block) != len(block) {
+		t.Errorf("capture slices have room to grow into each other: body %d/%d block %d/%d", len(body), cap(body), len(block), cap(block))
+	}
+
+	var folded fasthttp.Request
+	wire = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key:\r\n sk-folded:0123\r\nContent-Length: 2\r\n\r\n{}"
+	if err := folded.Read(bufio.NewReader(strings.NewReader(wire))); err != nil {
+		t.Fatal(err)
+	}
+	block, _, _ = captureRequest(&folded.Header, folded.Body(), 0)
+	if bytes.Contains(block, []byte("sk-folded")) || !bytes.Contains(block, []byte("X-Api-Key: [REDACTED]\n")) {
+		t.Errorf("a folded credential header escaped the blanking: %q", block)
+	}
+
+	var built fasthttp.Request
+	built.Header.SetMethod("POST")
+	built.Header.Set("Authorization", "Bearer sk-secret-0123")
+	built.SetBodyString(`{}`)
+	block, body, cut = captureRequest(&built.Header, built.Body(), 0)
+	if !bytes.Contains(block, []byte("Authorization: [REDACTED]\n")) || string(body) != "{}" || cut {
+		t.Fatalf("built request: block %q body %q cut %v", block, body, cut)
+	}
+}

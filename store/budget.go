@@ -111,7 +111,7 @@ func (w *writer) idle() {
 		return
 	}
 	w.busy = false
-	w.buf = nil // up to a batch of bodies: not kept while idle
+	w.buf, w.out = nil, nil // up to a batch of bodies and its calls: not kept while idle
 	h.mu.RLock()
 	releaseAll(h.db)
 	h.mu.RUnlock()

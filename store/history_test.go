@@ -131,3 +131,30 @@ func TestRecordAfterCloseRefused(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// Once a call is encoded, the writer lets go of the bodies it was handed: a
+// subscriber to the feed keeps the call, and a caller may have allocated the
+// call and its bodies together, so holding on to them kept every body a
+// subscriber had seen alive. The stored call still has them.
+func TestWriterLetsGoOfRecordedBodies(t *testing.T) {
+	h := openTest(t, Options{})
+	feed, stop := h.Subscribe(4)
+	defer stop()
+	c := callAt(time.Now(), OutcomeOK, "openai")
+	b := bodiesOf(reqBody(1), `{"id":"r1"}`)
+	b.Attempts = []AttemptBodies{{Request: RawMessage{HeaderBlock: []byte("X-Up: 1\n"), Body: []byte(`{"sent":1}`)}}}
+	attempts := b.Attempts
+	h.Record(c, b)
+	h.Flush()
+	<-feed
+	if b.Request.Body != nil || b.Response.Body != nil || b.Attempts != nil || attempts[0].Request.Body != nil || attempts[0].Request.HeaderBlock != nil {
+		t.Errorf("the writer still holds the bodies after the commit: %+v, attempts %+v", *b, attempts)
+	}
+	got, err := h.Get(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Request.Body) != reqBody(1) || string(got.Response.Body) != `{"id":"r1"}` || len(got.Attempts) != 1 || got.Attempts[0].Wire == nil || got.Attempts[0].Wire.Request == nil || string(got.Attempts[0].Wire.Request.Body) != `{"sent":1}` {
+		t.Errorf("stored call lost its bodies: request %q response %q attempts %+v", got.Request.Body, got.Response.Body, got.Attempts)
+	}
+}

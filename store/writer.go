@@ -154,6 +154,7 @@ type writer struct {
 	lastCommit time.Time
 	synced     time.Time // when the file was last synced
 	buf        []byte    // the batch's encoded values (commit)
+	out        []encoded // the batch's encoded calls (commit)
 	lastYield  time.Time // yield.go, while encoding
 }
 
@@ -206,12 +207,14 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 	}()
 	red := w.redactor()
 	pol := h.policy.Load()
-	out := make([]encoded, 0, len(batch))
+	// The batch's list of encoded calls is reused too: at thousands of calls a
+	// second it is a large object, allocated fresh (and faulted in) per batch.
+	out := w.out[:0]
 	// One buffer, reused from batch to batch, holds the batch's values: bbolt
 	// keeps them only until the commit. A fresh one per batch cost more than the
 	// encoding (zeroed, faulted in, then scavenged).
 	if need := int(bytes) + len(batch)*encodedOverhead; cap(w.buf) < need {
-		w.buf = make([]byte, 0, need)
+		w.buf = make([]byte, 0, need+need/4) // room for the next, slightly larger batch
 	}
 	buf := w.buf[:0]
 	var need int64
@@ -232,7 +235,7 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 	w.wrote, w.busy, w.lastCommit = true, true, time.Now()
 	err := h.update(func(tx *bolt.Tx) error {
 		calls, bodies, failed := tx.Bucket(bucketCalls), tx.Bucket(bucketBodies), tx.Bucket(bucketFailed)
-		byProvider := tx.Bucket(bucketByProvider)
+		byProvider := providerIndex{parent: tx.Bucket(bucketByProvider)}
 		if err := h.trim(tx, need, pol.MaxSize); err != nil { // budget.go: the oldest calls make room
 			return fmt.Errorf("make room: %w", err)
 		}
@@ -257,7 +260,7 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 					return err
 				}
 			}
-			if err := indexProvider(byProvider, e.call.Provider, e.key); err != nil {
+			if err := byProvider.add(e.call.Provider, e.key); err != nil {
 				return err
 			}
 		}
@@ -273,6 +276,8 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 			h.feed.publish(e.call)
 		}
 	}
+	clear(out)
+	w.out = out[:0]
 	w.syncIfDue(false)
 	w.upkeep()
 	clear(batch)
@@ -301,6 +306,11 @@ func encodeCall(p *pending, red *redactor, limit int, buf []byte) (encoded, []by
 			return encoded{}, buf[:start], fmt.Errorf("call %s: %w", c.ID, err)
 		}
 		e.bodies = buf[start:len(buf):len(buf)]
+		// The bodies are in buf now. Let go of the captured ones: the call
+		// lives on in the feed's subscribers, and the caller may have allocated
+		// it with its bodies (ui/cli's record).
+		clear(p.bodies.Attempts)
+		*p.bodies = Bodies{}
 	}
 	return e, buf, nil
 }
@@ -310,13 +320,41 @@ const appendFill = 0.95
 
 // indexProvider adds key to the provider's index bucket.
 func indexProvider(idx *bolt.Bucket, provider string, key []byte) error {
+	x := providerIndex{parent: idx}
+	return x.add(provider, key)
+}
+
+// providerIndex adds keys to the providers' index buckets within one write
+// transaction. It keeps each provider's bucket at hand: opening it by name
+// for every call (a seek and a copy of the name) was a twentieth of the
+// writer's time (issue 12).
+type providerIndex struct {
+	parent *bolt.Bucket
+	last   string
+	bucket *bolt.Bucket
+	opened map[string]*bolt.Bucket
+}
+
+// add adds key to the provider's index bucket.
+func (x *providerIndex) add(provider string, key []byte) error {
 	if provider == "" {
 		return nil
 	}
-	b, err := idx.CreateBucketIfNotExists([]byte(provider))
-	if err != nil {
-		return fmt.Errorf("index provider %q: %w", provider, err)
+	b := x.bucket
+	if provider != x.last || b == nil {
+		b = x.opened[provider]
+		if b == nil {
+			var err error
+			if b, err = x.parent.CreateBucketIfNotExists([]byte(provider)); err != nil {
+				return fmt.Errorf("index provider %q: %w", provider, err)
+			}
+			b.FillPercent = appendFill
+			if x.opened == nil {
+				x.opened = make(map[string]*bolt.Bucket, 4)
+			}
+			x.opened[provider] = b
+		}
+		x.last, x.bucket = provider, b
 	}
-	b.FillPercent = appendFill
 	return b.Put(key, nil)
 }

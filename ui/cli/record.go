@@ -24,6 +24,7 @@ type record struct {
 	call   store.Call
 	bodies store.Bodies
 	one    [1]store.AttemptBodies // the wire record of a call of one attempt, the usual
+	first  [1]store.Attempt       // that attempt
 }
 
 // StoreCall converts a proxy call to the store's record. It shares the body
@@ -46,7 +47,6 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Status:           c.Status,
 		DurationMS:       c.Duration.Milliseconds(),
 		TTFBMS:           c.TTFB.Milliseconds(),
-		Attempts:         make([]store.Attempt, len(c.Attempts)),
 		InputTokens:      store.Tokens(c.Usage.InputTokens),
 		OutputTokens:     store.Tokens(c.Usage.OutputTokens),
 		CacheReadTokens:  store.Tokens(c.Usage.CacheReadTokens),
@@ -55,6 +55,11 @@ func StoreCall(c *proxy.Call) (*store.Call, *store.Bodies) {
 		Error:            c.Error,
 	}
 	sc := &r.call
+	if len(c.Attempts) <= 1 {
+		sc.Attempts = r.first[:len(c.Attempts)]
+	} else {
+		sc.Attempts = make([]store.Attempt, len(c.Attempts))
+	}
 	if c.CostKnown {
 		cost := c.Cost
 		sc.CostUSD = &cost
