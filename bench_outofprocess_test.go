@@ -63,7 +63,8 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	// cpuTarget, cpuUp and cpuLoad are the CPU µs per c=64 call of the process
 	// in the middle, the upstream and the load generator: a figure that, unlike
 	// req/s, hardly depends on what else the machine runs.
-	type figures struct{ rps, p50, p99, c1p50, stream1st, cpuTarget, cpuUp, cpuLoad []float64 }
+	// faults is the proxy's minor page faults per c=64 call.
+	type figures struct{ rps, p50, p99, c1p50, stream1st, cpuTarget, cpuUp, cpuLoad, faults []float64 }
 	got := map[string]*figures{}
 	for _, t := range targets {
 		got[t.name] = &figures{}
@@ -74,7 +75,7 @@ func BenchmarkOutOfProcess(b *testing.B) {
 			t := targets[(i+round)%len(targets)] // rotate the order each round
 			f := got[t.name]
 			const warmup = 2000
-			targetCPU, upCPU := procCPU(t.pid), procCPU(upPID)
+			targetCPU, upCPU, targetFaults := procCPU(t.pid), procCPU(upPID), procFaults(t.pid)
 			r := runLoadProcess(b, loadSpec{Target: t.addr, Auth: t.auth, Conc: 64, Calls: calls, Warmup: warmup, Body: "request_text.json"})
 			if r.Errors > 0 {
 				b.Fatalf("%s: %d errors at c=64", t.name, r.Errors)
@@ -82,6 +83,7 @@ func BenchmarkOutOfProcess(b *testing.B) {
 			perCall := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(r.Calls+warmup) }
 			if t.pid != 0 {
 				f.cpuTarget = append(f.cpuTarget, perCall(procCPU(t.pid)-targetCPU))
+				f.faults = append(f.faults, float64(procFaults(t.pid)-targetFaults)/float64(r.Calls+warmup))
 			}
 			f.cpuUp, f.cpuLoad = append(f.cpuUp, perCall(procCPU(upPID)-upCPU)), append(f.cpuLoad, perCall(r.CPU))
 			f.rps, f.p50, f.p99 = append(f.rps, r.RPS), append(f.p50, r.P50us), append(f.p99, r.P99us)
@@ -118,11 +120,11 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	c1 := func(f *figures) []float64 { return f.c1p50 }
 	st := func(f *figures) []float64 { return f.stream1st }
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\n%-10s %10s %9s %9s %10s %12s   %s\n", "target", "c64 req/s", "p50 µs", "p99 µs", "c1 p50 µs", "stream 1st µs", "c64 CPU µs/call: proxy upstream load")
+	fmt.Fprintf(&sb, "\n%-10s %10s %9s %9s %10s %12s   %s\n", "target", "c64 req/s", "p50 µs", "p99 µs", "c1 p50 µs", "stream 1st µs", "c64 CPU µs/call: proxy upstream load; proxy faults/call")
 	for _, t := range targets {
 		f := got[t.name]
-		fmt.Fprintf(&sb, "%-10s %10.0f %9.0f %9.0f %10.0f %12.0f   %5.1f %5.1f %5.1f\n", t.name, median(f.rps), median(f.p50), median(f.p99), median(f.c1p50), median(f.stream1st),
-			median(f.cpuTarget), median(f.cpuUp), median(f.cpuLoad))
+		fmt.Fprintf(&sb, "%-10s %10.0f %9.0f %9.0f %10.0f %12.0f   %5.1f %5.1f %5.1f; %.2f\n", t.name, median(f.rps), median(f.p50), median(f.p99), median(f.c1p50), median(f.stream1st),
+			median(f.cpuTarget), median(f.cpuUp), median(f.cpuLoad), median(f.faults))
 	}
 	fmt.Fprintf(&sb, "ratios (median of %d rounds): on/forwarder %.2f, off/forwarder %.2f, on/off %.2f, forwarder/direct %.2f\n",
 		rounds, ratio("on", "forwarder", rps), ratio("off", "forwarder", rps), ratio("on", "off", rps), ratio("forwarder", "direct", rps))
@@ -142,4 +144,6 @@ func BenchmarkOutOfProcess(b *testing.B) {
 	b.ReportMetric(median(got["on"].cpuTarget), "on_cpu_µs/call")
 	b.ReportMetric(median(got["off"].cpuTarget), "off_cpu_µs/call")
 	b.ReportMetric(median(got["forwarder"].cpuTarget), "fwd_cpu_µs/call")
+	b.ReportMetric(median(got["on"].faults), "on_faults/call")
+	b.ReportMetric(median(got["off"].faults), "off_faults/call")
 }

@@ -377,22 +377,41 @@ func runLoadProcess(tb testing.TB, spec loadSpec) loadResult {
 // /proc/PID/stat (Linux; 0 elsewhere). The kernel counts it in USER_HZ ticks,
 // 100 a second on every Linux Go runs on.
 func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name (field 2) may hold spaces: count fields after its ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64) // field 14 of stat
 	stime, _ := strconv.ParseInt(f[12], 10, 64) // field 15
 	return time.Duration(utime+stime) * (time.Second / 100)
+}
+
+// procFaults is the minor page faults a process has taken so far (Linux; 0
+// elsewhere). On the CI's virtual machines each costs ~16 µs (a page of memory
+// the process had not touched before, or gave back), so a process whose heap
+// grows or is returned to the system between bursts pays for it again.
+func procFaults(pid int) int64 {
+	f := procStat(pid)
+	if len(f) < 8 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[7], 10, 64) // field 10 of stat
+	return n
+}
+
+// procStat is the fields of /proc/PID/stat after the command name (field 3
+// on), nil when it cannot be read.
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name (field 2) may hold spaces: count fields after its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
 }
 
 // rssBytes reads a process's resident set size (Linux; 0 elsewhere).
