@@ -155,6 +155,8 @@ type Call struct {
 	// Events holds a stream's raw events as the client received them (capped).
 	Events          []byte
 	EventsTruncated bool
+
+	firstAttempt [1]Attempt // Attempts' room for the usual one: no allocation per call
 }
 
 // Recorder receives each finished call. Record must not block: implementations

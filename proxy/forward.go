@@ -105,6 +105,7 @@ func (s *Server) serveCall(ctx *fasthttp.RequestCtx, ep endpoint, cfg *config.Co
 		Path:          string(ctx.Path()),
 		Usage:         codec.UnknownUsage(),
 	}
+	rec.Attempts = rec.firstAttempt[:0]
 	ctx.Response.Header.SetCanonical(headerCall, s2b(rec.ID))
 	c := &call{s: s, cfg: cfg, ctx: ctx, ep: ep, rec: rec, body: ctx.PostBody(), creds: clientCreds(&ctx.Request), client: cl,
 		wire: s.opts.Recorder != nil && cfg.History.RecordingEnabled()}

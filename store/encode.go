@@ -290,8 +290,11 @@ func appendBodies(dst []byte, b *Bodies, r *redactor, limit int) ([]byte, error)
 	if cut || b.EventsTruncated {
 		events = r.tail(events)
 	}
+	var one [2]preparedMessage // a call of one attempt, the usual: no allocation
 	var wires []preparedMessage
-	if len(b.Attempts) > 0 {
+	if len(b.Attempts) <= 1 {
+		wires = one[:2*len(b.Attempts)]
+	} else {
 		wires = make([]preparedMessage, 2*len(b.Attempts))
 	}
 	for i := range b.Attempts {

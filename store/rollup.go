@@ -53,13 +53,15 @@ func (c *Call) Saved() bool {
 //
 // model is the upstream model (the requested one when no attempt was made),
 // status the status the client got.
-func rollupKey(c *Call) []byte {
+func rollupKey(c *Call) []byte { return appendRollupKey(nil, c) }
+
+// appendRollupKey appends c's rollup key to k.
+func appendRollupKey(k []byte, c *Call) []byte {
 	model := c.UpstreamModel
 	if model == "" {
 		model = c.Model
 	}
-	k := make([]byte, 8, 8+len(c.Provider)+len(model)+16)
-	binary.BigEndian.PutUint64(k, uint64(c.Time.Truncate(time.Hour).Unix()))
+	k = binary.BigEndian.AppendUint64(k, uint64(c.Time.Truncate(time.Hour).Unix()))
 	k = append(append(k, c.Provider...), 0)
 	k = append(append(k, model...), 0)
 	k = append(append(k, rollupClient(c)...), 0)
@@ -275,12 +277,13 @@ func decodeInto(v []byte, dsts ...*rollup) error {
 // fail together.
 func rollupBatch(tx *bolt.Tx, out []encoded) error {
 	sums := map[string]*rollup{}
+	var k []byte // one key buffer: a batch's calls share a handful of keys
 	for _, e := range out {
-		k := string(rollupKey(e.call))
-		r := sums[k]
+		k = appendRollupKey(k[:0], e.call)
+		r := sums[string(k)]
 		if r == nil {
 			r = &rollup{}
-			sums[k] = r
+			sums[string(k)] = r
 		}
 		r.add(e.call)
 	}
