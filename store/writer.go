@@ -214,7 +214,7 @@ func (w *writer) commit(batch []pending) (emptied []pending) {
 	// keeps them only until the commit. A fresh one per batch cost more than the
 	// encoding (zeroed, faulted in, then scavenged).
 	if need := int(bytes) + len(batch)*encodedOverhead; cap(w.buf) < need {
-		w.buf = make([]byte, 0, need+need/4) // room for the next, slightly larger batch
+		w.buf = make([]byte, 0, need)
 	}
 	buf := w.buf[:0]
 	var need int64
