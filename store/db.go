@@ -352,12 +352,13 @@ func migrateProviderIndex(tx *bolt.Tx) error {
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketByProvider, err)
 	}
+	index := providerIndex{parent: idx}
 	return tx.Bucket(bucketCalls).ForEach(func(k, v []byte) error {
 		c, err := decodeSummary(v)
 		if err != nil {
 			return err
 		}
-		return indexProvider(idx, c.Provider, k)
+		return index.add(c.Provider, k)
 	})
 }
 
