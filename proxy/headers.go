@@ -240,12 +240,10 @@ func appendCapturedHeader(out, k, v []byte) []byte {
 // (at most limit bytes) in one allocation. The headers are read as they came
 // over the wire (fasthttp keeps that block): ranging over All() cost a
 // twentieth of the request path's recording (issue 12). A request that was not
-// parsed from the wire (built in a test), or whose headers fold a value over
-// several lines (obsolete, and a folded credential would escape the blanking),
-// is read through All(), where fasthttp has joined them.
+// parsed from the wire (built in a test) is read through All().
 func captureRequest(h *fasthttp.RequestHeader, body []byte, limit int) (block, bodyCopy []byte, truncated bool) {
 	raw := h.RawHeaders()
-	if len(raw) == 0 || bytes.Contains(raw, []byte("\n ")) || bytes.Contains(raw, []byte("\n\t")) {
+	if len(raw) == 0 {
 		block = captureHeaders(h.All())
 		bodyCopy, truncated = capCopy(body, limit)
 		return block, bodyCopy, truncated
@@ -286,8 +284,13 @@ func captureSerialized(out, raw, date []byte, fixDate bool) []byte {
 	return captureLines(out, raw, date, fixDate)
 }
 
-// captureLines is captureSerialized for "Name: value\r\n" lines alone.
+// captureLines is captureSerialized for "Name: value\r\n" lines alone. A line
+// that starts with a space or a tab continues the value above it (obsolete
+// folding, kept in a block read off the wire): it is joined to that value, or
+// blanked with it when that header is a credential.
 func captureLines(out, raw, date []byte, fixDate bool) []byte {
+	start := len(out)
+	credential := false // the last header line was a credential's
 	for len(raw) > 0 {
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -296,11 +299,19 @@ func captureLines(out, raw, date []byte, fixDate bool) []byte {
 			raw = nil
 		}
 		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			if !credential && len(out) > start {
+				out = append(out[:len(out)-1], ' ') // the value's line end becomes a space
+				out = append(append(out, bytes.TrimLeft(line, " \t")...), '\n')
+			}
+			continue
+		}
 		i := bytes.IndexByte(line, ':')
 		if i < 0 {
 			continue // the blank line at the end
 		}
 		k, v := line[:i], bytes.TrimLeft(line[i+1:], " ")
+		credential = isCredentialHeader(k)
 		switch {
 		case fixDate && len(k) == len(fasthttp.HeaderDate) && bytes.EqualFold(k, []byte(fasthttp.HeaderDate)):
 			if len(date) > 0 {

@@ -250,13 +250,16 @@ func TestCaptureRequestFromTheWire(t *testing.T) {
 	}
 
 	var folded fasthttp.Request
-	wire = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key:\r\n sk-folded:0123\r\nContent-Length: 2\r\n\r\n{}"
+	wire = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key:\r\n sk-folded:0123\r\nX-Note: one\r\n\ttwo\r\nContent-Length: 2\r\n\r\n{}"
 	if err := folded.Read(bufio.NewReader(strings.NewReader(wire))); err != nil {
 		t.Fatal(err)
 	}
-	block, _, _ = captureRequest(&folded.Header, folded.Body(), 0)
+	block, body, _ = captureRequest(&folded.Header, folded.Body(), 0)
 	if bytes.Contains(block, []byte("sk-folded")) || !bytes.Contains(block, []byte("X-Api-Key: [REDACTED]\n")) {
 		t.Errorf("a folded credential header escaped the blanking: %q", block)
+	}
+	if !bytes.Contains(block, []byte("X-Note: one two\n")) || string(body) != "{}" {
+		t.Errorf("a folded header was not joined into one value: block %q body %q", block, body)
 	}
 
 	var built fasthttp.Request
