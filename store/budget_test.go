@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -146,18 +147,30 @@ func TestCompactWhileTrimming(t *testing.T) {
 		return p.Calls[len(p.Calls)-1].ID
 	}
 	copiedOldest, lastWritten := oldest(), ""
-	old := afterCopy
-	t.Cleanup(func() { afterCopy = old })
-	afterCopy = func() {
-		for i := 3000; i < 4500; i++ {
-			record(i)
-			if i%100 == 99 {
-				h.Flush()
-			}
-		}
-		h.Flush()
-		lastWritten = last.ID
+	// The writer may start a compaction of its own (the file is over budget):
+	// swap the hook under compactMu, the lock every compaction reads it
+	// under, and let whichever compaction comes first run it.
+	var once sync.Once
+	setHook := func(f func()) func() {
+		h.compactMu.Lock()
+		defer h.compactMu.Unlock()
+		old := afterCopy
+		afterCopy = f
+		return old
 	}
+	old := setHook(func() {
+		once.Do(func() {
+			for i := 3000; i < 4500; i++ {
+				record(i)
+				if i%100 == 99 {
+					h.Flush()
+				}
+			}
+			h.Flush()
+			lastWritten = last.ID
+		})
+	})
+	t.Cleanup(func() { setHook(old) })
 	if _, err := h.Compact(); err != nil {
 		t.Fatal(err)
 	}
